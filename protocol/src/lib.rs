@@ -1,0 +1,11 @@
+//! The wire protocols of the Chorus dialects, generated from `spec/*.yaml` by
+//! `cargo xtask codegen`. Each module has the frame types of both directions, `decode` (which
+//! enforces every constraint of the spec and words errors as the dialect does), a `Handler`
+//! trait with one method per client operation, and the spec itself as JSON.
+//!
+//! The crate does no I/O and depends on nothing server-side: clients can use it alone.
+
+pub mod de;
+pub mod messaging;
+pub mod originchats;
+pub mod reactions;

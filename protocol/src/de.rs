@@ -1,0 +1,700 @@
+//! Hand-written support for the generated decoders: tag peeking, strict optional fields,
+//! JSON-Schema-compatible integers, constraint checks and error wording.
+//!
+//! The generated code decides *what* to check (from the spec); this module says *how*.
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::fmt;
+
+/// Why a frame was rejected, and the dialect's own wording for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    kind: DecodeErrorKind,
+    message: Cow<'static, str>,
+    tag: Option<String>,
+    path: String,
+    detail: String,
+}
+
+/// The class of a decode failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeErrorKind {
+    /// The text is not JSON at all.
+    NotJson,
+    /// The JSON value is not an object.
+    NotObject,
+    /// The object has no tag (or a tag that is not a string).
+    MissingTag,
+    /// The tag names no message of this direction.
+    UnknownTag,
+    /// The message is known but violates its schema; `keyword` is the JSON Schema keyword.
+    Invalid { keyword: &'static str },
+}
+
+impl DecodeError {
+    /// The dialect's wording, ready to put in its error frame.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    pub fn kind(&self) -> DecodeErrorKind {
+        self.kind
+    }
+    /// The tag of the frame, when it could be read.
+    pub fn tag(&self) -> Option<&str> {
+        self.tag.as_deref()
+    }
+    /// Where in the frame the violation is (`data.text`, `items[2].id`); empty for the root.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+    /// A technical description of the failure (for logs, not for clients).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)?;
+        if !self.detail.is_empty() {
+            write!(f, " ({}", self.detail)?;
+            if !self.path.is_empty() {
+                write!(f, " at {}", self.path)?;
+            }
+            write!(f, ")")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// A dialect's wording for decode failures (from `x-chorus.errors` in its spec).
+#[derive(Debug)]
+pub struct Errors {
+    pub not_json: &'static str,
+    pub not_object: &'static str,
+    pub missing_tag: &'static str,
+    /// May contain `{tag}`.
+    pub unknown_tag: &'static str,
+    pub invalid: &'static str,
+}
+
+/// One `x-error`/`x-errors` entry: frames failing `keyword` (`*` = any) at `path` get `text`.
+///
+/// Path patterns use wire names separated by `.`, `[]` for any array index and `*` for any map key.
+#[derive(Debug)]
+pub struct Wording {
+    pub path: &'static str,
+    pub keyword: &'static str,
+    pub text: &'static str,
+}
+
+/// A segment of the location of a violation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// A schema violation found by generated `validate` code. The path is collected innermost
+/// first while the error propagates, so a valid frame pays nothing for it.
+#[derive(Debug)]
+pub struct Violation {
+    pub keyword: &'static str,
+    pub reason: String,
+    rev_path: Vec<Segment>,
+}
+
+impl Violation {
+    pub fn new(keyword: &'static str, reason: impl Into<String>) -> Self {
+        Violation {
+            keyword,
+            reason: reason.into(),
+            rev_path: Vec::new(),
+        }
+    }
+    /// Prefix the location with an object key.
+    pub fn at_key(mut self, key: &str) -> Self {
+        self.rev_path.push(Segment::Key(key.to_owned()));
+        self
+    }
+    /// Prefix the location with an array index.
+    pub fn at_index(mut self, index: usize) -> Self {
+        self.rev_path.push(Segment::Index(index));
+        self
+    }
+    fn path(&self) -> Vec<Segment> {
+        self.rev_path.iter().rev().cloned().collect()
+    }
+}
+
+/// Implemented by every generated payload type: checks the constraints serde cannot.
+pub trait Validate {
+    fn validate(&self) -> Result<(), Violation>;
+}
+
+impl<T: Validate> Validate for Box<T> {
+    fn validate(&self) -> Result<(), Violation> {
+        (**self).validate()
+    }
+}
+
+/// Writes the wire fields of a generated struct into a map that already holds the envelope.
+pub trait SerializeFields {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the tag
+// ---------------------------------------------------------------------------------------------
+
+/// Reads the string tag `key` of a frame.
+///
+/// Fast path: the frame starts with `{"<key>":"<value without escapes>"` (what browsers'
+/// `JSON.stringify` of `{key: …, …}` produces). Otherwise the whole object is scanned once.
+pub fn read_tag<'a>(
+    input: &'a str,
+    key: &str,
+    errors: &Errors,
+) -> Result<Cow<'a, str>, DecodeError> {
+    if let Some(tag) = anchored_tag(input, key) {
+        return Ok(Cow::Borrowed(tag));
+    }
+    scan_tag(input, key, errors)
+}
+
+fn anchored_tag<'a>(input: &'a str, key: &str) -> Option<&'a str> {
+    let rest = input.strip_prefix("{\"")?;
+    let rest = rest.strip_prefix(key)?;
+    let rest = rest.strip_prefix("\":\"")?;
+    let end = rest.find('"')?;
+    let tag = &rest[..end];
+    if tag.contains('\\') {
+        return None;
+    }
+    Some(tag)
+}
+
+/// The value of the tag key as found by a full scan.
+enum Found<'a> {
+    Absent,
+    Str(Cow<'a, str>),
+    NotString,
+}
+
+struct TagSeed<'k>(&'k str);
+
+impl<'de> DeserializeSeed<'de> for TagSeed<'_> {
+    type Value = Option<Found<'de>>; // None: the root is not an object
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(TagVisitor(self.0))
+    }
+}
+
+struct TagVisitor<'k>(&'k str);
+
+impl<'de> Visitor<'de> for TagVisitor<'_> {
+    type Value = Option<Found<'de>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = Found::Absent;
+        while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+            if k == self.0 {
+                // JSON objects may repeat a key; like the schema validators, the last one wins.
+                found = match map.next_value::<serde_json::Value>()? {
+                    serde_json::Value::String(s) => Found::Str(Cow::Owned(s)),
+                    _ => Found::NotString,
+                };
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Some(found))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+fn scan_tag<'a>(input: &'a str, key: &str, errors: &Errors) -> Result<Cow<'a, str>, DecodeError> {
+    let mut de = serde_json::Deserializer::from_str(input);
+    let scanned = TagSeed(key)
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v));
+    match scanned {
+        Err(e) => Err(simple(
+            DecodeErrorKind::NotJson,
+            errors.not_json,
+            e.to_string(),
+        )),
+        Ok(None) => Err(simple(
+            DecodeErrorKind::NotObject,
+            errors.not_object,
+            "the frame is not a JSON object".into(),
+        )),
+        Ok(Some(Found::Str(tag))) => Ok(tag),
+        Ok(Some(Found::Absent)) => Err(simple(
+            DecodeErrorKind::MissingTag,
+            errors.missing_tag,
+            format!("no `{key}` key"),
+        )),
+        Ok(Some(Found::NotString)) => Err(simple(
+            DecodeErrorKind::MissingTag,
+            errors.missing_tag,
+            format!("`{key}` is not a string"),
+        )),
+    }
+}
+
+fn simple(kind: DecodeErrorKind, message: &'static str, detail: String) -> DecodeError {
+    DecodeError {
+        kind,
+        message: Cow::Borrowed(message),
+        tag: None,
+        path: String::new(),
+        detail,
+    }
+}
+
+/// Whether the text is a JSON object without a `key` member (used to try untagged messages).
+pub fn lacks_tag(input: &str, key: &str) -> bool {
+    let mut de = serde_json::Deserializer::from_str(input);
+    matches!(TagSeed(key).deserialize(&mut de), Ok(Some(Found::Absent)))
+}
+
+/// The error for a tag that names no message.
+pub fn unknown_tag(tag: &str, errors: &Errors) -> DecodeError {
+    DecodeError {
+        kind: DecodeErrorKind::UnknownTag,
+        message: Cow::Owned(errors.unknown_tag.replace("{tag}", tag)),
+        tag: Some(tag.to_owned()),
+        path: String::new(),
+        detail: format!("unknown tag `{tag}`"),
+    }
+}
+
+/// The error for an untagged frame that matches none of the untagged messages.
+pub fn missing_tag(key: &str, errors: &Errors) -> DecodeError {
+    simple(
+        DecodeErrorKind::MissingTag,
+        errors.missing_tag,
+        format!("no `{key}` key"),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing one message
+// ---------------------------------------------------------------------------------------------
+
+/// Parses `input` as `T` and validates it; on failure, reports the location and the wording.
+pub fn parse<'a, T>(
+    input: &'a str,
+    tag: Option<&str>,
+    wording: &[Wording],
+    errors: &Errors,
+) -> Result<T, DecodeError>
+where
+    T: Deserialize<'a> + Validate,
+{
+    match serde_json::from_str::<T>(input) {
+        Ok(value) => match value.validate() {
+            Ok(()) => Ok(value),
+            Err(v) => {
+                let path = v.path();
+                Err(invalid(tag, v.keyword, &path, v.reason, wording, errors))
+            }
+        },
+        // Slow path, only for rejected frames: parse again to learn where it failed.
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_str(input);
+            let err = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Ok(_) => unreachable!("the same input parsed differently twice"),
+                Err(e) => e,
+            };
+            let mut path = segments(err.path());
+            let reason = err.inner().to_string();
+            if err.inner().is_syntax() || err.inner().is_eof() {
+                return Err(simple(DecodeErrorKind::NotJson, errors.not_json, reason));
+            }
+            let keyword = classify(&reason, &mut path);
+            Err(invalid(tag, keyword, &path, reason, wording, errors))
+        }
+    }
+}
+
+/// Checks envelope constants (`"global": true`, `"type": "broadcast_group"`) of a frame.
+pub fn check_consts(
+    input: &str,
+    consts: &[(&str, &str)],
+    tag: Option<&str>,
+    wording: &[Wording],
+    errors: &Errors,
+) -> Result<(), DecodeError> {
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(input)
+        .map_err(|e| simple(DecodeErrorKind::NotObject, errors.not_object, e.to_string()))?;
+    for (key, literal) in consts {
+        let expected: serde_json::Value =
+            serde_json::from_str(literal).expect("generated constants are valid JSON");
+        match object.get(*key) {
+            Some(v) if *v == expected => {}
+            Some(_) => {
+                let path = [Segment::Key((*key).to_owned())];
+                let reason = format!("`{key}` must be {literal}");
+                return Err(invalid(tag, "const", &path, reason, wording, errors));
+            }
+            None => {
+                let path = [Segment::Key((*key).to_owned())];
+                let reason = format!("missing field `{key}`");
+                return Err(invalid(tag, "required", &path, reason, wording, errors));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn segments(path: &serde_path_to_error::Path) -> Vec<Segment> {
+    use serde_path_to_error::Segment as S;
+    path.iter()
+        .filter_map(|s| match s {
+            S::Seq { index } => Some(Segment::Index(*index)),
+            S::Map { key } => Some(Segment::Key(key.clone())),
+            S::Enum { .. } | S::Unknown => None,
+        })
+        .collect()
+}
+
+/// Maps serde's error text onto the JSON Schema keyword it corresponds to.
+fn classify(reason: &str, path: &mut Vec<Segment>) -> &'static str {
+    if let Some(rest) = reason.strip_prefix("missing field `") {
+        if let Some(field) = rest.split('`').next() {
+            path.push(Segment::Key(field.to_owned()));
+        }
+        "required"
+    } else if reason.starts_with("unknown variant") {
+        "enum"
+    } else if reason.starts_with("duplicate field") {
+        "duplicate"
+    } else {
+        "type"
+    }
+}
+
+fn invalid(
+    tag: Option<&str>,
+    keyword: &'static str,
+    path: &[Segment],
+    reason: String,
+    wording: &[Wording],
+    errors: &Errors,
+) -> DecodeError {
+    let text = wording
+        .iter()
+        .find(|w| (w.keyword == keyword || w.keyword == "*") && path_matches(w.path, path))
+        .map(|w| w.text)
+        .unwrap_or(errors.invalid);
+    DecodeError {
+        kind: DecodeErrorKind::Invalid { keyword },
+        message: Cow::Borrowed(text),
+        tag: tag.map(str::to_owned),
+        path: render_path(path),
+        detail: reason,
+    }
+}
+
+fn path_matches(pattern: &str, path: &[Segment]) -> bool {
+    let mut parts = pattern_parts(pattern);
+    let mut segs = path.iter();
+    loop {
+        match (parts.next(), segs.next()) {
+            (None, None) => return true,
+            (Some("[]"), Some(Segment::Index(_))) => {}
+            (Some("*"), Some(Segment::Key(_))) => {}
+            (Some(p), Some(Segment::Key(k))) if p == k => {}
+            _ => return false,
+        }
+    }
+}
+
+/// `data.items[].name` → `data`, `items`, `[]`, `name`.
+fn pattern_parts(pattern: &str) -> impl Iterator<Item = &str> {
+    pattern
+        .split('.')
+        .filter(|p| !p.is_empty())
+        .flat_map(|p| match p.strip_suffix("[]") {
+            Some(head) => [Some(head).filter(|h| !h.is_empty()), Some("[]")],
+            None => [Some(p), None],
+        })
+        .flatten()
+}
+
+fn render_path(path: &[Segment]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Segment::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Segment::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field deserializers used by generated code
+// ---------------------------------------------------------------------------------------------
+
+/// An optional field that may be absent but, per the schema, never `null`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// A nullable field that must be present: `null` → `None`, but absence is an error.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d)
+}
+
+/// An optional, nullable field: absent → `None`, `null` → `Some(None)`.
+pub fn nullable_present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A JSON Schema `integer`: any JSON number with no fractional part (`3` and `3.0` alike).
+struct Int(i64);
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct IntVisitor;
+        impl Visitor<'_> for IntVisitor {
+            type Value = Int;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Int, E> {
+                Ok(Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Int, E> {
+                i64::try_from(v)
+                    .map(Int)
+                    .map_err(|_| E::custom("integer out of range"))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Int, E> {
+                if v.fract() == 0.0 && v >= -(2f64.powi(63)) && v < 2f64.powi(63) {
+                    Ok(Int(v as i64))
+                } else {
+                    Err(E::invalid_type(de::Unexpected::Float(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(IntVisitor)
+    }
+}
+
+pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Int::deserialize(d).map(|i| i.0)
+}
+pub fn int_present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Int::deserialize(d).map(|i| Some(i.0))
+}
+pub fn int_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Option::<Int>::deserialize(d).map(|o| o.map(|i| i.0))
+}
+pub fn int_nullable_present<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<Int>::deserialize(d).map(|o| Some(o.map(|i| i.0)))
+}
+pub fn int_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+    Vec::<Int>::deserialize(d).map(|v| v.into_iter().map(|i| i.0).collect())
+}
+pub fn int_vec_present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
+    int_vec(d).map(Some)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Constraint checks used by generated `validate` code
+// ---------------------------------------------------------------------------------------------
+
+/// JSON Schema string length counts Unicode code points.
+pub fn check_max_length(s: &str, max: usize) -> Result<(), Violation> {
+    // Byte length bounds code points from above: most strings never need counting.
+    if s.len() <= max || s.chars().count() <= max {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            "maxLength",
+            format!("longer than {max} characters"),
+        ))
+    }
+}
+
+pub fn check_min_length(s: &str, min: usize) -> Result<(), Violation> {
+    if s.len() >= min.saturating_mul(4) || s.chars().count() >= min {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            "minLength",
+            format!("shorter than {min} characters"),
+        ))
+    }
+}
+
+pub fn check_uuid(s: &str) -> Result<(), Violation> {
+    let b = s.as_bytes();
+    let ok = b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Violation::new("format", "not a uuid"))
+    }
+}
+
+pub fn check_minimum<N: PartialOrd + fmt::Display>(v: N, min: N) -> Result<(), Violation> {
+    if v >= min {
+        Ok(())
+    } else {
+        Err(Violation::new("minimum", format!("less than {min}")))
+    }
+}
+
+pub fn check_maximum<N: PartialOrd + fmt::Display>(v: N, max: N) -> Result<(), Violation> {
+    if v <= max {
+        Ok(())
+    } else {
+        Err(Violation::new("maximum", format!("greater than {max}")))
+    }
+}
+
+pub fn check_min_items(len: usize, min: usize) -> Result<(), Violation> {
+    if len >= min {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            "minItems",
+            format!("fewer than {min} items"),
+        ))
+    }
+}
+
+pub fn check_max_items(len: usize, max: usize) -> Result<(), Violation> {
+    if len <= max {
+        Ok(())
+    } else {
+        Err(Violation::new("maxItems", format!("more than {max} items")))
+    }
+}
+
+pub fn check_const_str(s: &str, expected: &str) -> Result<(), Violation> {
+    if s == expected {
+        Ok(())
+    } else {
+        Err(Violation::new("const", format!("must be {expected:?}")))
+    }
+}
+
+/// The JSON types a raw value may have (a `type: [a, b]` schema).
+#[derive(Debug, Clone, Copy)]
+pub struct JsonTypes(pub &'static [&'static str]);
+
+pub fn check_json_type(v: &serde_json::Value, allowed: JsonTypes) -> Result<(), Violation> {
+    use serde_json::Value as V;
+    let ok = allowed.0.iter().any(|t| match (*t, v) {
+        ("null", V::Null) | ("boolean", V::Bool(_)) | ("string", V::String(_)) => true,
+        ("array", V::Array(_)) | ("object", V::Object(_)) | ("number", V::Number(_)) => true,
+        ("integer", V::Number(n)) => {
+            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
+        }
+        _ => false,
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            "type",
+            format!("must be one of {:?}", allowed.0),
+        ))
+    }
+}
+
+/// Serializes a raw field value without copying (used by generated `SerializeFields`).
+pub fn entry<M: serde::ser::SerializeMap, T: Serialize + ?Sized>(
+    map: &mut M,
+    key: &'static str,
+    value: &T,
+) -> Result<(), M::Error> {
+    map.serialize_entry(key, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchored_tag_needs_the_key_first_and_no_escapes() {
+        assert_eq!(anchored_tag(r#"{"cmd":"ping"}"#, "cmd"), Some("ping"));
+        assert_eq!(anchored_tag(r#"{ "cmd":"ping"}"#, "cmd"), None);
+        assert_eq!(anchored_tag(r#"{"cmd":"p\"ing"}"#, "cmd"), None);
+        assert_eq!(anchored_tag(r#"{"cmdx":"ping"}"#, "cmd"), None);
+    }
+
+    #[test]
+    fn path_patterns_match_indices_and_map_keys() {
+        let path = [
+            Segment::Key("data".into()),
+            Segment::Key("items".into()),
+            Segment::Index(3),
+            Segment::Key("name".into()),
+        ];
+        assert!(path_matches("data.items[].name", &path));
+        assert!(!path_matches("data.items.name", &path));
+        assert!(path_matches("data.*[].name", &path));
+        assert_eq!(render_path(&path), "data.items[3].name");
+    }
+}

@@ -1,0 +1,848 @@
+//! The intermediate representation: what one dialect's generated module contains, built from
+//! the spec tree. Every rule of `spec/README.md` is checked here; anything outside the supported
+//! subset is an error naming the place in the spec.
+
+use super::names::{pascal, rust_field, variant_name};
+use super::yaml::Node;
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use indexmap::IndexMap;
+use std::collections::BTreeSet;
+
+pub struct Dialect {
+    pub module: String,
+    pub spec_file: String,
+    pub title: String,
+    pub errors: Errors,
+    pub client: Direction,
+    pub server: Direction,
+    /// Named types (structs and enums) in the order they were first reached.
+    pub types: IndexMap<String, TypeDef>,
+    pub operations: Vec<Operation>,
+}
+
+pub struct Errors {
+    pub not_json: String,
+    pub not_object: String,
+    pub missing_tag: String,
+    pub unknown_tag: String,
+    pub invalid: String,
+}
+
+pub struct Direction {
+    pub tag: String,
+    /// `Some("data")`: adjacent frames `{tag, data}`; `None`: flat frames.
+    pub content: Option<String>,
+    pub messages: Vec<Message>,
+}
+
+pub struct Message {
+    /// Variant name (the message key).
+    pub key: String,
+    /// Wire tag value; `None` for an untagged frame.
+    pub tag: Option<String>,
+    /// Rust type of the payload (a struct).
+    pub payload: String,
+    /// An adjacent frame whose content key may be absent (the payload is then `Option<_>`).
+    pub optional_content: bool,
+    /// Envelope constants: (key, JSON literal).
+    pub consts: Vec<(String, String)>,
+    pub pointer: String,
+    pub doc: String,
+    /// (path pattern, keyword, text) rows for the wording of decode errors.
+    pub wording: Vec<(String, String, String)>,
+}
+
+pub struct Operation {
+    pub method: String,
+    pub message: String,
+    pub payload: String,
+    pub doc: String,
+}
+
+pub enum TypeDef {
+    Struct(StructDef),
+    Enum(EnumDef),
+    /// A non-object content (`data` that is a map or a list): a transparent wrapper.
+    Newtype(NewtypeDef),
+}
+
+pub struct NewtypeDef {
+    pub name: String,
+    pub doc: String,
+    pub shape: Shape,
+}
+
+pub struct StructDef {
+    pub name: String,
+    pub doc: String,
+    pub fields: Vec<Field>,
+}
+
+pub struct EnumDef {
+    pub name: String,
+    pub doc: String,
+    /// (Rust variant, wire value)
+    pub variants: Vec<(String, String)>,
+}
+
+pub struct Field {
+    pub wire: String,
+    pub rust: String,
+    pub doc: String,
+    pub required: bool,
+    pub shape: Shape,
+}
+
+#[derive(Clone)]
+pub struct Shape {
+    pub kind: Kind,
+    pub nullable: bool,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Clone)]
+pub enum Kind {
+    Str,
+    Int,
+    Num,
+    Bool,
+    /// A generated struct or enum.
+    Named {
+        name: String,
+        is_struct: bool,
+    },
+    Array(Box<Shape>),
+    Map(Box<Shape>),
+    /// Raw JSON whose type must be one of these (empty: any).
+    Raw(Vec<String>),
+}
+
+#[derive(Clone)]
+pub enum Check {
+    MaxLength(u64),
+    MinLength(u64),
+    Uuid,
+    ConstStr(String),
+    Minimum(String),
+    Maximum(String),
+    MinItems(u64),
+    MaxItems(u64),
+}
+
+const JSON_TYPES: [&str; 7] = [
+    "string", "integer", "number", "boolean", "object", "array", "null",
+];
+const SCHEMA_KEYWORDS: [&str; 19] = [
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "enum",
+    "const",
+    "maxLength",
+    "minLength",
+    "format",
+    "minimum",
+    "maximum",
+    "minItems",
+    "maxItems",
+    "$ref",
+    "description",
+    "default",
+    "examples",
+    "title",
+];
+const FORMATS_ANNOTATION_ONLY: [&str; 5] = ["int32", "int64", "double", "float", "byte"];
+const FORMATS_SERVER_ONLY: [&str; 5] = ["date-time", "uri", "email", "date", "hostname"];
+
+pub fn build(spec_file: &str, doc: &Node) -> Result<Dialect> {
+    let version = doc.str_at("asyncapi").unwrap_or_default();
+    ensure!(
+        version.starts_with("3."),
+        "{spec_file}: asyncapi must be 3.x (found {version:?})"
+    );
+    let channels = doc
+        .get("channels")
+        .and_then(Node::as_map)
+        .context("no channels")?;
+    ensure!(
+        channels.len() == 1,
+        "{spec_file}: exactly one channel (the WebSocket connection) is supported"
+    );
+    let (channel_name, channel) = channels.first().expect("one channel");
+    let chorus = channel
+        .get("x-chorus")
+        .with_context(|| format!("{spec_file}: channel `{channel_name}` has no x-chorus block"))?;
+    let module = chorus
+        .str_at("module")
+        .context("x-chorus.module")?
+        .to_owned();
+    let errors = {
+        let e = chorus.get("errors").context("x-chorus.errors")?;
+        let get = |k: &str| -> Result<String> {
+            Ok(e.str_at(k)
+                .with_context(|| format!("x-chorus.errors.{k}"))?
+                .to_owned())
+        };
+        Errors {
+            not_json: get("not_json")?,
+            not_object: get("not_object")?,
+            missing_tag: get("missing_tag")?,
+            unknown_tag: get("unknown_tag")?,
+            invalid: get("invalid")?,
+        }
+    };
+    let envelope = |dir: &str| -> Result<(String, Option<String>)> {
+        let d = chorus.get(dir).with_context(|| format!("x-chorus.{dir}"))?;
+        let tag = d
+            .str_at("tag")
+            .with_context(|| format!("x-chorus.{dir}.tag"))?;
+        let content = match d.get("content") {
+            None | Some(Node::Null) => None,
+            Some(Node::Str(s)) => Some(s.clone()),
+            Some(_) => bail!("x-chorus.{dir}.content must be a string or null"),
+        };
+        Ok((tag.to_owned(), content))
+    };
+
+    // Which messages each direction has, from the operations.
+    let mut direction_of: IndexMap<String, &'static str> = IndexMap::new();
+    let mut receive_ops: Vec<(String, String, String)> = Vec::new(); // (op key, message key, doc)
+    let operations = doc
+        .get("operations")
+        .and_then(Node::as_map)
+        .context("no operations")?;
+    let channel_prefix = format!("#/channels/{channel_name}/messages/");
+    for (op_key, op) in operations {
+        let action = op.str_at("action").context("operation action")?;
+        let dir = match action {
+            "receive" => "client",
+            "send" => "server",
+            other => bail!("operation {op_key}: unknown action {other}"),
+        };
+        let refs = op
+            .get("messages")
+            .and_then(Node::as_seq)
+            .with_context(|| format!("operation {op_key} lists no messages"))?;
+        if dir == "client" {
+            ensure!(
+                refs.len() == 1,
+                "receive operation {op_key} must reference exactly one message"
+            );
+        }
+        for r in refs {
+            let target = r.str_at("$ref").context("message $ref")?;
+            let key = target.strip_prefix(&channel_prefix).with_context(|| {
+                format!("operation {op_key}: messages must point into {channel_prefix}")
+            })?;
+            if let Some(prev) = direction_of.insert(key.to_owned(), dir) {
+                ensure!(
+                    prev == dir,
+                    "message {key} is used in both directions; define one message per direction"
+                );
+            }
+            if dir == "client" {
+                let doc = op_doc(op);
+                receive_ops.push((op_key.clone(), key.to_owned(), doc));
+            }
+        }
+    }
+
+    let mut b = Builder {
+        doc,
+        types: IndexMap::new(),
+        in_progress: BTreeSet::new(),
+    };
+    let (ctag, ccontent) = envelope("client")?;
+    let (stag, scontent) = envelope("server")?;
+    let mut client = Direction {
+        tag: ctag,
+        content: ccontent,
+        messages: Vec::new(),
+    };
+    let mut server = Direction {
+        tag: stag,
+        content: scontent,
+        messages: Vec::new(),
+    };
+    let channel_messages = channel
+        .get("messages")
+        .and_then(Node::as_map)
+        .context("channel has no messages")?;
+    let schema_keys: BTreeSet<&str> = doc
+        .pointer("#/components/schemas")
+        .and_then(Node::as_map)
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    for (key, reference) in channel_messages {
+        let target = reference.str_at("$ref").context("channel message $ref")?;
+        let message = doc
+            .pointer(target)
+            .with_context(|| format!("unresolvable {target}"))?;
+        ensure!(
+            !schema_keys.contains(key.as_str()),
+            "message key {key} clashes with components/schemas/{key}"
+        );
+        let dir = *direction_of
+            .get(key)
+            .with_context(|| format!("message {key} is not used by any operation"))?;
+        let direction = if dir == "client" {
+            &mut client
+        } else {
+            &mut server
+        };
+        let m = b
+            .message(key, target, message, direction, dir == "client")
+            .with_context(|| format!("{spec_file}: message {key}"))?;
+        direction.messages.push(m);
+    }
+    for d in [&client, &server] {
+        let mut seen = BTreeSet::new();
+        for m in &d.messages {
+            if let Some(t) = &m.tag {
+                ensure!(seen.insert(t.clone()), "tag value {t:?} is used twice");
+            }
+        }
+    }
+    let mut ops = Vec::new();
+    let mut methods = BTreeSet::new();
+    for (op_key, msg_key, doc) in receive_ops {
+        let method = rust_field(&op_key);
+        ensure!(
+            methods.insert(method.clone()),
+            "two operations map to {method}"
+        );
+        let m = client
+            .messages
+            .iter()
+            .find(|m| m.key == msg_key)
+            .expect("every receive message was built");
+        ops.push(Operation {
+            method,
+            message: msg_key,
+            payload: m.payload.clone(),
+            doc,
+        });
+    }
+    let title = doc
+        .pointer("#/info/title")
+        .and_then(Node::as_str)
+        .unwrap_or(&module)
+        .to_owned();
+    Ok(Dialect {
+        module,
+        spec_file: spec_file.to_owned(),
+        title,
+        errors,
+        client,
+        server,
+        types: b.types,
+        operations: ops,
+    })
+}
+
+fn op_doc(op: &Node) -> String {
+    let mut parts = Vec::new();
+    for k in ["title", "summary", "description"] {
+        if let Some(s) = op.str_at(k) {
+            parts.push(s.trim().to_owned());
+        }
+    }
+    parts.join("\n\n")
+}
+
+fn describe(n: &Node) -> String {
+    let mut parts = Vec::new();
+    for k in ["title", "summary", "description"] {
+        if let Some(s) = n.str_at(k) {
+            let s = s.trim();
+            if !parts.iter().any(|p: &String| p == s) {
+                parts.push(s.to_owned());
+            }
+        }
+    }
+    if let Some(note) = n.str_at("x-chorus-note") {
+        parts.push(format!("Chorus: {}", note.trim()));
+    }
+    parts.join("\n\n")
+}
+
+struct Builder<'a> {
+    doc: &'a Node,
+    types: IndexMap<String, TypeDef>,
+    in_progress: BTreeSet<String>,
+}
+
+impl<'a> Builder<'a> {
+    fn message(
+        &mut self,
+        key: &str,
+        pointer: &str,
+        message: &Node,
+        dir: &Direction,
+        client_side: bool,
+    ) -> Result<Message> {
+        ensure!(
+            message
+                .get("examples")
+                .and_then(Node::as_seq)
+                .is_some_and(|e| !e.is_empty()),
+            "has no examples"
+        );
+        let payload = message.get("payload").context("no payload")?;
+        let payload = self.resolve(payload)?;
+        ensure!(
+            payload.str_at("type") == Some("object"),
+            "payload must be `type: object`"
+        );
+        let untagged = matches!(message.get("x-chorus-untagged"), Some(Node::Bool(true)));
+        ensure!(
+            !(untagged && client_side),
+            "client messages must carry the tag"
+        );
+        let props = payload
+            .get("properties")
+            .and_then(Node::as_map)
+            .cloned()
+            .unwrap_or_default();
+        let required = required_set(payload);
+        let mut tag = None;
+        let mut consts = Vec::new();
+        let mut rest: IndexMap<String, Node> = IndexMap::new();
+        for (name, original) in &props {
+            let schema = self.resolve(original)?;
+            if *name == dir.tag && !untagged {
+                let c = schema
+                    .get("const")
+                    .context("the tag property needs a const")?;
+                let Node::Str(v) = c else {
+                    bail!("only string tag values are supported so far");
+                };
+                ensure!(required.contains(name), "the tag must be required");
+                tag = Some(v.clone());
+            } else if let (Some(c), true) = (schema.get("const"), required.contains(name)) {
+                ensure!(
+                    !client_side,
+                    "envelope constants on client frames are not supported"
+                );
+                consts.push((name.clone(), c.to_json()));
+            } else {
+                rest.insert(name.clone(), original.clone());
+            }
+        }
+        ensure!(
+            untagged || tag.is_some(),
+            "payload has no `{}` tag property",
+            dir.tag
+        );
+        let optional_content = dir
+            .content
+            .as_ref()
+            .is_some_and(|c| !untagged && !required.contains(c));
+        let payload_type = match (&dir.content, untagged) {
+            (Some(content), false) => {
+                ensure!(
+                    rest.len() == 1 && rest.contains_key(content),
+                    "an adjacent frame has only the tag, constants and `{content}`"
+                );
+                let data_name = format!("{key}Data");
+                let shape = self.shape(&rest[content], &data_name, client_side)?;
+                ensure!(!shape.nullable, "`{content}` cannot be nullable");
+                match shape.kind {
+                    Kind::Named {
+                        name,
+                        is_struct: true,
+                    } => name,
+                    _ => {
+                        let doc = describe(self.target(&rest[content]));
+                        self.types.insert(
+                            data_name.clone(),
+                            TypeDef::Newtype(NewtypeDef {
+                                name: data_name.clone(),
+                                doc,
+                                shape,
+                            }),
+                        );
+                        data_name
+                    }
+                }
+            }
+            _ => {
+                let mut object = payload.clone();
+                if let Node::Map(m) = &mut object {
+                    m.insert("properties".into(), Node::Map(rest.clone()));
+                    let kept = required
+                        .iter()
+                        .filter(|r| rest.contains_key(*r))
+                        .map(|r| Node::Str(r.clone()))
+                        .collect();
+                    m.insert("required".into(), Node::Seq(kept));
+                }
+                self.object(key, &object, client_side, describe(message))?;
+                key.to_owned()
+            }
+        };
+        let mut wording = Vec::new();
+        collect_wording(self.doc, payload, "", &mut wording, &mut BTreeSet::new())?;
+        Ok(Message {
+            key: key.to_owned(),
+            tag,
+            payload: payload_type,
+            optional_content,
+            consts,
+            pointer: format!("{pointer}/payload"),
+            doc: describe(message),
+            wording,
+        })
+    }
+
+    /// Follows a `$ref` (to anywhere in the document).
+    fn resolve<'n>(&self, n: &'n Node) -> Result<&'n Node>
+    where
+        'a: 'n,
+    {
+        match n.str_at("$ref") {
+            Some(r) => self
+                .doc
+                .pointer(r)
+                .with_context(|| format!("unresolvable {r}")),
+            None => Ok(n),
+        }
+    }
+
+    /// Builds a struct for an object schema and returns its name.
+    fn object(&mut self, name: &str, schema: &Node, client_side: bool, doc: String) -> Result<()> {
+        if self.types.contains_key(name) || self.in_progress.contains(name) {
+            return Ok(());
+        }
+        check_keywords(schema)?;
+        if let Some(ap) = schema.get("additionalProperties") {
+            ensure!(
+                !matches!(ap, Node::Bool(false)),
+                "{name}: additionalProperties: false is not supported"
+            );
+        }
+        self.in_progress.insert(name.to_owned());
+        let required = required_set(schema);
+        let mut fields = Vec::new();
+        let mut rust_names = BTreeSet::new();
+        if let Some(props) = schema.get("properties").and_then(Node::as_map) {
+            for (wire, prop) in props {
+                let context = format!("{name}{}", pascal(wire));
+                let shape = self
+                    .shape(prop, &context, client_side)
+                    .with_context(|| format!("property {name}.{wire}"))?;
+                let rust = rust_field(wire);
+                ensure!(
+                    rust_names.insert(rust.clone()),
+                    "{name}: two properties map to the Rust field {rust}"
+                );
+                let target = self.target(prop);
+                fields.push(Field {
+                    wire: wire.clone(),
+                    rust,
+                    doc: describe(target),
+                    required: required.contains(wire),
+                    shape,
+                });
+            }
+        }
+        for r in &required {
+            ensure!(
+                fields.iter().any(|f| &f.wire == r),
+                "{name}: required property {r} is not declared"
+            );
+        }
+        self.in_progress.remove(name);
+        self.types.insert(
+            name.to_owned(),
+            TypeDef::Struct(StructDef {
+                name: name.to_owned(),
+                doc,
+                fields,
+            }),
+        );
+        Ok(())
+    }
+
+    /// The schema a `$ref` points to (or the node itself).
+    fn target<'n>(&self, n: &'n Node) -> &'n Node
+    where
+        'a: 'n,
+    {
+        match n.str_at("$ref").and_then(|r| self.doc.pointer(r)) {
+            Some(t) => t,
+            None => n,
+        }
+    }
+
+    fn shape(&mut self, schema: &Node, context: &str, client_side: bool) -> Result<Shape> {
+        if let Some(r) = schema.str_at("$ref") {
+            let m = schema.as_map().expect("a $ref is in a map");
+            ensure!(
+                m.keys().all(|k| k == "$ref"),
+                "keywords next to $ref are ignored by JSON Schema draft 7; move them into {r}"
+            );
+            let name = r
+                .strip_prefix("#/components/schemas/")
+                .with_context(|| format!("only #/components/schemas refs are supported: {r}"))?;
+            let target = self
+                .doc
+                .pointer(r)
+                .with_context(|| format!("unresolvable {r}"))?;
+            let shape = self.shape_inline(target, name, client_side, true)?;
+            return Ok(shape);
+        }
+        self.shape_inline(schema, context, client_side, false)
+    }
+
+    fn shape_inline(
+        &mut self,
+        schema: &Node,
+        name: &str,
+        client_side: bool,
+        named: bool,
+    ) -> Result<Shape> {
+        check_keywords(schema)?;
+        let types: Vec<String> = match schema.get("type") {
+            None => Vec::new(),
+            Some(Node::Str(t)) => vec![t.clone()],
+            Some(Node::Seq(ts)) => ts
+                .iter()
+                .map(|t| {
+                    t.as_str()
+                        .map(str::to_owned)
+                        .context("type list of strings")
+                })
+                .collect::<Result<_>>()?,
+            Some(_) => bail!("bad `type`"),
+        };
+        for t in &types {
+            ensure!(JSON_TYPES.contains(&t.as_str()), "unknown type {t}");
+        }
+        let nullable = types.iter().any(|t| t == "null");
+        let concrete: Vec<&String> = types.iter().filter(|t| *t != "null").collect();
+        let mut checks = Vec::new();
+        let main = match concrete.as_slice() {
+            [one] => one.as_str(),
+            [] if schema.get("properties").is_some() => "object",
+            [] if schema.get("enum").is_some() => "string",
+            [] if matches!(schema.get("const"), Some(Node::Str(_))) => "string",
+            _ => {
+                // Several types, or none: raw JSON with its type checked.
+                let mut allowed: Vec<String> = types.clone();
+                if concrete.is_empty() && !nullable {
+                    allowed.clear();
+                }
+                return Ok(Shape {
+                    kind: Kind::Raw(allowed),
+                    nullable: false,
+                    checks,
+                });
+            }
+        };
+        let kind = match main {
+            "string" => {
+                if let Some(values) = schema.get("enum") {
+                    let values = values.as_seq().context("enum must be a list")?;
+                    let mut variants = Vec::new();
+                    let mut used = BTreeSet::new();
+                    for v in values {
+                        let wire = v.as_str().context("only string enums are supported")?;
+                        let mut rust = variant_name(wire);
+                        let mut n = 2;
+                        while !used.insert(rust.clone()) {
+                            rust = format!("{}{n}", variant_name(wire));
+                            n += 1;
+                        }
+                        variants.push((rust, wire.to_owned()));
+                    }
+                    if !self.types.contains_key(name) {
+                        self.types.insert(
+                            name.to_owned(),
+                            TypeDef::Enum(EnumDef {
+                                name: name.to_owned(),
+                                doc: describe(schema),
+                                variants,
+                            }),
+                        );
+                    }
+                    Kind::Named {
+                        name: name.to_owned(),
+                        is_struct: false,
+                    }
+                } else {
+                    if let Some(n) = schema.get("maxLength") {
+                        checks.push(Check::MaxLength(n.as_u64().context("maxLength")?));
+                    }
+                    if let Some(n) = schema.get("minLength") {
+                        checks.push(Check::MinLength(n.as_u64().context("minLength")?));
+                    }
+                    if let Some(c) = schema.get("const") {
+                        let c = c.as_str().context("string const")?;
+                        checks.push(Check::ConstStr(c.to_owned()));
+                    }
+                    match schema.str_at("format") {
+                        None => {}
+                        Some("uuid") => checks.push(Check::Uuid),
+                        Some(f) if FORMATS_SERVER_ONLY.contains(&f) => ensure!(
+                            !client_side,
+                            "format {f} is only supported on server→client frames"
+                        ),
+                        Some(f) => bail!("unsupported string format {f}"),
+                    }
+                    Kind::Str
+                }
+            }
+            "integer" | "number" => {
+                if let Some(f) = schema.str_at("format") {
+                    ensure!(
+                        FORMATS_ANNOTATION_ONLY.contains(&f),
+                        "unsupported number format {f}"
+                    );
+                }
+                ensure!(schema.get("const").is_none(), "numeric const not supported");
+                for (k, check) in [
+                    ("minimum", Check::Minimum as fn(String) -> Check),
+                    ("maximum", Check::Maximum),
+                ] {
+                    if let Some(n) = schema.get(k) {
+                        let lit = match (n, main) {
+                            (Node::Int(i), "integer") => format!("{i}i64"),
+                            (Node::Int(i), _) => format!("{i}f64"),
+                            (Node::Float(f), "number") => format!("{f:?}f64"),
+                            _ => bail!("{k} must be a number of the field's type"),
+                        };
+                        checks.push(check(lit));
+                    }
+                }
+                if main == "integer" {
+                    Kind::Int
+                } else {
+                    Kind::Num
+                }
+            }
+            "boolean" => {
+                ensure!(schema.get("const").is_none(), "boolean const not supported");
+                Kind::Bool
+            }
+            "array" => {
+                let items = schema.get("items").context("array without items")?;
+                let item = self.shape(items, &format!("{name}Item"), client_side)?;
+                if let Some(n) = schema.get("minItems") {
+                    checks.push(Check::MinItems(n.as_u64().context("minItems")?));
+                }
+                if let Some(n) = schema.get("maxItems") {
+                    checks.push(Check::MaxItems(n.as_u64().context("maxItems")?));
+                }
+                Kind::Array(Box::new(item))
+            }
+            "object" => match (schema.get("properties"), schema.get("additionalProperties")) {
+                (None, Some(ap @ Node::Map(_))) => {
+                    let value = self.shape(ap, &format!("{name}Value"), client_side)?;
+                    Kind::Map(Box::new(value))
+                }
+                (None, _) if !named => Kind::Raw(if nullable {
+                    vec!["object".into(), "null".into()]
+                } else {
+                    vec!["object".into()]
+                }),
+                _ => {
+                    self.object(name, schema, client_side, describe(schema))?;
+                    Kind::Named {
+                        name: name.to_owned(),
+                        is_struct: true,
+                    }
+                }
+            },
+            "null" => Kind::Raw(vec!["null".into()]),
+            other => bail!("unsupported type {other}"),
+        };
+        // A raw object stays raw with null folded into its allowed types.
+        if let Kind::Raw(_) = kind {
+            return Ok(Shape {
+                kind,
+                nullable: false,
+                checks,
+            });
+        }
+        Ok(Shape {
+            kind,
+            nullable,
+            checks,
+        })
+    }
+}
+
+fn required_set(schema: &Node) -> BTreeSet<String> {
+    schema
+        .get("required")
+        .and_then(Node::as_seq)
+        .map(|r| {
+            r.iter()
+                .filter_map(|n| n.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn check_keywords(schema: &Node) -> Result<()> {
+    let Some(m) = schema.as_map() else {
+        bail!("a schema must be an object");
+    };
+    for k in m.keys() {
+        ensure!(
+            SCHEMA_KEYWORDS.contains(&k.as_str()) || k.starts_with("x-"),
+            "unsupported schema keyword `{k}` (see spec/README.md)"
+        );
+    }
+    Ok(())
+}
+
+/// Collects `x-error`/`x-errors` rows with their path patterns.
+fn collect_wording(
+    doc: &Node,
+    schema: &Node,
+    path: &str,
+    out: &mut Vec<(String, String, String)>,
+    seen: &mut BTreeSet<String>,
+) -> Result<()> {
+    let schema = match schema.str_at("$ref") {
+        Some(r) => {
+            if !seen.insert(format!("{r}@{path}")) || path.matches('.').count() > 8 {
+                return Ok(());
+            }
+            doc.pointer(r).ok_or_else(|| anyhow!("unresolvable {r}"))?
+        }
+        None => schema,
+    };
+    if !path.is_empty() {
+        if let Some(errs) = schema.get("x-errors").and_then(Node::as_map) {
+            for (kw, text) in errs {
+                let text = text.as_str().context("x-errors values are strings")?;
+                out.push((path.to_owned(), kw.clone(), text.to_owned()));
+            }
+        }
+        if let Some(text) = schema.str_at("x-error") {
+            out.push((path.to_owned(), "*".to_owned(), text.to_owned()));
+        }
+    }
+    if let Some(props) = schema.get("properties").and_then(Node::as_map) {
+        for (k, p) in props {
+            let sub = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            collect_wording(doc, p, &sub, out, seen)?;
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        collect_wording(doc, items, &format!("{path}[]"), out, seen)?;
+    }
+    if let Some(ap @ Node::Map(_)) = schema.get("additionalProperties") {
+        collect_wording(doc, ap, &format!("{path}.*"), out, seen)?;
+    }
+    Ok(())
+}

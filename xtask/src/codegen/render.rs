@@ -1,0 +1,500 @@
+//! IR → Rust source, through the askama template `xtask/templates/generated.rs`.
+//!
+//! This module turns the IR into a view of ready-made snippets (types, serde attributes,
+//! checks); the template arranges them into the module.
+
+use super::ir::{Check, Dialect, Direction, Field, Kind, Message, Shape, TypeDef};
+use super::names::rust_field;
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "generated.rs", escape = "none")]
+struct Generated {
+    spec_file: String,
+    title: String,
+    errors: ErrorsView,
+    structs: Vec<StructView>,
+    enums: Vec<EnumView>,
+    newtypes: Vec<NewtypeView>,
+    client: DirView,
+    server: DirView,
+    ops: Vec<OpView>,
+    client_tags: Vec<String>,
+}
+
+struct ErrorsView {
+    not_json: String,
+    not_object: String,
+    missing_tag: String,
+    unknown_tag: String,
+    invalid: String,
+}
+
+struct StructView {
+    name: String,
+    doc: Vec<String>,
+    fields: Vec<FieldView>,
+    validate: Vec<String>,
+    serialize: Vec<String>,
+}
+
+struct NewtypeView {
+    name: String,
+    doc: Vec<String>,
+    ty: String,
+    validate: Vec<String>,
+}
+
+struct FieldView {
+    doc: Vec<String>,
+    attrs: String,
+    rust: String,
+    ty: String,
+}
+
+struct EnumView {
+    name: String,
+    doc: Vec<String>,
+    /// (Rust variant, wire literal)
+    variants: Vec<(String, String)>,
+}
+
+struct DirView {
+    enum_name: String,
+    envelope: Option<EnvelopeView>,
+    tag_key: String,
+    messages: Vec<MsgView>,
+    has_untagged: bool,
+}
+
+struct EnvelopeView {
+    name: String,
+    content_lit: String,
+}
+
+struct MsgView {
+    key: String,
+    doc: Vec<String>,
+    payload: String,
+    /// The wire tag literal, or `None` for untagged frames.
+    tag: Option<String>,
+    pointer: String,
+    wording_name: String,
+    wording: Vec<(String, String, String)>,
+    decode: String,
+    serialize: Vec<String>,
+}
+
+struct OpView {
+    method: String,
+    key: String,
+    payload: String,
+    doc: Vec<String>,
+}
+
+fn lit(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn doc_lines(text: &str) -> Vec<String> {
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    text.trim()
+        .lines()
+        .map(|l| {
+            let l = l.trim_end();
+            if l.is_empty() {
+                "///".to_owned()
+            } else {
+                format!("/// {l}")
+            }
+        })
+        .collect()
+}
+
+/// The Rust type of a shape, ignoring the nullability of the shape itself.
+fn base_type(shape: &Shape) -> String {
+    match &shape.kind {
+        Kind::Str => "String".into(),
+        Kind::Int => "i64".into(),
+        Kind::Num => "f64".into(),
+        Kind::Bool => "bool".into(),
+        Kind::Named { name, .. } => name.clone(),
+        Kind::Array(item) => format!("Vec<{}>", inner_type(item)),
+        Kind::Map(value) => format!("::indexmap::IndexMap<String, {}>", inner_type(value)),
+        Kind::Raw(_) => "::serde_json::Value".into(),
+    }
+}
+
+fn inner_type(shape: &Shape) -> String {
+    if shape.nullable {
+        format!("Option<{}>", base_type(shape))
+    } else {
+        base_type(shape)
+    }
+}
+
+fn is_int_vec(shape: &Shape) -> bool {
+    matches!(&shape.kind, Kind::Array(item) if matches!(item.kind, Kind::Int) && !item.nullable)
+}
+
+/// (Rust type, serde attribute) of a struct field.
+fn field_type(f: &Field) -> (String, String) {
+    let base = base_type(&f.shape);
+    let rename = format!("rename = {}", lit(&f.wire));
+    let with = |helper: &str, default: bool| {
+        let d = if default { "default, " } else { "" };
+        format!("#[serde({rename}, {d}deserialize_with = \"crate::de::{helper}\")]")
+    };
+    let plain = format!("#[serde({rename})]");
+    if let Kind::Raw(_) = f.shape.kind {
+        return if f.required {
+            (base, plain)
+        } else {
+            (format!("Option<{base}>"), with("present", true))
+        };
+    }
+    let int = matches!(f.shape.kind, Kind::Int);
+    let int_vec = is_int_vec(&f.shape);
+    match (f.required, f.shape.nullable) {
+        (true, false) if int => (base, with("int", false)),
+        (true, false) if int_vec => (base, with("int_vec", false)),
+        (true, false) => (base, plain),
+        (true, true) if int => (format!("Option<{base}>"), with("int_nullable", false)),
+        (true, true) => (format!("Option<{base}>"), with("nullable", false)),
+        (false, false) if int => (format!("Option<{base}>"), with("int_present", true)),
+        (false, false) if int_vec => (format!("Option<{base}>"), with("int_vec_present", true)),
+        (false, false) => (format!("Option<{base}>"), with("present", true)),
+        (false, true) if int => (
+            format!("Option<Option<{base}>>"),
+            with("int_nullable_present", true),
+        ),
+        (false, true) => (
+            format!("Option<Option<{base}>>"),
+            with("nullable_present", true),
+        ),
+    }
+}
+
+/// Check statements for a value `v` (an expression of type `&T`); errors are located by `wrap`.
+fn checks(shape: &Shape, v: &str, wrap: &str, depth: usize, out: &mut Vec<String>) {
+    let fail = format!(".map_err(|e| e{wrap})?;");
+    for c in &shape.checks {
+        let call = match c {
+            Check::MaxLength(n) => format!("crate::de::check_max_length({v}, {n})"),
+            Check::MinLength(n) => format!("crate::de::check_min_length({v}, {n})"),
+            Check::Uuid => format!("crate::de::check_uuid({v})"),
+            Check::ConstStr(s) => format!("crate::de::check_const_str({v}, {})", lit(s)),
+            Check::Minimum(l) => format!("crate::de::check_minimum(*{v}, {l})"),
+            Check::Maximum(l) => format!("crate::de::check_maximum(*{v}, {l})"),
+            Check::MinItems(n) => format!("crate::de::check_min_items({v}.len(), {n})"),
+            Check::MaxItems(n) => format!("crate::de::check_max_items({v}.len(), {n})"),
+        };
+        out.push(format!("{call}{fail}"));
+    }
+    match &shape.kind {
+        Kind::Named {
+            is_struct: true, ..
+        } => out.push(format!("crate::de::Validate::validate({v}){fail}")),
+        Kind::Raw(types) if !types.is_empty() => {
+            let list: Vec<String> = types.iter().map(|t| lit(t)).collect();
+            out.push(format!(
+                "crate::de::check_json_type({v}, crate::de::JsonTypes(&[{}])){fail}",
+                list.join(", ")
+            ));
+        }
+        Kind::Array(item) => {
+            let (i, x) = (format!("i{depth}"), format!("x{depth}"));
+            let mut inner = Vec::new();
+            checks(
+                item,
+                &x,
+                &format!(".at_index({i}){wrap}"),
+                depth + 1,
+                &mut inner,
+            );
+            if !inner.is_empty() {
+                let body = unwrap_nullable(item, &x, inner);
+                out.push(format!(
+                    "for ({i}, {x}) in ({v}).iter().enumerate() {{ {} }}",
+                    body
+                ));
+            }
+        }
+        Kind::Map(value) => {
+            let (k, x) = (format!("k{depth}"), format!("x{depth}"));
+            let mut inner = Vec::new();
+            checks(
+                value,
+                &x,
+                &format!(".at_key({k}){wrap}"),
+                depth + 1,
+                &mut inner,
+            );
+            if !inner.is_empty() {
+                let body = unwrap_nullable(value, &x, inner);
+                out.push(format!("for ({k}, {x}) in ({v}).iter() {{ {} }}", body));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn unwrap_nullable(shape: &Shape, x: &str, inner: Vec<String>) -> String {
+    if shape.nullable {
+        format!("if let Some({x}) = {x} {{ {} }}", inner.join(" "))
+    } else {
+        inner.join(" ")
+    }
+}
+
+fn field_checks(f: &Field) -> Option<String> {
+    let wrap = format!(".at_key({})", lit(&f.wire));
+    let mut out = Vec::new();
+    let raw = matches!(f.shape.kind, Kind::Raw(_));
+    match (f.required, f.shape.nullable && !raw) {
+        (true, false) => {
+            checks(&f.shape, &format!("&self.{}", f.rust), &wrap, 0, &mut out);
+            (!out.is_empty()).then(|| out.join(" "))
+        }
+        (true, true) | (false, false) => {
+            checks(&f.shape, "v", &wrap, 0, &mut out);
+            (!out.is_empty())
+                .then(|| format!("if let Some(v) = &self.{} {{ {} }}", f.rust, out.join(" ")))
+        }
+        (false, true) => {
+            checks(&f.shape, "v", &wrap, 0, &mut out);
+            (!out.is_empty()).then(|| {
+                format!(
+                    "if let Some(Some(v)) = &self.{} {{ {} }}",
+                    f.rust,
+                    out.join(" ")
+                )
+            })
+        }
+    }
+}
+
+fn field_serialize(f: &Field) -> String {
+    let key = lit(&f.wire);
+    let raw = matches!(f.shape.kind, Kind::Raw(_));
+    if f.required {
+        format!("map.serialize_entry({key}, &self.{})?;", f.rust)
+    } else {
+        let _ = raw;
+        format!(
+            "if let Some(v) = &self.{} {{ map.serialize_entry({key}, v)?; }}",
+            f.rust
+        )
+    }
+}
+
+fn const_expr(json: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(json).expect("constants are JSON") {
+        serde_json::Value::String(s) => lit(&s),
+        serde_json::Value::Bool(b) => format!("&{b}"),
+        serde_json::Value::Number(n) if n.is_i64() => format!("&{n}i64"),
+        serde_json::Value::Null => "&()".into(),
+        other => panic!("unsupported envelope constant {other}"),
+    }
+}
+
+/// The Rust type a variant (and its handler method) carries.
+fn payload_type(m: &Message) -> String {
+    if m.optional_content {
+        format!("Option<{}>", m.payload)
+    } else {
+        m.payload.clone()
+    }
+}
+
+fn screaming(key: &str) -> String {
+    rust_field(key).trim_start_matches("r#").to_uppercase()
+}
+
+fn dir_view(d: &Direction, enum_name: &str, prefix: &str) -> DirView {
+    let envelope = d.content.as_ref().map(|c| EnvelopeView {
+        name: format!("{prefix}Envelope"),
+        content_lit: lit(c),
+    });
+    let messages = d
+        .messages
+        .iter()
+        .map(|m| msg_view(m, d, envelope.as_ref()))
+        .collect();
+    DirView {
+        enum_name: enum_name.to_owned(),
+        tag_key: lit(&d.tag),
+        has_untagged: d.messages.iter().any(|m| m.tag.is_none()),
+        envelope,
+        messages,
+    }
+}
+
+fn msg_view(m: &Message, d: &Direction, envelope: Option<&EnvelopeView>) -> MsgView {
+    let wording_name = format!("WORDING_{}", screaming(&m.key));
+    let tag_arg = match &m.tag {
+        Some(t) => format!("Some({})", lit(t)),
+        None => "None".into(),
+    };
+    let consts_check = if m.consts.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = m
+            .consts
+            .iter()
+            .map(|(k, v)| format!("({}, {})", lit(k), lit(v)))
+            .collect();
+        format!(
+            "crate::de::check_consts(input, &[{}], {tag_arg}, {wording_name}, &ERRORS)?;",
+            list.join(", ")
+        )
+    };
+    let parse = match (envelope, &m.tag) {
+        (Some(env), Some(_)) => format!(
+            "crate::de::parse::<{}{}<{}>>(input, {tag_arg}, {wording_name}, &ERRORS).map(|e| Self::{}(e.content))",
+            env.name,
+            if m.optional_content { "Optional" } else { "" },
+            m.payload,
+            m.key
+        ),
+        _ => format!(
+            "crate::de::parse::<{}>(input, {tag_arg}, {wording_name}, &ERRORS).map(Self::{})",
+            m.payload, m.key
+        ),
+    };
+    let decode = if consts_check.is_empty() {
+        parse
+    } else {
+        format!("{{ {consts_check} {parse} }}")
+    };
+    let mut serialize = Vec::new();
+    if let Some(t) = &m.tag {
+        serialize.push(format!(
+            "map.serialize_entry({}, {})?;",
+            lit(&d.tag),
+            lit(t)
+        ));
+    }
+    for (k, v) in &m.consts {
+        serialize.push(format!(
+            "map.serialize_entry({}, {})?;",
+            lit(k),
+            const_expr(v)
+        ));
+    }
+    match (&d.content, &m.tag) {
+        (Some(c), Some(_)) if m.optional_content => serialize.push(format!(
+            "if let Some(content) = payload {{ map.serialize_entry({}, content)?; }}",
+            lit(c)
+        )),
+        (Some(c), Some(_)) => serialize.push(format!("map.serialize_entry({}, payload)?;", lit(c))),
+        _ => serialize
+            .push("crate::de::SerializeFields::serialize_fields(payload, &mut map)?;".into()),
+    }
+    MsgView {
+        key: m.key.clone(),
+        doc: doc_lines(&m.doc),
+        payload: payload_type(m),
+        tag: m.tag.as_deref().map(lit),
+        pointer: lit(&m.pointer),
+        wording_name,
+        wording: m
+            .wording
+            .iter()
+            .map(|(p, k, t)| (lit(p), lit(k), lit(t)))
+            .collect(),
+        decode,
+        serialize,
+    }
+}
+
+pub fn render(d: &Dialect) -> anyhow::Result<String> {
+    let mut structs = Vec::new();
+    let mut enums = Vec::new();
+    let mut newtypes = Vec::new();
+    for t in d.types.values() {
+        match t {
+            TypeDef::Newtype(n) => {
+                let mut validate = Vec::new();
+                checks(&n.shape, "&self.0", "", 0, &mut validate);
+                newtypes.push(NewtypeView {
+                    name: n.name.clone(),
+                    doc: doc_lines(&n.doc),
+                    ty: inner_type(&n.shape),
+                    validate,
+                });
+            }
+            TypeDef::Struct(s) => structs.push(StructView {
+                name: s.name.clone(),
+                doc: doc_lines(&s.doc),
+                fields: s
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let (ty, attrs) = field_type(f);
+                        FieldView {
+                            doc: doc_lines(&f.doc),
+                            attrs,
+                            rust: f.rust.clone(),
+                            ty,
+                        }
+                    })
+                    .collect(),
+                validate: s.fields.iter().filter_map(field_checks).collect(),
+                serialize: s.fields.iter().map(field_serialize).collect(),
+            }),
+            TypeDef::Enum(e) => enums.push(EnumView {
+                name: e.name.clone(),
+                doc: doc_lines(&e.doc),
+                variants: e
+                    .variants
+                    .iter()
+                    .map(|(r, w)| (r.clone(), lit(w)))
+                    .collect(),
+            }),
+        }
+    }
+    let mut client_tags: Vec<String> = d
+        .client
+        .messages
+        .iter()
+        .filter_map(|m| m.tag.clone())
+        .collect();
+    client_tags.sort();
+    let view = Generated {
+        spec_file: d.spec_file.clone(),
+        title: d.title.clone(),
+        errors: ErrorsView {
+            not_json: lit(&d.errors.not_json),
+            not_object: lit(&d.errors.not_object),
+            missing_tag: lit(&d.errors.missing_tag),
+            unknown_tag: lit(&d.errors.unknown_tag),
+            invalid: lit(&d.errors.invalid),
+        },
+        structs,
+        enums,
+        newtypes,
+        client: dir_view(&d.client, "ClientFrame", "Client"),
+        server: dir_view(&d.server, "ServerFrame", "Server"),
+        ops: d
+            .operations
+            .iter()
+            .map(|o| OpView {
+                method: o.method.clone(),
+                key: o.message.clone(),
+                payload: d
+                    .client
+                    .messages
+                    .iter()
+                    .find(|m| m.key == o.message)
+                    .map(payload_type)
+                    .unwrap_or_else(|| o.payload.clone()),
+                doc: doc_lines(&o.doc),
+            })
+            .collect(),
+        client_tags: client_tags.iter().map(|t| lit(t)).collect(),
+    };
+    Ok(view.render()?)
+}
