@@ -1,0 +1,360 @@
+//! Configuration: built-in defaults, an optional TOML file, then environment overrides.
+//!
+//! Every key can be overridden by an environment variable `CHORUS__<SECTION>__<KEY>` (double
+//! underscores separate the path, case-insensitive), e.g. `CHORUS__SERVER__LISTEN=0.0.0.0:8080`
+//! or `CHORUS__REACTIONS__RATE_LIMIT_MESSAGES=100`. The value is read as a TOML value when it
+//! parses as one (numbers, booleans, arrays like `["10.0.0.1"]`), else as a string.
+
+use crate::store::sqlite::Durability;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub websocket: WebSocketConfig,
+    pub reactions: ReactionsConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// The main listener: every dialect, chosen by path.
+    pub listen: SocketAddr,
+    /// Extra listeners, each serving one dialect on every path.
+    pub extra_listeners: Vec<ExtraListener>,
+    /// Peers (IPs or CIDRs) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
+    /// Most simultaneous connections; 0 = derived from the open-file limit.
+    pub max_connections: usize,
+    /// How long shutdown waits for connections to finish and close.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraListener {
+    pub listen: SocketAddr,
+    /// `reactions` (OriginChats, messaging and Plexichat come with their dialects).
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    pub data_dir: PathBuf,
+    /// `full`: fsync every commit (nothing acknowledged is ever lost). `normal`: survives a
+    /// crash of the process, not of the machine.
+    pub durability: Durability,
+    /// Most writes grouped into one transaction.
+    pub group_commit_max: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSocketConfig {
+    /// Frames queued per connection before it counts as a slow consumer and is closed.
+    pub outbound_queue: usize,
+    pub read_buffer: usize,
+    pub write_buffer: usize,
+    pub max_message_size: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReactionsConfig {
+    /// The room of the default space that the reaction chat shows.
+    pub room: String,
+    pub rate_limit_messages: usize,
+    pub rate_limit_window_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter (`info`, `chorus_server=debug,info`); `RUST_LOG` wins when set.
+    pub level: String,
+    /// `text` or `json`.
+    pub format: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: ([127, 0, 0, 1], 8080).into(),
+            extra_listeners: Vec::new(),
+            trusted_proxies: Vec::new(),
+            max_connections: 0,
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            durability: Durability::Full,
+            group_commit_max: 1024,
+        }
+    }
+}
+
+impl Default for WebSocketConfig {
+    fn default() -> Self {
+        Self {
+            outbound_queue: 256,
+            read_buffer: 4096,
+            write_buffer: 4096,
+            max_message_size: 64 * 1024,
+        }
+    }
+}
+
+impl Default for ReactionsConfig {
+    fn default() -> Self {
+        Self {
+            room: "general".into(),
+            rate_limit_messages: 60,
+            rate_limit_window_secs: 60,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: "text".into(),
+        }
+    }
+}
+
+/// What `chorus init` writes: every key, its default, and what it does.
+pub const DEFAULT_TOML: &str = r#"# Chorus configuration.
+# Every key may be overridden by an environment variable CHORUS__<SECTION>__<KEY>,
+# e.g. CHORUS__SERVER__LISTEN=0.0.0.0:8080 or CHORUS__STORAGE__DATA_DIR=/var/lib/chorus.
+
+[server]
+# The main listener. WebSockets are upgraded by path: /ws = reaction chat.
+listen = "127.0.0.1:8080"
+# Peers (IP addresses or CIDRs) whose X-Forwarded-For header is believed; the client address
+# is the right-most X-Forwarded-For entry that is not itself a trusted proxy.
+trusted_proxies = []
+# Most simultaneous connections; 0 derives it from the open-file limit (minus a reserve).
+# Connections over the limit get "503 Service Unavailable" and are closed.
+max_connections = 0
+# On SIGINT/SIGTERM: stop accepting, finish in-flight writes, close sockets with 1001, and
+# wait at most this long for them before exiting.
+shutdown_grace_secs = 10
+# Extra listeners that serve one dialect on every path, e.g.:
+# [[server.extra_listeners]]
+# listen = "127.0.0.1:5613"
+# protocol = "reactions"
+
+[storage]
+# The SQLite database lives in <data_dir>/chorus.db (WAL mode).
+data_dir = "./data"
+# "full": every commit is fsynced before any client sees it (nothing acknowledged is lost,
+#         even on power loss). "normal": survives a crash of chorus, not of the machine.
+durability = "full"
+# Concurrent writes are grouped into one transaction (one fsync); at most this many.
+group_commit_max = 1024
+
+[websocket]
+# Frames queued for one connection; a client that lets more pile up is closed (1008).
+outbound_queue = 256
+# Per-connection socket buffers, in bytes (small keeps idle connections cheap).
+read_buffer = 4096
+write_buffer = 4096
+# Largest accepted client message, in bytes.
+max_message_size = 65536
+
+[reactions]
+# The room of the default space that the reaction chat (/ws) shows.
+room = "general"
+# Messages per user (client IP) per window.
+rate_limit_messages = 60
+rate_limit_window_secs = 60
+
+[log]
+# A tracing filter such as "info" or "chorus_server=debug,info"; RUST_LOG wins when set.
+level = "info"
+# "text" or "json".
+format = "text"
+"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Defaults, overlaid with `file` (if any), overlaid with `CHORUS__*` variables from `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut value = toml::Table::try_from(Config::default())
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            let file_table: toml::Table = text
+                .parse()
+                .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
+            merge(&mut value, file_table);
+        }
+        for (key, raw) in env {
+            let Some(rest) = key.strip_prefix("CHORUS__") else {
+                continue;
+            };
+            let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            let parsed = parse_env_value(&raw);
+            set_path(&mut value, &path, parsed)
+                .map_err(|e| ConfigError::Invalid(format!("{key}: {e}")))?;
+        }
+        let config: Config = value
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(ConfigError::Invalid(
+                "log.format must be \"text\" or \"json\"".into(),
+            ));
+        }
+        if self.websocket.outbound_queue == 0 {
+            return Err(ConfigError::Invalid(
+                "websocket.outbound_queue must be at least 1".into(),
+            ));
+        }
+        if self.reactions.rate_limit_messages == 0 {
+            return Err(ConfigError::Invalid(
+                "reactions.rate_limit_messages must be at least 1".into(),
+            ));
+        }
+        for p in &self.server.trusted_proxies {
+            crate::net::proxy::Cidr::parse(p)
+                .ok_or_else(|| ConfigError::Invalid(format!("trusted_proxies: bad entry {p:?}")))?;
+        }
+        for l in &self.server.extra_listeners {
+            if !crate::dialects::SERVABLE.contains(&l.protocol.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "extra listener {}: unknown or not yet available protocol {:?} (available: {})",
+                    l.listen,
+                    l.protocol,
+                    crate::dialects::SERVABLE.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.storage.data_dir.join("chorus.db")
+    }
+}
+
+fn parse_env_value(raw: &str) -> toml::Value {
+    let doc = format!("v = {raw}");
+    match doc.parse::<toml::Table>() {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.into())),
+        Err(_) => toml::Value::String(raw.into()),
+    }
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    match path {
+        [] => Err("empty key".into()),
+        [last] => {
+            table.insert(last.clone(), value);
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => set_path(t, rest, value),
+                _ => Err(format!("{first} is not a section")),
+            }
+        }
+    }
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_toml_is_the_default() {
+        let parsed: Config = toml::from_str(DEFAULT_TOML).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let dir = std::env::temp_dir().join(format!("chorus-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("c.toml");
+        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:9000\"\n").unwrap();
+        let cfg = Config::load(
+            Some(&file),
+            [
+                (
+                    "CHORUS__STORAGE__DATA_DIR".to_string(),
+                    "/tmp/x".to_string(),
+                ),
+                ("CHORUS__REACTIONS__RATE_LIMIT_MESSAGES".into(), "5".into()),
+                (
+                    "CHORUS__SERVER__TRUSTED_PROXIES".into(),
+                    "[\"10.0.0.0/8\"]".into(),
+                ),
+                ("UNRELATED".into(), "1".into()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(cfg.server.listen, "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(cfg.storage.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(cfg.reactions.rate_limit_messages, 5);
+        assert_eq!(cfg.server.trusted_proxies, vec!["10.0.0.0/8".to_string()]);
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = Config::load(
+            None,
+            [("CHORUS__SERVER__LISTN".to_string(), "x".to_string())],
+        );
+        assert!(err.is_err());
+    }
+}

@@ -1,0 +1,370 @@
+//! Core operations. Dialects call these; they never touch the store or check permissions
+//! themselves.
+
+use super::events::Event;
+use super::ids::{self, MessageId, RoleId, RoomId, SpaceId, UserId, now_ms};
+use super::messages::{Message, MessageRecord, NewMessage, ReactionAction, UserRef};
+use super::permissions::{PermissionContext, Permissions};
+use super::presence::Presence;
+use super::rooms::Room;
+use super::users::{self, User, UserKind};
+use super::{CoreError, CoreResult};
+use crate::hub::Hub;
+use crate::store::Store;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Longest message any dialect may store (dialects apply their own, smaller limits first).
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+/// Longest reaction key (OriginChats allows custom-emoji URLs up to 200 characters).
+pub const MAX_EMOJI_CHARS: usize = 200;
+
+pub struct Core {
+    store: Arc<dyn Store>,
+    hub: Arc<Hub>,
+    pub presence: Presence,
+    default_space: SpaceId,
+    default_role: RoleId,
+    /// Effective permissions per (user, room). Nothing changes roles or overrides at run time
+    /// yet; operations that will must clear it.
+    perm_cache: Mutex<HashMap<(UserId, RoomId), (Room, Permissions)>>,
+    /// IP users already created and made members of the default space.
+    ip_users: Mutex<HashMap<String, User>>,
+}
+
+impl Core {
+    pub fn new(store: Arc<dyn Store>, hub: Arc<Hub>) -> Self {
+        Self {
+            store,
+            hub,
+            presence: Presence::default(),
+            default_space: SpaceId(ids::DEFAULT_SPACE.into()),
+            default_role: RoleId(ids::DEFAULT_ROLE.into()),
+            perm_cache: Mutex::new(HashMap::new()),
+            ip_users: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    // ---------------------------------------------------------------- accounts
+
+    /// Creates a local account with a password, a member of the default space with `@everyone`
+    /// and, if given, the role named `role`.
+    pub async fn create_account(
+        &self,
+        username: &str,
+        password: &str,
+        role: Option<&str>,
+    ) -> CoreResult<User> {
+        users::validate_username(username)?;
+        if password.is_empty() {
+            return Err(CoreError::Invalid("password cannot be empty".into()));
+        }
+        let mut roles = vec![self.default_role.clone()];
+        if let Some(role) = role {
+            let all = self.store.roles(self.default_space.clone()).await?;
+            let r = all
+                .iter()
+                .find(|r| r.name.eq_ignore_ascii_case(role))
+                .ok_or_else(|| CoreError::Invalid(format!("no role named '{role}'")))?;
+            if !roles.contains(&r.id) {
+                roles.push(r.id.clone());
+            }
+        }
+        let hash = users::hash_password(password)?;
+        let user = User {
+            id: UserId::generate(),
+            username: username.to_owned(),
+            display_name: None,
+            kind: UserKind::Local,
+            avatar_url: None,
+            created_at: now_ms(),
+        };
+        let user = self.store.create_user(user, Some(hash)).await?;
+        self.store
+            .add_member(self.default_space.clone(), user.id.clone(), roles)
+            .await?;
+        Ok(user)
+    }
+
+    /// Checks a username and password.
+    pub async fn login(&self, username: &str, password: &str) -> CoreResult<User> {
+        let user = self
+            .store
+            .user_by_username(username.to_owned())
+            .await?
+            .ok_or(CoreError::Unauthorized)?;
+        let hash = self
+            .store
+            .password_hash(user.id.clone())
+            .await?
+            .ok_or(CoreError::Unauthorized)?;
+        if users::verify_password(password, &hash) {
+            Ok(user)
+        } else {
+            Err(CoreError::Unauthorized)
+        }
+    }
+
+    /// Issues a session token for `username`, usable by every dialect.
+    pub async fn issue_token(&self, username: &str) -> CoreResult<String> {
+        let user = self
+            .store
+            .user_by_username(username.to_owned())
+            .await?
+            .ok_or(CoreError::NotFound("user"))?;
+        let token = users::new_token();
+        self.store
+            .insert_token(users::token_digest(&token), user.id, None)
+            .await?;
+        Ok(token)
+    }
+
+    /// The user a session token belongs to.
+    pub async fn authenticate(&self, token: &str) -> CoreResult<User> {
+        self.store
+            .user_by_token(users::token_digest(token), now_ms())
+            .await?
+            .ok_or(CoreError::Unauthorized)
+    }
+
+    /// The user identified by a client IP address (reaction chat), created and made a member of
+    /// the default space on first use.
+    pub async fn ip_user(&self, ip: &str) -> CoreResult<User> {
+        if let Some(u) = self.lock_ip_users().get(ip) {
+            return Ok(u.clone());
+        }
+        let user = self.store.ensure_ip_user(ip.to_owned()).await?;
+        self.store
+            .add_member(
+                self.default_space.clone(),
+                user.id.clone(),
+                vec![self.default_role.clone()],
+            )
+            .await?;
+        let mut cache = self.lock_ip_users();
+        if cache.len() > 100_000 {
+            cache.clear();
+        }
+        cache.insert(ip.to_owned(), user.clone());
+        Ok(user)
+    }
+
+    fn lock_ip_users(&self) -> std::sync::MutexGuard<'_, HashMap<String, User>> {
+        self.ip_users.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    // ---------------------------------------------------------------- rooms and permissions
+
+    /// A room of the default space by name.
+    pub async fn room_by_name(&self, name: &str) -> CoreResult<Room> {
+        self.store
+            .room_by_name(self.default_space.clone(), name.to_owned())
+            .await?
+            .ok_or(CoreError::NotFound("room"))
+    }
+
+    /// What `user` may do in `room`.
+    pub async fn permissions(
+        &self,
+        user: &UserId,
+        room: &RoomId,
+    ) -> CoreResult<(Room, Permissions)> {
+        let key = (user.clone(), room.clone());
+        if let Some(hit) = self.lock_perm_cache().get(&key) {
+            return Ok(hit.clone());
+        }
+        let room_rec = self
+            .store
+            .room(room.clone())
+            .await?
+            .ok_or(CoreError::NotFound("room"))?;
+        let perms = match &room_rec.space_id {
+            Some(space) if !room_rec.kind.is_private() => {
+                match self.store.member(space.clone(), user.clone()).await? {
+                    None => Permissions::NONE,
+                    Some(member) => {
+                        let all_roles = self.store.roles(space.clone()).await?;
+                        let roles = all_roles
+                            .into_iter()
+                            .filter(|r| r.is_default || member.roles.contains(&r.id))
+                            .collect();
+                        let owner = self.store.space_owner(space.clone()).await?;
+                        PermissionContext {
+                            is_space_owner: owner.as_ref() == Some(user),
+                            roles,
+                            overrides: self.store.overrides(room.clone()).await?,
+                            user: Some(user.clone()),
+                            timed_out: member.timeout_until.is_some_and(|t| t > now_ms()),
+                        }
+                        .effective()
+                    }
+                }
+            }
+            // Private rooms (DM, group, broadcast) are decided by room membership, which the
+            // dialects that create them (messaging, Plexichat DMs) will add.
+            _ => Permissions::NONE,
+        };
+        let mut cache = self.lock_perm_cache();
+        if cache.len() > 100_000 {
+            cache.clear();
+        }
+        cache.insert(key, (room_rec.clone(), perms));
+        Ok((room_rec, perms))
+    }
+
+    fn lock_perm_cache(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(UserId, RoomId), (Room, Permissions)>> {
+        self.perm_cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn require(
+        &self,
+        user: &UserId,
+        room: &RoomId,
+        needed: Permissions,
+        what: &'static str,
+    ) -> CoreResult<Room> {
+        let (room, perms) = self.permissions(user, room).await?;
+        if !perms.contains(Permissions::VIEW_ROOM) {
+            return Err(CoreError::NotFound("room"));
+        }
+        if !perms.contains(needed) {
+            return Err(CoreError::Forbidden(what));
+        }
+        Ok(room)
+    }
+
+    // ---------------------------------------------------------------- messages
+
+    /// Messages of `room` after `after_seq`, oldest first.
+    pub async fn history(
+        &self,
+        user: &UserId,
+        room: &RoomId,
+        after_seq: i64,
+        limit: u32,
+    ) -> CoreResult<Vec<Message>> {
+        self.require(user, room, Permissions::READ_HISTORY, "read_history")
+            .await?;
+        Ok(self
+            .store
+            .messages_after(room.clone(), after_seq, limit)
+            .await?)
+    }
+
+    /// Posts a message; every subscriber of the room receives `MessageCreated` once it is durable.
+    pub async fn send_message(&self, new: NewMessage) -> CoreResult<Arc<Message>> {
+        let room = self
+            .require(
+                &new.author_id,
+                &new.room_id,
+                Permissions::SEND_MESSAGES,
+                "send_messages",
+            )
+            .await?;
+        if !room.kind.holds_messages() {
+            return Err(CoreError::Invalid(
+                "this room does not hold messages".into(),
+            ));
+        }
+        if room.locked || room.archived {
+            return Err(CoreError::Forbidden("room is locked"));
+        }
+        if new.content.trim().is_empty() {
+            return Err(CoreError::Invalid("message text cannot be empty".into()));
+        }
+        if new.content.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(CoreError::Invalid(format!(
+                "message too long (max {MAX_MESSAGE_CHARS} characters)"
+            )));
+        }
+        let rec = MessageRecord {
+            id: MessageId::generate(),
+            room_id: new.room_id,
+            author_id: new.author_id,
+            author_name: new.author_name,
+            content: new.content,
+            created_at: now_ms(),
+            reply_to: new.reply_to,
+        };
+        let hub = self.hub.clone();
+        let published: Arc<Mutex<Option<Arc<Message>>>> = Arc::default();
+        let slot = published.clone();
+        let stored = self
+            .store
+            .insert_message(
+                rec,
+                Some(Box::new(move |m: &Message| {
+                    let m = Arc::new(m.clone());
+                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());
+                    hub.publish(Event::MessageCreated { message: m });
+                })),
+            )
+            .await?;
+        let shared = published.lock().unwrap_or_else(|e| e.into_inner()).take();
+        Ok(shared.unwrap_or_else(|| Arc::new(stored)))
+    }
+
+    /// Adds `user`'s reaction `emoji` to a message, or removes it if present.
+    pub async fn toggle_reaction(
+        &self,
+        user: &User,
+        message: &MessageId,
+        emoji: &str,
+    ) -> CoreResult<(ReactionAction, Arc<Message>)> {
+        if emoji.is_empty() || emoji.chars().count() > MAX_EMOJI_CHARS {
+            return Err(CoreError::Invalid(format!(
+                "emoji must be 1-{MAX_EMOJI_CHARS} characters"
+            )));
+        }
+        let msg = self
+            .store
+            .message(message.clone())
+            .await?
+            .ok_or(CoreError::NotFound("message"))?;
+        self.require(
+            &user.id,
+            &msg.room_id,
+            Permissions::ADD_REACTIONS,
+            "add_reactions",
+        )
+        .await
+        .map_err(|e| match e {
+            // Do not reveal messages of rooms the user cannot see.
+            CoreError::NotFound(_) => CoreError::NotFound("message"),
+            e => e,
+        })?;
+        let hub = self.hub.clone();
+        let who = UserRef {
+            id: user.id.clone(),
+            username: user.username.clone(),
+        };
+        let emoji_owned = emoji.to_owned();
+        let (action, updated) = self
+            .store
+            .toggle_reaction(
+                message.clone(),
+                user.id.clone(),
+                emoji.to_owned(),
+                Some(Box::new(move |(action, m): &(ReactionAction, Message)| {
+                    hub.publish(Event::ReactionToggled {
+                        action: *action,
+                        emoji: emoji_owned,
+                        user: who,
+                        message: Arc::new(m.clone()),
+                    });
+                })),
+            )
+            .await?;
+        Ok((action, Arc::new(updated)))
+    }
+}

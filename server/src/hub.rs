@@ -1,0 +1,168 @@
+//! The hub: topics (room, user, space) → subscribers (connections).
+//!
+//! - `publish` enqueues an event; one dispatcher task delivers events in publish order (the
+//!   core publishes from the store's commit hook, so that is commit order).
+//! - Each event is rendered at most once per dialect and the bytes are shared (reference
+//!   counted) by every subscriber of that dialect.
+//! - Each connection has a bounded outbound queue. A subscriber whose queue is full is too slow:
+//!   it is kicked (its connection closes with [`SLOW_CONSUMER_CLOSE`]) instead of buffering
+//!   without bound.
+
+use crate::core::events::{Event, Topic};
+use axum::extract::ws::Utf8Bytes;
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::{Notify, mpsc};
+
+/// Index of a dialect's renderer in the hub.
+pub type DialectId = usize;
+
+/// Close code and reason for a subscriber that could not keep up.
+pub const SLOW_CONSUMER_CLOSE: (u16, &str) = (1008, "slow consumer: outbound queue overflow");
+
+/// Turns core events into one dialect's wire frames.
+pub trait Renderer: Send + Sync {
+    /// The frame for `event`, or None when the dialect has nothing to say about it.
+    fn render(&self, event: &Event) -> Option<Utf8Bytes>;
+}
+
+/// One queued outbound frame.
+#[derive(Clone)]
+pub struct Frame {
+    pub text: Utf8Bytes,
+    /// For creation events, the store sequence number of the created item (else 0).
+    pub created_seq: i64,
+}
+
+/// Set when a connection must be closed by the hub.
+#[derive(Default)]
+pub struct Kick {
+    kicked: AtomicBool,
+    notify: Notify,
+}
+
+impl Kick {
+    pub fn kick(&self) {
+        if !self.kicked.swap(true, Ordering::AcqRel) {
+            self.notify.notify_one();
+        }
+    }
+
+    pub async fn kicked(&self) {
+        self.notify.notified().await
+    }
+
+    pub fn is_kicked(&self) -> bool {
+        self.kicked.load(Ordering::Acquire)
+    }
+}
+
+#[derive(Clone)]
+pub struct Subscriber {
+    pub dialect: DialectId,
+    pub tx: mpsc::Sender<Frame>,
+    pub kick: Arc<Kick>,
+}
+
+pub type ConnId = u64;
+
+pub struct Hub {
+    topics: RwLock<HashMap<Topic, IndexMap<ConnId, Subscriber>>>,
+    renderers: Vec<Arc<dyn Renderer>>,
+    queue: mpsc::UnboundedSender<Event>,
+    next_conn: AtomicU64,
+    pub slow_consumers_kicked: AtomicU64,
+}
+
+impl Hub {
+    /// A hub and its dispatcher task (spawn it; it ends when the hub is dropped).
+    pub fn new(
+        renderers: Vec<Arc<dyn Renderer>>,
+    ) -> (Arc<Hub>, impl Future<Output = ()> + Send + 'static) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+        let hub = Arc::new(Hub {
+            topics: RwLock::new(HashMap::new()),
+            renderers,
+            queue: tx,
+            next_conn: AtomicU64::new(1),
+            slow_consumers_kicked: AtomicU64::new(0),
+        });
+        let weak = Arc::downgrade(&hub);
+        let dispatcher = async move {
+            while let Some(event) = rx.recv().await {
+                let Some(hub) = weak.upgrade() else { break };
+                hub.deliver(&event);
+            }
+        };
+        (hub, dispatcher)
+    }
+
+    pub fn next_conn_id(&self) -> ConnId {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn subscribe(&self, topic: Topic, conn: ConnId, sub: Subscriber) {
+        let mut topics = self.topics.write().unwrap_or_else(|e| e.into_inner());
+        topics.entry(topic).or_default().insert(conn, sub);
+    }
+
+    pub fn unsubscribe(&self, topic: &Topic, conn: ConnId) {
+        let mut topics = self.topics.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(subs) = topics.get_mut(topic) {
+            subs.swap_remove(&conn);
+            if subs.is_empty() {
+                topics.remove(topic);
+            }
+        }
+    }
+
+    pub fn subscriber_count(&self, topic: &Topic) -> usize {
+        let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
+        topics.get(topic).map_or(0, |s| s.len())
+    }
+
+    /// Queues `event` for delivery after every event published before it.
+    pub fn publish(&self, event: Event) {
+        let _ = self.queue.send(event);
+    }
+
+    fn deliver(&self, event: &Event) {
+        let topic = event.topic();
+        let created_seq = event.created_seq().unwrap_or(0);
+        let mut rendered: Vec<Option<Option<Utf8Bytes>>> = vec![None; self.renderers.len()];
+        let mut dead: Vec<ConnId> = Vec::new();
+        {
+            let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
+            let Some(subs) = topics.get(&topic) else {
+                return;
+            };
+            for (conn, sub) in subs {
+                let Some(slot) = rendered.get_mut(sub.dialect) else {
+                    continue;
+                };
+                let text = slot.get_or_insert_with(|| self.renderers[sub.dialect].render(event));
+                let Some(text) = text else { continue };
+                match sub.tx.try_send(Frame {
+                    text: text.clone(),
+                    created_seq,
+                }) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        if !sub.kick.is_kicked() {
+                            self.slow_consumers_kicked.fetch_add(1, Ordering::Relaxed);
+                            tracing::warn!(conn, "closing a slow consumer: outbound queue full");
+                        }
+                        sub.kick.kick();
+                        dead.push(*conn);
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => dead.push(*conn),
+                }
+            }
+        }
+        for conn in dead {
+            self.unsubscribe(&topic, conn);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Storage. The [`Store`] trait is what the core needs; [`sqlite`] is the embedded default.
+//!
+//! Contract: a write future resolves only after the write is durable (committed and synced
+//! according to the configured durability). Writes may carry a [`CommitHook`]: it runs right
+//! after the commit, in commit order, before the write future resolves. The core uses it to
+//! publish events in exactly the order the store committed them.
+
+pub mod sqlite;
+
+use crate::core::ids::{MessageId, RoleId, RoomId, SpaceId, UserId};
+use crate::core::messages::{Message, MessageRecord, ReactionAction};
+use crate::core::permissions::{Override, Role};
+use crate::core::rooms::Room;
+use crate::core::spaces::Member;
+use crate::core::users::User;
+use std::future::Future;
+use std::pin::Pin;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("storage error: {0}")]
+    Backend(String),
+    #[error("the store is shut down")]
+    Closed,
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
+/// Runs after the commit of the write it belongs to, in commit order.
+pub type CommitHook<T> = Box<dyn FnOnce(&T) + Send>;
+
+pub trait Store: Send + Sync + 'static {
+    // --- users, accounts, tokens
+    /// Creates a user (and its credentials). `Conflict` when the username is taken.
+    fn create_user(&self, user: User, password_hash: Option<String>) -> BoxFut<'_, User>;
+    fn set_password(&self, user: UserId, password_hash: String) -> BoxFut<'_, ()>;
+    /// The user identified by `ip` (reaction chat), created on first use.
+    fn ensure_ip_user(&self, ip: String) -> BoxFut<'_, User>;
+    fn user(&self, id: UserId) -> BoxFut<'_, Option<User>>;
+    fn user_by_username(&self, username: String) -> BoxFut<'_, Option<User>>;
+    fn password_hash(&self, id: UserId) -> BoxFut<'_, Option<String>>;
+    fn insert_token(&self, digest: String, user: UserId, expires_at: Option<i64>)
+    -> BoxFut<'_, ()>;
+    fn user_by_token(&self, digest: String, now: i64) -> BoxFut<'_, Option<User>>;
+
+    // --- spaces, members, roles, rooms
+    /// Makes `user` a member of `space` with `roles` (idempotent; keeps existing roles).
+    fn add_member(&self, space: SpaceId, user: UserId, roles: Vec<RoleId>) -> BoxFut<'_, ()>;
+    fn member(&self, space: SpaceId, user: UserId) -> BoxFut<'_, Option<Member>>;
+    fn roles(&self, space: SpaceId) -> BoxFut<'_, Vec<Role>>;
+    fn space_owner(&self, space: SpaceId) -> BoxFut<'_, Option<UserId>>;
+    fn room(&self, id: RoomId) -> BoxFut<'_, Option<Room>>;
+    fn room_by_name(&self, space: SpaceId, name: String) -> BoxFut<'_, Option<Room>>;
+    fn overrides(&self, room: RoomId) -> BoxFut<'_, Vec<Override>>;
+
+    // --- messages, reactions
+    fn insert_message(
+        &self,
+        rec: MessageRecord,
+        hook: Option<CommitHook<Message>>,
+    ) -> BoxFut<'_, Message>;
+    fn message(&self, id: MessageId) -> BoxFut<'_, Option<Message>>;
+    /// Messages of `room` with `seq > after_seq`, oldest first, at most `limit`.
+    fn messages_after(&self, room: RoomId, after_seq: i64, limit: u32) -> BoxFut<'_, Vec<Message>>;
+    /// Adds `user`'s `emoji` reaction, or removes it when present. `NotFound` for an unknown
+    /// message.
+    fn toggle_reaction(
+        &self,
+        message: MessageId,
+        user: UserId,
+        emoji: String,
+        hook: Option<CommitHook<(ReactionAction, Message)>>,
+    ) -> BoxFut<'_, (ReactionAction, Message)>;
+
+    /// Finishes queued writes and closes. Later writes fail with `Closed`.
+    fn close(&self) -> BoxFut<'_, ()>;
+}
