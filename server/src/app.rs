@@ -42,7 +42,11 @@ pub async fn open_core(config: &Config) -> anyhow::Result<Arc<Core>> {
 /// let in-flight operations finish, close every socket with 1001, drain and close the store.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     let nofile = listener::raise_nofile_limit();
-    let cap = listener::connection_cap(config.server.max_connections, nofile);
+    let cap = listener::connection_cap(
+        config.server.max_connections,
+        nofile,
+        config.server.fd_reserve,
+    );
     let permits = Arc::new(Semaphore::new(cap));
 
     let core = open_core(&config).await?;

@@ -31,6 +31,9 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<String>,
     /// Most simultaneous connections; 0 = derived from the open-file limit.
     pub max_connections: usize,
+    /// Open files kept back from connections (database, listeners, logs, runtime) when
+    /// deriving `max_connections`.
+    pub fd_reserve: usize,
     /// How long shutdown waits for connections to finish and close.
     pub shutdown_grace_secs: u64,
 }
@@ -89,6 +92,7 @@ impl Default for ServerConfig {
             extra_listeners: Vec::new(),
             trusted_proxies: Vec::new(),
             max_connections: 0,
+            fd_reserve: 64,
             shutdown_grace_secs: 10,
         }
     }
@@ -148,6 +152,8 @@ trusted_proxies = []
 # Most simultaneous connections; 0 derives it from the open-file limit (minus a reserve).
 # Connections over the limit get "503 Service Unavailable" and are closed.
 max_connections = 0
+# Open files kept back for the database, listeners and logs when deriving max_connections.
+fd_reserve = 64
 # On SIGINT/SIGTERM: stop accepting, finish in-flight writes, close sockets with 1001, and
 # wait at most this long for them before exiting.
 shutdown_grace_secs = 10

@@ -21,7 +21,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Descriptors kept back for the database, listeners, logs and the runtime.
+/// Default number of descriptors kept back for the database, listeners, logs and the runtime.
 pub const FD_RESERVE: usize = 64;
 
 /// Raises the soft open-file limit to the hard limit; returns the resulting soft limit.
@@ -48,9 +48,9 @@ pub fn raise_nofile_limit() -> usize {
     }
 }
 
-/// The connection cap: `configured`, or the open-file limit minus the reserve.
-pub fn connection_cap(configured: usize, nofile: usize) -> usize {
-    let derived = nofile.saturating_sub(FD_RESERVE).max(1);
+/// The connection cap: `configured`, or the open-file limit minus `reserve`, whichever is lower.
+pub fn connection_cap(configured: usize, nofile: usize, reserve: usize) -> usize {
+    let derived = nofile.saturating_sub(reserve).max(1);
     if configured == 0 {
         derived
     } else {

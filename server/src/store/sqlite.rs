@@ -126,7 +126,11 @@ impl SqliteStore {
             .map_err(|e| backend(format!("migration failed: {e}")))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.read_connections.max(1))
-            .min_connections(1)
+            // Open every read connection up front and keep it: reads keep working even when the
+            // process has no file descriptors left for new ones.
+            .min_connections(settings.read_connections.max(1))
+            .idle_timeout(None)
+            .max_lifetime(None)
             .connect_with(opts.clone())
             .await?;
         let (tx, rx) = mpsc::channel(8192);
