@@ -3,8 +3,8 @@
 //!
 //! The generated code decides *what* to check (from the spec); this module says *how*.
 
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -484,26 +484,48 @@ where
     T::deserialize(d).map(Some)
 }
 
-/// A nullable field that must be present: `null` → `None`, but absence is an error.
-pub fn nullable<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d)
-}
-
-/// An optional, nullable field: absent → `None`, `null` → `Some(None)`.
-pub fn nullable_present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// A JSON Schema `integer`: any JSON number with no fractional part (`3` and `3.0` alike).
-struct Int(i64);
+pub struct Int(pub i64);
+
+impl Int {
+    pub fn vec(v: Vec<Int>) -> Vec<i64> {
+        v.into_iter().map(|i| i.0).collect()
+    }
+    pub fn map(m: indexmap::IndexMap<String, Int>) -> indexmap::IndexMap<String, i64> {
+        m.into_iter().map(|(k, i)| (k, i.0)).collect()
+    }
+}
+
+/// An object key, borrowed from the input when it has no escapes.
+pub struct Key<'de>(Cow<'de, str>);
+
+impl Key<'_> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
 
 impl<'de> Deserialize<'de> for Int {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -531,27 +553,6 @@ impl<'de> Deserialize<'de> for Int {
         }
         d.deserialize_any(IntVisitor)
     }
-}
-
-pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    Int::deserialize(d).map(|i| i.0)
-}
-pub fn int_present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    Int::deserialize(d).map(|i| Some(i.0))
-}
-pub fn int_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    Option::<Int>::deserialize(d).map(|o| o.map(|i| i.0))
-}
-pub fn int_nullable_present<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<Int>::deserialize(d).map(|o| Some(o.map(|i| i.0)))
-}
-pub fn int_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
-    Vec::<Int>::deserialize(d).map(|v| v.into_iter().map(|i| i.0).collect())
-}
-pub fn int_vec_present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
-    int_vec(d).map(Some)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -596,6 +597,82 @@ pub fn check_uuid(s: &str) -> Result<(), Violation> {
     }
 }
 
+/// RFC 3339 `date-time` (JSON Schema's `format: date-time`): `2026-01-01T12:00:00.123456Z`.
+pub fn check_date_time(s: &str) -> Result<(), Violation> {
+    if is_date_time(s) {
+        Ok(())
+    } else {
+        Err(Violation::new("format", "not an RFC 3339 date-time"))
+    }
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |acc, c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
+}
+
+fn is_date_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
+        return false;
+    }
+    let (Some(year), Some(month), Some(day)) =
+        (digits(&b[0..4]), digits(&b[5..7]), digits(&b[8..10]))
+    else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if day == 0 || day > days {
+        return false;
+    }
+    let t = &b[11..];
+    if t.len() < 9 || t[2] != b':' || t[5] != b':' {
+        return false;
+    }
+    let (Some(hour), Some(minute), Some(second)) =
+        (digits(&t[0..2]), digits(&t[3..5]), digits(&t[6..8]))
+    else {
+        return false;
+    };
+    if hour > 23 || minute > 59 || second > 60 {
+        return false;
+    }
+    let mut rest = &t[8..];
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    // The offset; a leap second must fall on 23:59 UTC.
+    let utc_minutes =
+        |offset: i64| (i64::from(hour) * 60 + i64::from(minute) - offset).rem_euclid(24 * 60);
+    let offset = match rest {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let (Some(oh), Some(om)) = (digits(&[*h1, *h2]), digits(&[*m1, *m2])) else {
+                return false;
+            };
+            if oh > 23 || om > 59 {
+                return false;
+            }
+            let o = i64::from(oh * 60 + om);
+            if *sign == b'+' { o } else { -o }
+        }
+        _ => return false,
+    };
+    second != 60 || utc_minutes(offset) == 23 * 60 + 59
+}
+
 pub fn check_minimum<N: PartialOrd + fmt::Display>(v: N, min: N) -> Result<(), Violation> {
     if v >= min {
         Ok(())
@@ -610,6 +687,11 @@ pub fn check_maximum<N: PartialOrd + fmt::Display>(v: N, max: N) -> Result<(), V
     } else {
         Err(Violation::new("maximum", format!("greater than {max}")))
     }
+}
+
+/// The value of a JSON number, for range checks.
+pub fn number_value(n: &serde_json::Number) -> f64 {
+    n.as_f64().unwrap_or(f64::NAN)
 }
 
 pub fn check_min_items(len: usize, min: usize) -> Result<(), Violation> {
@@ -663,15 +745,6 @@ pub fn check_json_type(v: &serde_json::Value, allowed: JsonTypes) -> Result<(), 
     }
 }
 
-/// Serializes a raw field value without copying (used by generated `SerializeFields`).
-pub fn entry<M: serde::ser::SerializeMap, T: Serialize + ?Sized>(
-    map: &mut M,
-    key: &'static str,
-    value: &T,
-) -> Result<(), M::Error> {
-    map.serialize_entry(key, value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -682,6 +755,18 @@ mod tests {
         assert_eq!(anchored_tag(r#"{ "cmd":"ping"}"#, "cmd"), None);
         assert_eq!(anchored_tag(r#"{"cmd":"p\"ing"}"#, "cmd"), None);
         assert_eq!(anchored_tag(r#"{"cmdx":"ping"}"#, "cmd"), None);
+    }
+
+    #[test]
+    fn date_times() {
+        assert!(is_date_time("2026-01-01T12:00:00.123456Z"));
+        assert!(is_date_time("2024-02-29T00:00:00+01:00"));
+        assert!(is_date_time("2026-06-30T23:59:60Z"));
+        assert!(!is_date_time("2025-02-29T00:00:00Z"));
+        assert!(!is_date_time("2026-01-01 12:00:00Z"));
+        assert!(!is_date_time("2026-01-01T12:00:00"));
+        assert!(!is_date_time("2026-01-01T12:00:60Z"));
+        assert!(!is_date_time(""));
     }
 
     #[test]

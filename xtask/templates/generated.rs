@@ -60,13 +60,47 @@ impl {{ e.name }} {
 {%- for s in structs %}
 {% for l in s.doc %}{{ l }}
 {% endfor -%}
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct {{ s.name }} {
 {%- for f in s.fields %}
 {% for l in f.doc %}    {{ l }}
-{% endfor %}    {{ f.attrs }}
-    pub {{ f.rust }}: {{ f.ty }},
+{% endfor %}    pub {{ f.rust }}: {{ f.ty }},
 {%- endfor %}
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for {{ s.name }} {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = {{ s.name }};
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a {{ s.name }} object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+{%- for f in s.fields %}
+                let mut {{ f.slot }}: Option<{{ f.value_ty }}> = None;
+{%- endfor %}
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+{%- for f in s.fields %}
+                        {{ f.wire }} => {{ f.slot }} = Some({{ f.read }}),
+{%- endfor %}
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok({{ s.name }} {
+{%- for f in s.fields %}
+                    {{ f.rust }}: {{ f.finish }},
+{%- endfor %}
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for {{ s.name }} {

@@ -405,34 +405,76 @@ impl RoomListItemType {
 }
 
 /// One media item of `message.send` `extra_fields.media`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MediaItem {
     /// External URL of the media file (upload it to your own storage first).
-    #[serde(rename = "media_url")]
     pub media_url: String,
     /// Media category.
-    #[serde(rename = "media_type")]
     pub media_type: MediaItemMediaType,
     /// Size in bytes.
-    #[serde(
-        rename = "file_size",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub file_size: Option<i64>,
     /// MIME type. Must be one of the original's `ALLOWED_MIME_TYPES` (image/jpeg, image/png, image/gif, image/webp, image/bmp, image/heic, audio/mpeg, audio/mp4, audio/aac, audio/ogg, audio/wav, audio/opus, video/mp4, video/quicktime, video/webm, video/ogg, video/x-msvideo, video/x-matroska, application/pdf, application/msword, application/vnd.openxmlformats-officedocument.wordprocessingml.document, application/vnd.ms-excel, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, application/vnd.ms-powerpoint, application/vnd.openxmlformats-officedocument.presentationml.presentation, text/plain, text/csv). A value outside the list is rejected with 4005 "Database constraint violated." (a DB check constraint in the original), so it is checked by the handler, not here.
-    #[serde(rename = "mime_type", default, deserialize_with = "crate::de::present")]
     pub mime_type: Option<String>,
     /// Optional caption.
-    #[serde(
-        rename = "caption",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub caption: Option<Option<String>>,
     /// Free-form metadata (default `{}`).
-    #[serde(rename = "metadata", default, deserialize_with = "crate::de::present")]
     pub metadata: Option<::indexmap::IndexMap<String, ::serde_json::Value>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MediaItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MediaItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MediaItem object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_media_url: Option<String> = None;
+                let mut slot_media_type: Option<MediaItemMediaType> = None;
+                let mut slot_file_size: Option<i64> = None;
+                let mut slot_mime_type: Option<String> = None;
+                let mut slot_caption: Option<Option<String>> = None;
+                let mut slot_metadata: Option<::indexmap::IndexMap<String, ::serde_json::Value>> =
+                    None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "media_url" => slot_media_url = Some(map.next_value::<String>()?),
+                        "media_type" => {
+                            slot_media_type = Some(map.next_value::<MediaItemMediaType>()?)
+                        }
+                        "file_size" => slot_file_size = Some(map.next_value::<crate::de::Int>()?.0),
+                        "mime_type" => slot_mime_type = Some(map.next_value::<String>()?),
+                        "caption" => slot_caption = Some(map.next_value::<Option<String>>()?),
+                        "metadata" => slot_metadata = Some(
+                            map.next_value::<::indexmap::IndexMap<String, ::serde_json::Value>>()?,
+                        ),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MediaItem {
+                    media_url: slot_media_url.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("media_url")
+                    })?,
+                    media_type: slot_media_type.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("media_type")
+                    })?,
+                    file_size: slot_file_size,
+                    mime_type: slot_mime_type,
+                    caption: slot_caption,
+                    metadata: slot_metadata,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MediaItem {
@@ -475,27 +517,58 @@ impl serde::Serialize for MediaItem {
 /// Extra message fields.
 ///
 /// Chorus: The original merges every key of `extra_fields` into the serializer input, so a client can set any writable Message field (`is_deleted`, `is_edited`, `is_forwarded`, even `id`) — a §9 security gap. Chorus honours only `parent_message_id`, `forwarded_from_id` and `media`; other keys are ignored.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageSendExtraFields {
     /// Reply: id of the message being replied to. Any existing message (any room, soft-deleted included), else 4003 `{"parent_message_id": ["Invalid pk \"<id>\" - object does not exist."]}`. Creates a `REPLY` notification.
-    #[serde(
-        rename = "parent_message_id",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub parent_message_id: Option<String>,
     /// Forward: id of the message being forwarded; sets `is_forwarded`. Must exist, else 4003 `{"forwarded_from_id": ["Invalid pk \"<id>\" - object does not exist."]}`. Sending both `parent_message_id` and `forwarded_from_id` gives 4005 "Database constraint violated.".
     ///
     /// Chorus: The original does not check that the sender may read the forwarded message (§9 security gap). Chorus requires the sender to be a member of the source message's room and otherwise answers 4002 "User is not authorized to access this message".
-    #[serde(
-        rename = "forwarded_from_id",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub forwarded_from_id: Option<String>,
     /// Media attachments by URL. When non-empty the stored `content` becomes `"Media Files"`, whatever the client sent.
-    #[serde(rename = "media", default, deserialize_with = "crate::de::present")]
     pub media: Option<Vec<MediaItem>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageSendExtraFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageSendExtraFields;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageSendExtraFields object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_parent_message_id: Option<String> = None;
+                let mut slot_forwarded_from_id: Option<String> = None;
+                let mut slot_media: Option<Vec<MediaItem>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "parent_message_id" => {
+                            slot_parent_message_id = Some(map.next_value::<String>()?)
+                        }
+                        "forwarded_from_id" => {
+                            slot_forwarded_from_id = Some(map.next_value::<String>()?)
+                        }
+                        "media" => slot_media = Some(map.next_value::<Vec<MediaItem>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageSendExtraFields {
+                    parent_message_id: slot_parent_message_id,
+                    forwarded_from_id: slot_forwarded_from_id,
+                    media: slot_media,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageSendExtraFields {
@@ -539,25 +612,60 @@ impl serde::Serialize for MessageSendExtraFields {
 }
 
 /// `message.send` data. `extra_fields` (optional) carries the reply, forward and media fields.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageSendData {
     /// Id of the room: a lowercase hyphenated UUID string. The original also accepts an integer (coerced to a UUID, so normally 404 → 4004). A string that is not a UUID gives 4003 `["“<value>” is not a valid UUID."]`; an unknown room gives 4004 "Resource not found.". Required: the original falls back to the room of `message_id` when `room_id` is missing or falsy and, with neither key, answers 4003 "Invalid message_id type" (kept as the wording).
-    #[serde(rename = "room_id")]
     pub room_id: ::serde_json::Value,
     /// Message text (HTML allowed, sanitised with the bleach allow-list; no length limit). Must not be blank (4003 `{"content": ["This field may not be blank."]}`), checked by the handler because DRF trims whitespace first. Replaced by `"Media Files"` when `extra_fields.media` is non-empty.
     ///
     /// Chorus: A missing `content` key makes the original raise KeyError (4006 "Internal server error."); Chorus answers 4003 "This field is required.".
-    #[serde(rename = "content")]
     pub content: String,
     /// Extra message fields.
     ///
     /// Chorus: The original merges every key of `extra_fields` into the serializer input, so a client can set any writable Message field (`is_deleted`, `is_edited`, `is_forwarded`, even `id`) — a §9 security gap. Chorus honours only `parent_message_id`, `forwarded_from_id` and `media`; other keys are ignored.
-    #[serde(
-        rename = "extra_fields",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub extra_fields: Option<MessageSendExtraFields>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageSendData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageSendData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageSendData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_room_id: Option<::serde_json::Value> = None;
+                let mut slot_content: Option<String> = None;
+                let mut slot_extra_fields: Option<MessageSendExtraFields> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "room_id" => slot_room_id = Some(map.next_value::<::serde_json::Value>()?),
+                        "content" => slot_content = Some(map.next_value::<String>()?),
+                        "extra_fields" => {
+                            slot_extra_fields = Some(map.next_value::<MessageSendExtraFields>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageSendData {
+                    room_id: slot_room_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("room_id"))?,
+                    content: slot_content
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("content"))?,
+                    extra_fields: slot_extra_fields,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageSendData {
@@ -591,11 +699,46 @@ impl serde::Serialize for MessageSendData {
 }
 
 /// `message.acknowledged` / `message.read` data.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageIdsData {
     /// One message id (a UUID string) or a list of them. Lists are de-duplicated; every id must exist and not be soft-deleted (4004 "Resource not found."), and the requester must be a member of every message's room (4002 "User is not authorized to access this message"). An empty list is allowed.
-    #[serde(rename = "message_id")]
     pub message_id: ::serde_json::Value,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageIdsData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageIdsData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageIdsData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_message_id: Option<::serde_json::Value> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "message_id" => {
+                            slot_message_id = Some(map.next_value::<::serde_json::Value>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageIdsData {
+                    message_id: slot_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_id")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageIdsData {
@@ -625,21 +768,59 @@ impl serde::Serialize for MessageIdsData {
 }
 
 /// `message.react` data.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageReactData {
     /// `add` adds (or replaces) the requester's reaction; `remove` deletes it.
-    #[serde(rename = "type")]
     pub r#type: MessageReactDataType,
     /// Id (UUID string) of the message to react to. Must exist, not be soft-deleted, and be in a room the requester belongs to.
-    #[serde(rename = "message_id")]
     pub message_id: ::serde_json::Value,
     /// The reaction (e.g. an emoji), required and non-blank for `add` (4003 `{"reaction_content": ["This field is required."]}`), ignored for `remove`. Re-adding the same content gives 4005 "Database constraint violated.".
-    #[serde(
-        rename = "reaction_content",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub reaction_content: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageReactData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageReactData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageReactData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_type: Option<MessageReactDataType> = None;
+                let mut slot_message_id: Option<::serde_json::Value> = None;
+                let mut slot_reaction_content: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "type" => slot_type = Some(map.next_value::<MessageReactDataType>()?),
+                        "message_id" => {
+                            slot_message_id = Some(map.next_value::<::serde_json::Value>()?)
+                        }
+                        "reaction_content" => {
+                            slot_reaction_content = Some(map.next_value::<String>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageReactData {
+                    r#type: slot_type
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("type"))?,
+                    message_id: slot_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_id")
+                    })?,
+                    reaction_content: slot_reaction_content,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageReactData {
@@ -676,11 +857,43 @@ impl serde::Serialize for MessageReactData {
 }
 
 /// `message.typing` data.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageTypingData {
     /// Id of the room: a lowercase hyphenated UUID string. The original also accepts an integer (coerced to a UUID, so normally 404 → 4004). A string that is not a UUID gives 4003 `["“<value>” is not a valid UUID."]`; an unknown room gives 4004 "Resource not found.". Requires send permission in the room (4002 "User is not authorized to send message to this room").
-    #[serde(rename = "room_id")]
     pub room_id: ::serde_json::Value,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageTypingData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageTypingData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageTypingData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_room_id: Option<::serde_json::Value> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "room_id" => slot_room_id = Some(map.next_value::<::serde_json::Value>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageTypingData {
+                    room_id: slot_room_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("room_id"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageTypingData {
@@ -709,11 +922,42 @@ impl serde::Serialize for MessageTypingData {
 /// Fields to change with `update`. Must be a non-empty object for `update` (4003 "'extra_fields' field should be provided for update action").
 ///
 /// Chorus: The original applies every writable field of `extra_fields` except sender, room, timestamps, is_deleted, forwarding and parent fields, so `id` can be rewritten (§9 security gap). Chorus applies only `content`; other keys are ignored.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageModifyExtraFields {
     /// New content (sanitised). Required for `update` (4003 "Content should be provided for update action"); must not be blank.
-    #[serde(rename = "content", default, deserialize_with = "crate::de::present")]
     pub content: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageModifyExtraFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageModifyExtraFields;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageModifyExtraFields object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_content: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "content" => slot_content = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageModifyExtraFields {
+                    content: slot_content,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageModifyExtraFields {
@@ -740,23 +984,63 @@ impl serde::Serialize for MessageModifyExtraFields {
 }
 
 /// `message.modify` data. `extra_fields` is required for `update`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageModifyData {
     /// `update` edits one message (sets `is_edited`); `delete` deletes one or more (soft or hard, per `MESSAGE_SOFT_DELETE`).
-    #[serde(rename = "action")]
     pub action: MessageModifyDataAction,
     /// One message id (a UUID string) or a list of them. Lists are de-duplicated; every id must exist and not be soft-deleted (4004 "Resource not found."), and the requester must be a member of every message's room (4002 "User is not authorized to access this message"). An empty list is allowed. The requester must be the sender of every message (4002 "User is not authorized to modify this message"), all in one room (4003 "All messages marked for modification must come from the same room"), and the list must not be empty (4003 "Atleast one message_id is required for modification"). `update` takes exactly one (4003 "You can only update one message at a time").
-    #[serde(rename = "message_id")]
     pub message_id: ::serde_json::Value,
     /// Fields to change with `update`. Must be a non-empty object for `update` (4003 "'extra_fields' field should be provided for update action").
     ///
     /// Chorus: The original applies every writable field of `extra_fields` except sender, room, timestamps, is_deleted, forwarding and parent fields, so `id` can be rewritten (§9 security gap). Chorus applies only `content`; other keys are ignored.
-    #[serde(
-        rename = "extra_fields",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub extra_fields: Option<MessageModifyExtraFields>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageModifyData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageModifyData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageModifyData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_action: Option<MessageModifyDataAction> = None;
+                let mut slot_message_id: Option<::serde_json::Value> = None;
+                let mut slot_extra_fields: Option<MessageModifyExtraFields> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "action" => {
+                            slot_action = Some(map.next_value::<MessageModifyDataAction>()?)
+                        }
+                        "message_id" => {
+                            slot_message_id = Some(map.next_value::<::serde_json::Value>()?)
+                        }
+                        "extra_fields" => {
+                            slot_extra_fields = Some(map.next_value::<MessageModifyExtraFields>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageModifyData {
+                    action: slot_action
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("action"))?,
+                    message_id: slot_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_id")
+                    })?,
+                    extra_fields: slot_extra_fields,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageModifyData {
@@ -793,15 +1077,46 @@ impl serde::Serialize for MessageModifyData {
 }
 
 /// Room property, applied as a partial update of the room's `RoomProperty`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomCreateExtraFieldsProperty {
     /// Free-form preferences object.
-    #[serde(
-        rename = "preferences",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub preferences: Option<::indexmap::IndexMap<String, ::serde_json::Value>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomCreateExtraFieldsProperty {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomCreateExtraFieldsProperty;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomCreateExtraFieldsProperty object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_preferences: Option<
+                    ::indexmap::IndexMap<String, ::serde_json::Value>,
+                > = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "preferences" => slot_preferences = Some(
+                            map.next_value::<::indexmap::IndexMap<String, ::serde_json::Value>>()?,
+                        ),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomCreateExtraFieldsProperty {
+                    preferences: slot_preferences,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomCreateExtraFieldsProperty {
@@ -830,49 +1145,80 @@ impl serde::Serialize for RoomCreateExtraFieldsProperty {
 /// Extra room fields for `room.create`.
 ///
 /// Chorus: The original merges every key of `extra_fields` into the room serializer (mass assignment, §9 security gap). Chorus honours only the fields listed here (those valid for the room type); other keys are ignored.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomCreateExtraFields {
     /// GroupChat member cap (default 100).
-    #[serde(
-        rename = "max_participants",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub max_participants: Option<i64>,
     /// Channel subscriber cap (default 300).
-    #[serde(
-        rename = "max_subscribers",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub max_subscribers: Option<i64>,
     /// Avatar URL (GroupChat, Channel).
-    #[serde(
-        rename = "avatar",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub avatar: Option<Option<String>>,
     /// GroupChat flag (not enforced).
-    #[serde(
-        rename = "join_approval_required",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub join_approval_required: Option<bool>,
     /// GroupChat: only admins may send.
-    #[serde(
-        rename = "group_locked",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub group_locked: Option<bool>,
     /// Channel: anyone may join.
-    #[serde(rename = "is_public", default, deserialize_with = "crate::de::present")]
     pub is_public: Option<bool>,
     /// Room property, applied as a partial update of the room's `RoomProperty`.
-    #[serde(rename = "property", default, deserialize_with = "crate::de::present")]
     pub property: Option<RoomCreateExtraFieldsProperty>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomCreateExtraFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomCreateExtraFields;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomCreateExtraFields object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_max_participants: Option<i64> = None;
+                let mut slot_max_subscribers: Option<i64> = None;
+                let mut slot_avatar: Option<Option<String>> = None;
+                let mut slot_join_approval_required: Option<bool> = None;
+                let mut slot_group_locked: Option<bool> = None;
+                let mut slot_is_public: Option<bool> = None;
+                let mut slot_property: Option<RoomCreateExtraFieldsProperty> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "max_participants" => {
+                            slot_max_participants = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "max_subscribers" => {
+                            slot_max_subscribers = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "avatar" => slot_avatar = Some(map.next_value::<Option<String>>()?),
+                        "join_approval_required" => {
+                            slot_join_approval_required = Some(map.next_value::<bool>()?)
+                        }
+                        "group_locked" => slot_group_locked = Some(map.next_value::<bool>()?),
+                        "is_public" => slot_is_public = Some(map.next_value::<bool>()?),
+                        "property" => {
+                            slot_property = Some(map.next_value::<RoomCreateExtraFieldsProperty>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomCreateExtraFields {
+                    max_participants: slot_max_participants,
+                    max_subscribers: slot_max_subscribers,
+                    avatar: slot_avatar,
+                    join_approval_required: slot_join_approval_required,
+                    group_locked: slot_group_locked,
+                    is_public: slot_is_public,
+                    property: slot_property,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomCreateExtraFields {
@@ -929,46 +1275,84 @@ impl serde::Serialize for RoomCreateExtraFields {
 }
 
 /// `room.create` data. `extra_fields` (optional) sets caps, flags, avatar and `property`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomCreateData {
     /// Room type. The original also accepts the class names of swapped models; Chorus has no swappable models.
-    #[serde(rename = "type")]
     pub r#type: RoomCreateDataType,
     /// OneToOneChat and GroupChat: user ids to add (the creator is always added). Unknown ids are dropped silently. OneToOneChat must end with exactly 2 participants (4003 `["['A one to one chat can only have 2 participants']"]`; an existing pair gives `["['Chat already exists']"]`). Ignored for Channel.
     ///
     /// Chorus: The original treats a non-list as `[]`; Chorus rejects it. As in the original, users are added without their consent.
-    #[serde(
-        rename = "participants",
-        default,
-        deserialize_with = "crate::de::int_vec_present"
-    )]
     pub participants: Option<Vec<i64>>,
     /// Channel only: user ids to subscribe (the creator is always added). Unknown ids are dropped silently.
-    #[serde(
-        rename = "subscribers",
-        default,
-        deserialize_with = "crate::de::int_vec_present"
-    )]
     pub subscribers: Option<Vec<i64>>,
     /// GroupChat and Channel: room name, required for them (4003 `{"name": ["This field is required."]}`), at most 64 characters. Ignored for OneToOneChat.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// GroupChat and Channel: optional description.
-    #[serde(
-        rename = "description",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub description: Option<Option<String>>,
     /// Extra room fields for `room.create`.
     ///
     /// Chorus: The original merges every key of `extra_fields` into the room serializer (mass assignment, §9 security gap). Chorus honours only the fields listed here (those valid for the room type); other keys are ignored.
-    #[serde(
-        rename = "extra_fields",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub extra_fields: Option<RoomCreateExtraFields>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomCreateData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomCreateData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomCreateData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_type: Option<RoomCreateDataType> = None;
+                let mut slot_participants: Option<Vec<i64>> = None;
+                let mut slot_subscribers: Option<Vec<i64>> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<Option<String>> = None;
+                let mut slot_extra_fields: Option<RoomCreateExtraFields> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "type" => slot_type = Some(map.next_value::<RoomCreateDataType>()?),
+                        "participants" => {
+                            slot_participants = Some(crate::de::Int::vec(
+                                map.next_value::<Vec<crate::de::Int>>()?,
+                            ))
+                        }
+                        "subscribers" => {
+                            slot_subscribers = Some(crate::de::Int::vec(
+                                map.next_value::<Vec<crate::de::Int>>()?,
+                            ))
+                        }
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => {
+                            slot_description = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "extra_fields" => {
+                            slot_extra_fields = Some(map.next_value::<RoomCreateExtraFields>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomCreateData {
+                    r#type: slot_type
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("type"))?,
+                    participants: slot_participants,
+                    subscribers: slot_subscribers,
+                    name: slot_name,
+                    description: slot_description,
+                    extra_fields: slot_extra_fields,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomCreateData {
@@ -1014,8 +1398,36 @@ impl serde::Serialize for RoomCreateData {
 }
 
 /// Ignored; may be omitted.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmptyData {}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmptyData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmptyData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmptyData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmptyData {})
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
 
 impl crate::de::Validate for EmptyData {
     fn validate(&self) -> Result<(), crate::de::Violation> {
@@ -1038,11 +1450,43 @@ impl serde::Serialize for EmptyData {
 }
 
 /// Data holding one room id (`room.info`, `room.leave`). The requester must be a member (4002 "User is not authorized access this room").
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomIdData {
     /// Id of the room: a lowercase hyphenated UUID string. The original also accepts an integer (coerced to a UUID, so normally 404 → 4004). A string that is not a UUID gives 4003 `["“<value>” is not a valid UUID."]`; an unknown room gives 4004 "Resource not found.".
-    #[serde(rename = "room_id")]
     pub room_id: ::serde_json::Value,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomIdData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomIdData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomIdData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_room_id: Option<::serde_json::Value> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "room_id" => slot_room_id = Some(map.next_value::<::serde_json::Value>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomIdData {
+                    room_id: slot_room_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("room_id"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomIdData {
@@ -1069,14 +1513,47 @@ impl serde::Serialize for RoomIdData {
 }
 
 /// Pagination. `{}`, `null` or a missing key returns every message unpaginated; otherwise both `page` and `size` are required (4003 "page and size required").
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Paginate {
     /// 1-based page number, coerced with `int()` (4003 "Invalid types" if that fails). Must be truthy (0 counts as missing: 4003 "page and size required"). A page beyond the end, or below 1, returns the last page.
-    #[serde(rename = "page", default, deserialize_with = "crate::de::present")]
     pub page: Option<::serde_json::Value>,
     /// Page size, coerced with `int()`; must be truthy.
-    #[serde(rename = "size", default, deserialize_with = "crate::de::present")]
     pub size: Option<::serde_json::Value>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Paginate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Paginate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Paginate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_page: Option<::serde_json::Value> = None;
+                let mut slot_size: Option<::serde_json::Value> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "page" => slot_page = Some(map.next_value::<::serde_json::Value>()?),
+                        "size" => slot_size = Some(map.next_value::<::serde_json::Value>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Paginate {
+                    page: slot_page,
+                    size: slot_size,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Paginate {
@@ -1114,18 +1591,48 @@ impl serde::Serialize for Paginate {
 }
 
 /// `room.messages` data.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomMessagesData {
     /// Id of the room: a lowercase hyphenated UUID string. The original also accepts an integer (coerced to a UUID, so normally 404 → 4004). A string that is not a UUID gives 4003 `["“<value>” is not a valid UUID."]`; an unknown room gives 4004 "Resource not found.".
-    #[serde(rename = "room_id")]
     pub room_id: ::serde_json::Value,
     /// Pagination. `{}`, `null` or a missing key returns every message unpaginated; otherwise both `page` and `size` are required (4003 "page and size required").
-    #[serde(
-        rename = "paginate",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub paginate: Option<Option<Paginate>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomMessagesData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomMessagesData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomMessagesData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_room_id: Option<::serde_json::Value> = None;
+                let mut slot_paginate: Option<Option<Paginate>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "room_id" => slot_room_id = Some(map.next_value::<::serde_json::Value>()?),
+                        "paginate" => slot_paginate = Some(map.next_value::<Option<Paginate>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomMessagesData {
+                    room_id: slot_room_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("room_id"))?,
+                    paginate: slot_paginate,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomMessagesData {
@@ -1160,11 +1667,43 @@ impl serde::Serialize for RoomMessagesData {
 /// `room.join` data.
 ///
 /// Chorus: A missing `room_id` gives 4004 "Resource not found." in the original (`get_object_or_404(pk=None)`); Chorus answers 4003 "Invalid room_id type".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomJoinData {
     /// Id of the room: a lowercase hyphenated UUID string. The original also accepts an integer (coerced to a UUID, so normally 404 → 4004). A string that is not a UUID gives 4003 `["“<value>” is not a valid UUID."]`; an unknown room gives 4004 "Resource not found.". Any authenticated user may try; only public Channels can be joined.
-    #[serde(rename = "room_id")]
     pub room_id: ::serde_json::Value,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomJoinData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomJoinData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomJoinData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_room_id: Option<::serde_json::Value> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "room_id" => slot_room_id = Some(map.next_value::<::serde_json::Value>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomJoinData {
+                    room_id: slot_room_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("room_id"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomJoinData {
@@ -1191,16 +1730,55 @@ impl serde::Serialize for RoomJoinData {
 }
 
 /// `room.add_members` / `room.remove_members` data.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomMembersData {
     /// Id of the room: a lowercase hyphenated UUID string. The original also accepts an integer (coerced to a UUID, so normally 404 → 4004). A string that is not a UUID gives 4003 `["“<value>” is not a valid UUID."]`; an unknown room gives 4004 "Resource not found.". Not a OneToOneChat (4003 "Invalid room, Can only add or remove members from Groups/Channels").
-    #[serde(rename = "room_id")]
     pub room_id: ::serde_json::Value,
     /// User ids to add or remove (de-duplicated). An unknown id gives 4004 "Resource not found." and changes nothing. Existing members (add) or non-members (remove) are skipped; the creator can only be removed by the creator.
     ///
     /// Chorus: A missing or null `members` makes the original fail with 4006 "Internal server error."; Chorus answers 4003.
-    #[serde(rename = "members", deserialize_with = "crate::de::int_vec")]
     pub members: Vec<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomMembersData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomMembersData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomMembersData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_room_id: Option<::serde_json::Value> = None;
+                let mut slot_members: Option<Vec<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "room_id" => slot_room_id = Some(map.next_value::<::serde_json::Value>()?),
+                        "members" => {
+                            slot_members = Some(crate::de::Int::vec(
+                                map.next_value::<Vec<crate::de::Int>>()?,
+                            ))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomMembersData {
+                    room_id: slot_room_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("room_id"))?,
+                    members: slot_members
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("members"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomMembersData {
@@ -1228,15 +1806,46 @@ impl serde::Serialize for RoomMembersData {
 }
 
 /// Room property, applied as a partial update of the room's `RoomProperty`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomModifyPayloadProperty {
     /// Free-form preferences object.
-    #[serde(
-        rename = "preferences",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub preferences: Option<::indexmap::IndexMap<String, ::serde_json::Value>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomModifyPayloadProperty {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomModifyPayloadProperty;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomModifyPayloadProperty object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_preferences: Option<
+                    ::indexmap::IndexMap<String, ::serde_json::Value>,
+                > = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "preferences" => slot_preferences = Some(
+                            map.next_value::<::indexmap::IndexMap<String, ::serde_json::Value>>()?,
+                        ),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomModifyPayloadProperty {
+                    preferences: slot_preferences,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomModifyPayloadProperty {
@@ -1265,61 +1874,94 @@ impl serde::Serialize for RoomModifyPayloadProperty {
 /// Action arguments. Required and non-empty for every action except `delete` (4003 "data must be provided"). OneToOneChat `update` honours only `property`.
 ///
 /// Chorus: The original applies `join_approval_required`, `group_locked` and `is_public` only when they are booleans and silently ignores other types; Chorus rejects non-booleans.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomModifyPayload {
     /// Role and permission actions: non-empty list of user ids (4003 "User ids must be provided"). De-duplicated; the creator, non-members and unknown ids are ignored.
-    #[serde(
-        rename = "users",
-        default,
-        deserialize_with = "crate::de::int_vec_present"
-    )]
     pub users: Option<Vec<i64>>,
     /// `add_permission` / `remove_permission`: non-empty list of permissions (4003 "Permission to add or remove should be passed"). The key is singular.
-    #[serde(
-        rename = "permission",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub permission: Option<Vec<String>>,
     /// `update` (GroupChat, Channel): new name if truthy.
     ///
     /// Chorus: The original does not check the length on update (a DB error on PostgreSQL, silent overflow on SQLite). Chorus applies the 64-character limit of `room.create`.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// `update` (GroupChat, Channel): new description if truthy.
-    #[serde(
-        rename = "description",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub description: Option<Option<String>>,
     /// `update` (GroupChat, Channel): new avatar URL.
-    #[serde(
-        rename = "avatar",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub avatar: Option<Option<String>>,
     /// `update` (GroupChat).
-    #[serde(
-        rename = "join_approval_required",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub join_approval_required: Option<bool>,
     /// `update` (GroupChat).
-    #[serde(
-        rename = "group_locked",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub group_locked: Option<bool>,
     /// `update` (Channel).
-    #[serde(rename = "is_public", default, deserialize_with = "crate::de::present")]
     pub is_public: Option<bool>,
     /// Room property, applied as a partial update of the room's `RoomProperty`.
-    #[serde(rename = "property", default, deserialize_with = "crate::de::present")]
     pub property: Option<RoomModifyPayloadProperty>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomModifyPayload {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomModifyPayload;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomModifyPayload object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_users: Option<Vec<i64>> = None;
+                let mut slot_permission: Option<Vec<String>> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<Option<String>> = None;
+                let mut slot_avatar: Option<Option<String>> = None;
+                let mut slot_join_approval_required: Option<bool> = None;
+                let mut slot_group_locked: Option<bool> = None;
+                let mut slot_is_public: Option<bool> = None;
+                let mut slot_property: Option<RoomModifyPayloadProperty> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "users" => {
+                            slot_users = Some(crate::de::Int::vec(
+                                map.next_value::<Vec<crate::de::Int>>()?,
+                            ))
+                        }
+                        "permission" => slot_permission = Some(map.next_value::<Vec<String>>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => {
+                            slot_description = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "avatar" => slot_avatar = Some(map.next_value::<Option<String>>()?),
+                        "join_approval_required" => {
+                            slot_join_approval_required = Some(map.next_value::<bool>()?)
+                        }
+                        "group_locked" => slot_group_locked = Some(map.next_value::<bool>()?),
+                        "is_public" => slot_is_public = Some(map.next_value::<bool>()?),
+                        "property" => {
+                            slot_property = Some(map.next_value::<RoomModifyPayloadProperty>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomModifyPayload {
+                    users: slot_users,
+                    permission: slot_permission,
+                    name: slot_name,
+                    description: slot_description,
+                    avatar: slot_avatar,
+                    join_approval_required: slot_join_approval_required,
+                    group_locked: slot_group_locked,
+                    is_public: slot_is_public,
+                    property: slot_property,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomModifyPayload {
@@ -1384,19 +2026,56 @@ impl serde::Serialize for RoomModifyPayload {
 /// `room.modify` data. `data` is required for every action except `delete`.
 ///
 /// Chorus: `room.modify` does no `room_id` type check in the original (an invalid value gives 4004 or a UUID error); Chorus answers 4003 "Invalid room_id type" like the other room events.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomModifyData {
     /// Id of the room: a lowercase hyphenated UUID string. The original also accepts an integer (coerced to a UUID, so normally 404 → 4004). A string that is not a UUID gives 4003 `["“<value>” is not a valid UUID."]`; an unknown room gives 4004 "Resource not found.". The requester must be an admin/moderator (4002 "User is not an admin of this room"), or for `delete` the creator (4002 "User is not the creator of this room"); any participant may delete a OneToOneChat.
-    #[serde(rename = "room_id")]
     pub room_id: ::serde_json::Value,
     /// What to do. `add_admin`/`remove_admin` are GroupChat only (4003 "Room should be a group chat to modify the admins"); `add_moderator`/`remove_moderator` Channel only (4003 "Room should be a channel to modify the moderators").
-    #[serde(rename = "action")]
     pub action: RoomModifyDataAction,
     /// Action arguments. Required and non-empty for every action except `delete` (4003 "data must be provided"). OneToOneChat `update` honours only `property`.
     ///
     /// Chorus: The original applies `join_approval_required`, `group_locked` and `is_public` only when they are booleans and silently ignores other types; Chorus rejects non-booleans.
-    #[serde(rename = "data", default, deserialize_with = "crate::de::present")]
     pub data: Option<RoomModifyPayload>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomModifyData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomModifyData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomModifyData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_room_id: Option<::serde_json::Value> = None;
+                let mut slot_action: Option<RoomModifyDataAction> = None;
+                let mut slot_data: Option<RoomModifyPayload> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "room_id" => slot_room_id = Some(map.next_value::<::serde_json::Value>()?),
+                        "action" => slot_action = Some(map.next_value::<RoomModifyDataAction>()?),
+                        "data" => slot_data = Some(map.next_value::<RoomModifyPayload>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomModifyData {
+                    room_id: slot_room_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("room_id"))?,
+                    action: slot_action
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("action"))?,
+                    data: slot_data,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomModifyData {
@@ -1430,11 +2109,43 @@ impl serde::Serialize for RoomModifyData {
 }
 
 /// The message's room, reduced to its id.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageRoom {
     /// Id of the room the message belongs to.
-    #[serde(rename = "id")]
     pub id: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageRoom {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageRoom;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageRoom object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageRoom {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageRoom {
@@ -1460,23 +2171,69 @@ impl serde::Serialize for MessageRoom {
 }
 
 /// A user as serialized by `UserSerializer`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct User {
     /// User id (Django `BigAutoField`).
-    #[serde(rename = "id", deserialize_with = "crate::de::int")]
     pub id: i64,
     /// Username.
-    #[serde(rename = "username")]
     pub username: String,
     /// E-mail address; may be empty.
-    #[serde(rename = "email")]
     pub email: String,
     /// First name; may be empty.
-    #[serde(rename = "first_name")]
     pub first_name: String,
     /// Last name; may be empty.
-    #[serde(rename = "last_name")]
     pub last_name: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for User {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = User;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a User object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<i64> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_email: Option<String> = None;
+                let mut slot_first_name: Option<String> = None;
+                let mut slot_last_name: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<crate::de::Int>()?.0),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "email" => slot_email = Some(map.next_value::<String>()?),
+                        "first_name" => slot_first_name = Some(map.next_value::<String>()?),
+                        "last_name" => slot_last_name = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(User {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    email: slot_email
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("email"))?,
+                    first_name: slot_first_name.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("first_name")
+                    })?,
+                    last_name: slot_last_name.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_name")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for User {
@@ -1505,19 +2262,55 @@ impl serde::Serialize for User {
 }
 
 /// A read receipt (`ReadReceiptSerializer`; no id on the wire). `reader` is the user who read the message.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReadReceipt {
     /// A user as serialized by `UserSerializer`.
-    #[serde(rename = "reader")]
     pub reader: User,
     /// When the message was read (ISO-8601, microseconds, `Z`).
-    #[serde(rename = "read_at")]
     pub read_at: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ReadReceipt {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ReadReceipt;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ReadReceipt object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_reader: Option<User> = None;
+                let mut slot_read_at: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "reader" => slot_reader = Some(map.next_value::<User>()?),
+                        "read_at" => slot_read_at = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReadReceipt {
+                    reader: slot_reader
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("reader"))?,
+                    read_at: slot_read_at
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("read_at"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ReadReceipt {
     fn validate(&self) -> Result<(), crate::de::Violation> {
         crate::de::Validate::validate(&self.reader).map_err(|e| e.at_key("reader"))?;
+        crate::de::check_date_time(&self.read_at).map_err(|e| e.at_key("read_at"))?;
         Ok(())
     }
 }
@@ -1539,26 +2332,72 @@ impl serde::Serialize for ReadReceipt {
 }
 
 /// A reaction (`ReactionSerializer`). One reaction per user per message; `user` is the reacting user.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Reaction {
     /// Reaction id.
-    #[serde(rename = "id")]
     pub id: String,
     /// A user as serialized by `UserSerializer`.
-    #[serde(rename = "user")]
     pub user: User,
     /// The reaction, typically one emoji (at most 128 characters).
-    #[serde(rename = "reaction_content")]
     pub reaction_content: String,
     /// When the reaction was added.
-    #[serde(rename = "created_at")]
     pub created_at: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Reaction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Reaction;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Reaction object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_user: Option<User> = None;
+                let mut slot_reaction_content: Option<String> = None;
+                let mut slot_created_at: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "user" => slot_user = Some(map.next_value::<User>()?),
+                        "reaction_content" => {
+                            slot_reaction_content = Some(map.next_value::<String>()?)
+                        }
+                        "created_at" => slot_created_at = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Reaction {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    reaction_content: slot_reaction_content.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("reaction_content")
+                    })?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Reaction {
     fn validate(&self) -> Result<(), crate::de::Violation> {
         crate::de::check_uuid(&self.id).map_err(|e| e.at_key("id"))?;
         crate::de::Validate::validate(&self.user).map_err(|e| e.at_key("user"))?;
+        crate::de::check_date_time(&self.created_at).map_err(|e| e.at_key("created_at"))?;
         Ok(())
     }
 }
@@ -1582,29 +2421,88 @@ impl serde::Serialize for Reaction {
 }
 
 /// A media attachment (`MessageMediaAssetSerializer`).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Attachment {
     /// Media asset id.
-    #[serde(rename = "id")]
     pub id: String,
     /// External URL of the media file (files are never stored by the server).
-    #[serde(rename = "media_url")]
     pub media_url: String,
     /// Media category.
-    #[serde(rename = "media_type")]
     pub media_type: AttachmentMediaType,
     /// Size in bytes (0 when not given).
-    #[serde(rename = "file_size", deserialize_with = "crate::de::int")]
     pub file_size: i64,
     /// MIME type. Must be one of the original's `ALLOWED_MIME_TYPES` (image/jpeg, image/png, image/gif, image/webp, image/bmp, image/heic, audio/mpeg, audio/mp4, audio/aac, audio/ogg, audio/wav, audio/opus, video/mp4, video/quicktime, video/webm, video/ogg, video/x-msvideo, video/x-matroska, application/pdf, application/msword, application/vnd.openxmlformats-officedocument.wordprocessingml.document, application/vnd.ms-excel, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, application/vnd.ms-powerpoint, application/vnd.openxmlformats-officedocument.presentationml.presentation, text/plain, text/csv).
-    #[serde(rename = "mime_type")]
     pub mime_type: String,
     /// Optional caption.
-    #[serde(rename = "caption", deserialize_with = "crate::de::nullable")]
     pub caption: Option<String>,
     /// Free-form metadata, e.g. `{width, height, orientation}` for images, `{duration, waveform, bitrate}` for audio.
-    #[serde(rename = "metadata")]
     pub metadata: ::indexmap::IndexMap<String, ::serde_json::Value>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Attachment {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Attachment;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Attachment object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_media_url: Option<String> = None;
+                let mut slot_media_type: Option<AttachmentMediaType> = None;
+                let mut slot_file_size: Option<i64> = None;
+                let mut slot_mime_type: Option<String> = None;
+                let mut slot_caption: Option<Option<String>> = None;
+                let mut slot_metadata: Option<::indexmap::IndexMap<String, ::serde_json::Value>> =
+                    None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "media_url" => slot_media_url = Some(map.next_value::<String>()?),
+                        "media_type" => {
+                            slot_media_type = Some(map.next_value::<AttachmentMediaType>()?)
+                        }
+                        "file_size" => slot_file_size = Some(map.next_value::<crate::de::Int>()?.0),
+                        "mime_type" => slot_mime_type = Some(map.next_value::<String>()?),
+                        "caption" => slot_caption = Some(map.next_value::<Option<String>>()?),
+                        "metadata" => slot_metadata = Some(
+                            map.next_value::<::indexmap::IndexMap<String, ::serde_json::Value>>()?,
+                        ),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Attachment {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    media_url: slot_media_url.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("media_url")
+                    })?,
+                    media_type: slot_media_type.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("media_type")
+                    })?,
+                    file_size: slot_file_size.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("file_size")
+                    })?,
+                    mime_type: slot_mime_type.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("mime_type")
+                    })?,
+                    caption: slot_caption
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("caption"))?,
+                    metadata: slot_metadata
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("metadata"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Attachment {
@@ -1637,53 +2535,142 @@ impl serde::Serialize for Attachment {
 }
 
 /// A message as serialized by `MessageSerializer`. `sender` is the author. Replies and forwards are mutually exclusive.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     /// Message id.
-    #[serde(rename = "id")]
     pub id: String,
     /// The message's room, reduced to its id.
-    #[serde(rename = "room")]
     pub room: MessageRoom,
     /// A user as serialized by `UserSerializer`.
-    #[serde(rename = "sender")]
     pub sender: User,
     /// Read receipts of other members (never one for the sender).
-    #[serde(rename = "read_receipts")]
     pub read_receipts: Vec<ReadReceipt>,
     /// Reactions, at most one per user.
-    #[serde(rename = "reactions")]
     pub reactions: Vec<Reaction>,
     /// Media attachments.
-    #[serde(rename = "attachments")]
     pub attachments: Vec<Attachment>,
     /// The message this one replies to: a complete `Message` object (same shape as `#/components/schemas/Message`, recursively, to unbounded depth), or `null`. Modelled as a free-form object because a nullable `$ref` cannot be expressed in the schema subset; consumers decode it as a `Message`.
-    #[serde(rename = "parent_message", deserialize_with = "crate::de::nullable")]
     pub parent_message: Option<::indexmap::IndexMap<String, ::serde_json::Value>>,
     /// The message this one was forwarded from: a complete `Message` object (same shape as `#/components/schemas/Message`, recursively, to unbounded depth), or `null`. Modelled as a free-form object because a nullable `$ref` cannot be expressed in the schema subset; consumers decode it as a `Message`.
-    #[serde(rename = "forwarded_from", deserialize_with = "crate::de::nullable")]
     pub forwarded_from: Option<::indexmap::IndexMap<String, ::serde_json::Value>>,
     /// Usernames of the users who acknowledged delivery (`message.acknowledged`); `[]` for a new message.
-    #[serde(rename = "delivered_to")]
     pub delivered_to: Vec<String>,
     /// Sanitised HTML content (bleach allow-list: b, i, strong, em, a, span, p, ul, ol, li, br). `"Media Files"` when the message was sent with media.
-    #[serde(rename = "content")]
     pub content: String,
     /// Soft-deleted flag (only with `MESSAGE_SOFT_DELETE`).
-    #[serde(rename = "is_deleted")]
     pub is_deleted: bool,
     /// Creation time.
-    #[serde(rename = "created_at")]
     pub created_at: String,
     /// Last modification time.
-    #[serde(rename = "updated_at")]
     pub updated_at: String,
     /// True when the message is a forward (`forwarded_from` is set).
-    #[serde(rename = "is_forwarded")]
     pub is_forwarded: bool,
     /// True once the content was changed with `message.modify` `update`.
-    #[serde(rename = "is_edited")]
     pub is_edited: bool,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Message {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Message;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Message object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_room: Option<MessageRoom> = None;
+                let mut slot_sender: Option<User> = None;
+                let mut slot_read_receipts: Option<Vec<ReadReceipt>> = None;
+                let mut slot_reactions: Option<Vec<Reaction>> = None;
+                let mut slot_attachments: Option<Vec<Attachment>> = None;
+                let mut slot_parent_message: Option<
+                    Option<::indexmap::IndexMap<String, ::serde_json::Value>>,
+                > = None;
+                let mut slot_forwarded_from: Option<
+                    Option<::indexmap::IndexMap<String, ::serde_json::Value>>,
+                > = None;
+                let mut slot_delivered_to: Option<Vec<String>> = None;
+                let mut slot_content: Option<String> = None;
+                let mut slot_is_deleted: Option<bool> = None;
+                let mut slot_created_at: Option<String> = None;
+                let mut slot_updated_at: Option<String> = None;
+                let mut slot_is_forwarded: Option<bool> = None;
+                let mut slot_is_edited: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "room" => slot_room = Some(map.next_value::<MessageRoom>()?),
+                        "sender" => slot_sender = Some(map.next_value::<User>()?),
+                        "read_receipts" => slot_read_receipts = Some(map.next_value::<Vec<ReadReceipt>>()?),
+                        "reactions" => slot_reactions = Some(map.next_value::<Vec<Reaction>>()?),
+                        "attachments" => slot_attachments = Some(map.next_value::<Vec<Attachment>>()?),
+                        "parent_message" => slot_parent_message = Some(map.next_value::<Option<::indexmap::IndexMap<String, ::serde_json::Value>>>()?),
+                        "forwarded_from" => slot_forwarded_from = Some(map.next_value::<Option<::indexmap::IndexMap<String, ::serde_json::Value>>>()?),
+                        "delivered_to" => slot_delivered_to = Some(map.next_value::<Vec<String>>()?),
+                        "content" => slot_content = Some(map.next_value::<String>()?),
+                        "is_deleted" => slot_is_deleted = Some(map.next_value::<bool>()?),
+                        "created_at" => slot_created_at = Some(map.next_value::<String>()?),
+                        "updated_at" => slot_updated_at = Some(map.next_value::<String>()?),
+                        "is_forwarded" => slot_is_forwarded = Some(map.next_value::<bool>()?),
+                        "is_edited" => slot_is_edited = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Message {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    room: slot_room
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("room"))?,
+                    sender: slot_sender
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("sender"))?,
+                    read_receipts: slot_read_receipts.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("read_receipts")
+                    })?,
+                    reactions: slot_reactions.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("reactions")
+                    })?,
+                    attachments: slot_attachments.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("attachments")
+                    })?,
+                    parent_message: slot_parent_message.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("parent_message")
+                    })?,
+                    forwarded_from: slot_forwarded_from.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("forwarded_from")
+                    })?,
+                    delivered_to: slot_delivered_to.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("delivered_to")
+                    })?,
+                    content: slot_content
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("content"))?,
+                    is_deleted: slot_is_deleted.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("is_deleted")
+                    })?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                    updated_at: slot_updated_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("updated_at")
+                    })?,
+                    is_forwarded: slot_is_forwarded.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("is_forwarded")
+                    })?,
+                    is_edited: slot_is_edited.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("is_edited")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Message {
@@ -1701,6 +2688,8 @@ impl crate::de::Validate for Message {
         for (i0, x0) in (&self.attachments).iter().enumerate() {
             crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("attachments"))?;
         }
+        crate::de::check_date_time(&self.created_at).map_err(|e| e.at_key("created_at"))?;
+        crate::de::check_date_time(&self.updated_at).map_err(|e| e.at_key("updated_at"))?;
         Ok(())
     }
 }
@@ -1735,17 +2724,59 @@ impl serde::Serialize for Message {
 }
 
 /// A pending notification (`ChatNotificationSerializer`; `recipients` is not serialized). `message` is the message it is about.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChatNotification {
     /// Notification id.
-    #[serde(rename = "id")]
     pub id: String,
     /// A message as serialized by `MessageSerializer`. `sender` is the author. Replies and forwards are mutually exclusive.
-    #[serde(rename = "message")]
     pub message: Message,
     /// Why the notification exists: a new message, a reply, or a reaction to `message`.
-    #[serde(rename = "notification_type")]
     pub notification_type: ChatNotificationNotificationType,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChatNotification {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChatNotification;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChatNotification object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_message: Option<Message> = None;
+                let mut slot_notification_type: Option<ChatNotificationNotificationType> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "message" => slot_message = Some(map.next_value::<Message>()?),
+                        "notification_type" => {
+                            slot_notification_type =
+                                Some(map.next_value::<ChatNotificationNotificationType>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChatNotification {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    message: slot_message
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("message"))?,
+                    notification_type: slot_notification_type.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("notification_type")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ChatNotification {
@@ -1774,20 +2805,61 @@ impl serde::Serialize for ChatNotification {
 }
 
 /// `reaction.dispatch` data. Add: `{status, type: add, message}`; remove: `{status, message, action: remove}`. `message` is the reacted message with its current reactions.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReactionDispatchData {
     /// `successful`, or for `remove` `failed` when the requester had no reaction (still broadcast).
-    #[serde(rename = "status")]
     pub status: ReactionDispatchDataStatus,
     /// Present (`add`) for an added reaction.
-    #[serde(rename = "type", default, deserialize_with = "crate::de::present")]
     pub r#type: Option<String>,
     /// Present (`remove`) for a removed reaction.
-    #[serde(rename = "action", default, deserialize_with = "crate::de::present")]
     pub action: Option<String>,
     /// A message as serialized by `MessageSerializer`. `sender` is the author. Replies and forwards are mutually exclusive.
-    #[serde(rename = "message")]
     pub message: Message,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ReactionDispatchData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ReactionDispatchData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ReactionDispatchData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_status: Option<ReactionDispatchDataStatus> = None;
+                let mut slot_type: Option<String> = None;
+                let mut slot_action: Option<String> = None;
+                let mut slot_message: Option<Message> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "status" => {
+                            slot_status = Some(map.next_value::<ReactionDispatchDataStatus>()?)
+                        }
+                        "type" => slot_type = Some(map.next_value::<String>()?),
+                        "action" => slot_action = Some(map.next_value::<String>()?),
+                        "message" => slot_message = Some(map.next_value::<Message>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReactionDispatchData {
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                    r#type: slot_type,
+                    action: slot_action,
+                    message: slot_message
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("message"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ReactionDispatchData {
@@ -1826,11 +2898,43 @@ impl serde::Serialize for ReactionDispatchData {
 }
 
 /// `messagetyping.dispatch` data. There is no room id (a limitation of the original).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageTypingDispatchData {
     /// Username of the typing user.
-    #[serde(rename = "username")]
     pub username: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageTypingDispatchData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageTypingDispatchData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageTypingDispatchData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_username: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageTypingDispatchData {
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageTypingDispatchData {
@@ -1855,24 +2959,64 @@ impl serde::Serialize for MessageTypingDispatchData {
 }
 
 /// `messagemodification.dispatch` data. Update: `{status, action, message}` (`message.is_edited` true); delete: `{status, action, message_ids}`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageModificationDispatchData {
     /// Always `successful`.
-    #[serde(rename = "status")]
     pub status: String,
     /// The action that was performed.
-    #[serde(rename = "action")]
     pub action: MessageModificationDispatchDataAction,
     /// `delete` only: the ids as the client sent them, wrapped in a list if scalar (not de-duplicated).
-    #[serde(
-        rename = "message_ids",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub message_ids: Option<Vec<::serde_json::Value>>,
     /// A message as serialized by `MessageSerializer`. `sender` is the author. Replies and forwards are mutually exclusive.
-    #[serde(rename = "message", default, deserialize_with = "crate::de::present")]
     pub message: Option<Message>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageModificationDispatchData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageModificationDispatchData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageModificationDispatchData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_status: Option<String> = None;
+                let mut slot_action: Option<MessageModificationDispatchDataAction> = None;
+                let mut slot_message_ids: Option<Vec<::serde_json::Value>> = None;
+                let mut slot_message: Option<Message> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "status" => slot_status = Some(map.next_value::<String>()?),
+                        "action" => {
+                            slot_action =
+                                Some(map.next_value::<MessageModificationDispatchDataAction>()?)
+                        }
+                        "message_ids" => {
+                            slot_message_ids = Some(map.next_value::<Vec<::serde_json::Value>>()?)
+                        }
+                        "message" => slot_message = Some(map.next_value::<Message>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageModificationDispatchData {
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                    action: slot_action
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("action"))?,
+                    message_ids: slot_message_ids,
+                    message: slot_message,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageModificationDispatchData {
@@ -1914,11 +3058,48 @@ impl serde::Serialize for MessageModificationDispatchData {
 }
 
 /// The room's `RoomProperty`, or null if it has none.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomDetailProperty {
     /// Free-form per-room preferences (default `{}`).
-    #[serde(rename = "preferences")]
     pub preferences: ::indexmap::IndexMap<String, ::serde_json::Value>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomDetailProperty {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomDetailProperty;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomDetailProperty object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_preferences: Option<
+                    ::indexmap::IndexMap<String, ::serde_json::Value>,
+                > = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "preferences" => slot_preferences = Some(
+                            map.next_value::<::indexmap::IndexMap<String, ::serde_json::Value>>()?,
+                        ),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomDetailProperty {
+                    preferences: slot_preferences.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("preferences")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomDetailProperty {
@@ -1951,101 +3132,153 @@ impl serde::Serialize for RoomDetailProperty {
 /// * Channel: `creator`, `subscribers`, `moderators`, `name`, `description`, `is_public`, `avatar`,
 ///   `max_subscribers`.
 /// `creator` is the user who created a GroupChat or Channel.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomDetail {
     /// Room id.
-    #[serde(rename = "id")]
     pub id: String,
     /// A user as serialized by `UserSerializer`.
-    #[serde(rename = "creator", default, deserialize_with = "crate::de::present")]
     pub creator: Option<User>,
     /// Members (OneToOneChat: exactly two; GroupChat). Absent for Channel.
-    #[serde(
-        rename = "participants",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub participants: Option<Vec<User>>,
     /// Members of a Channel. Absent for the other types.
-    #[serde(
-        rename = "subscribers",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub subscribers: Option<Vec<User>>,
     /// The room's `RoomProperty`, or null if it has none.
-    #[serde(rename = "property", deserialize_with = "crate::de::nullable")]
     pub property: Option<RoomDetailProperty>,
     /// GroupChat admins (the creator is one). GroupChat only.
-    #[serde(rename = "admins", default, deserialize_with = "crate::de::present")]
     pub admins: Option<Vec<User>>,
     /// Channel moderators (the creator is one). Channel only.
-    #[serde(
-        rename = "moderators",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub moderators: Option<Vec<User>>,
     /// Internal content-type id of the room class (django-polymorphic); clients should ignore it.
-    #[serde(rename = "polymorphic_ctype", deserialize_with = "crate::de::int")]
     pub polymorphic_ctype: i64,
     /// Creation time.
-    #[serde(rename = "created_at")]
     pub created_at: String,
     /// Last modification time (bumped by every new message).
-    #[serde(rename = "updated_at")]
     pub updated_at: String,
     /// Room name (at most 64 characters). GroupChat and Channel only.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Room description. GroupChat and Channel only.
-    #[serde(
-        rename = "description",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub description: Option<Option<String>>,
     /// Member cap, default 100; the creator counts. GroupChat only.
-    #[serde(
-        rename = "max_participants",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub max_participants: Option<i64>,
     /// Avatar URL. GroupChat and Channel only.
-    #[serde(
-        rename = "avatar",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub avatar: Option<Option<String>>,
     /// Flag only; not enforced. GroupChat only.
-    #[serde(
-        rename = "join_approval_required",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub join_approval_required: Option<bool>,
     /// When true only the creator and admins may send (and type). GroupChat only.
-    #[serde(
-        rename = "group_locked",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub group_locked: Option<bool>,
     /// When true anyone may `room.join`. Channel only.
-    #[serde(rename = "is_public", default, deserialize_with = "crate::de::present")]
     pub is_public: Option<bool>,
     /// Subscriber cap, default 300; the creator counts. Channel only.
-    #[serde(
-        rename = "max_subscribers",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub max_subscribers: Option<i64>,
     /// Room class name (added by `rest_polymorphic`); tells which optional keys are present.
-    #[serde(rename = "type")]
     pub r#type: RoomDetailType,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomDetail {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomDetail;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomDetail object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_creator: Option<User> = None;
+                let mut slot_participants: Option<Vec<User>> = None;
+                let mut slot_subscribers: Option<Vec<User>> = None;
+                let mut slot_property: Option<Option<RoomDetailProperty>> = None;
+                let mut slot_admins: Option<Vec<User>> = None;
+                let mut slot_moderators: Option<Vec<User>> = None;
+                let mut slot_polymorphic_ctype: Option<i64> = None;
+                let mut slot_created_at: Option<String> = None;
+                let mut slot_updated_at: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<Option<String>> = None;
+                let mut slot_max_participants: Option<i64> = None;
+                let mut slot_avatar: Option<Option<String>> = None;
+                let mut slot_join_approval_required: Option<bool> = None;
+                let mut slot_group_locked: Option<bool> = None;
+                let mut slot_is_public: Option<bool> = None;
+                let mut slot_max_subscribers: Option<i64> = None;
+                let mut slot_type: Option<RoomDetailType> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "creator" => slot_creator = Some(map.next_value::<User>()?),
+                        "participants" => slot_participants = Some(map.next_value::<Vec<User>>()?),
+                        "subscribers" => slot_subscribers = Some(map.next_value::<Vec<User>>()?),
+                        "property" => {
+                            slot_property = Some(map.next_value::<Option<RoomDetailProperty>>()?)
+                        }
+                        "admins" => slot_admins = Some(map.next_value::<Vec<User>>()?),
+                        "moderators" => slot_moderators = Some(map.next_value::<Vec<User>>()?),
+                        "polymorphic_ctype" => {
+                            slot_polymorphic_ctype = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "created_at" => slot_created_at = Some(map.next_value::<String>()?),
+                        "updated_at" => slot_updated_at = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => {
+                            slot_description = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "max_participants" => {
+                            slot_max_participants = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "avatar" => slot_avatar = Some(map.next_value::<Option<String>>()?),
+                        "join_approval_required" => {
+                            slot_join_approval_required = Some(map.next_value::<bool>()?)
+                        }
+                        "group_locked" => slot_group_locked = Some(map.next_value::<bool>()?),
+                        "is_public" => slot_is_public = Some(map.next_value::<bool>()?),
+                        "max_subscribers" => {
+                            slot_max_subscribers = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "type" => slot_type = Some(map.next_value::<RoomDetailType>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomDetail {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    creator: slot_creator,
+                    participants: slot_participants,
+                    subscribers: slot_subscribers,
+                    property: slot_property
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("property"))?,
+                    admins: slot_admins,
+                    moderators: slot_moderators,
+                    polymorphic_ctype: slot_polymorphic_ctype.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("polymorphic_ctype")
+                    })?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                    updated_at: slot_updated_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("updated_at")
+                    })?,
+                    name: slot_name,
+                    description: slot_description,
+                    max_participants: slot_max_participants,
+                    avatar: slot_avatar,
+                    join_approval_required: slot_join_approval_required,
+                    group_locked: slot_group_locked,
+                    is_public: slot_is_public,
+                    max_subscribers: slot_max_subscribers,
+                    r#type: slot_type
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("type"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomDetail {
@@ -2080,6 +3313,8 @@ impl crate::de::Validate for RoomDetail {
                     .map_err(|e| e.at_index(i0).at_key("moderators"))?;
             }
         }
+        crate::de::check_date_time(&self.created_at).map_err(|e| e.at_key("created_at"))?;
+        crate::de::check_date_time(&self.updated_at).map_err(|e| e.at_key("updated_at"))?;
         if let Some(v) = &self.name {
             crate::de::check_max_length(v, 64).map_err(|e| e.at_key("name"))?;
         }
@@ -2160,84 +3395,133 @@ impl serde::Serialize for RoomDetail {
 /// * Channel: `creator`, `name`, `description`, `is_public`, `avatar`, `max_subscribers`.
 ///
 /// Chorus: For a room without messages `last_message` is DRF's initial placeholder dict, as in the original (inferred from DRF semantics; the original is untested here). Chorus mimics it rather than sending `null` so that clients reading `last_message.content` keep working.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomListItem {
     /// Room id.
-    #[serde(rename = "id")]
     pub id: String,
     /// A user as serialized by `UserSerializer`.
-    #[serde(rename = "peer", default, deserialize_with = "crate::de::present")]
     pub peer: Option<User>,
     /// A user as serialized by `UserSerializer`.
-    #[serde(rename = "creator", default, deserialize_with = "crate::de::present")]
     pub creator: Option<User>,
     /// The room's latest message: a complete `Message` object. When the room has no message the
     /// original sends DRF's "initial" placeholder of `MessageSerializer(None).data` and Chorus does the
     /// same: `{"id": null, "room_id": null, "sender_id": null, "parent_message_id": null,
     /// "forwarded_from_id": null, "content": "", "is_deleted": false, "is_forwarded": false,
     /// "is_edited": false}`. Chorus never sends `null`, but clients should accept it.
-    #[serde(rename = "last_message", deserialize_with = "crate::de::nullable")]
     pub last_message: Option<::indexmap::IndexMap<String, ::serde_json::Value>>,
     /// Internal content-type id of the room class; clients should ignore it.
-    #[serde(rename = "polymorphic_ctype", deserialize_with = "crate::de::int")]
     pub polymorphic_ctype: i64,
     /// Creation time.
-    #[serde(rename = "created_at")]
     pub created_at: String,
     /// Last modification time.
-    #[serde(rename = "updated_at")]
     pub updated_at: String,
     /// Room name. GroupChat and Channel only.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Room description. GroupChat and Channel only.
-    #[serde(
-        rename = "description",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub description: Option<Option<String>>,
     /// Member cap. GroupChat only.
-    #[serde(
-        rename = "max_participants",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub max_participants: Option<i64>,
     /// Avatar URL. GroupChat and Channel only.
-    #[serde(
-        rename = "avatar",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub avatar: Option<Option<String>>,
     /// Flag only. GroupChat only.
-    #[serde(
-        rename = "join_approval_required",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub join_approval_required: Option<bool>,
     /// Only admins may send. GroupChat only.
-    #[serde(
-        rename = "group_locked",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub group_locked: Option<bool>,
     /// Open for `room.join`. Channel only.
-    #[serde(rename = "is_public", default, deserialize_with = "crate::de::present")]
     pub is_public: Option<bool>,
     /// Subscriber cap. Channel only.
-    #[serde(
-        rename = "max_subscribers",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub max_subscribers: Option<i64>,
     /// Room class name; tells which optional keys are present.
-    #[serde(rename = "type")]
     pub r#type: RoomListItemType,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomListItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomListItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomListItem object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_peer: Option<User> = None;
+                let mut slot_creator: Option<User> = None;
+                let mut slot_last_message: Option<
+                    Option<::indexmap::IndexMap<String, ::serde_json::Value>>,
+                > = None;
+                let mut slot_polymorphic_ctype: Option<i64> = None;
+                let mut slot_created_at: Option<String> = None;
+                let mut slot_updated_at: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<Option<String>> = None;
+                let mut slot_max_participants: Option<i64> = None;
+                let mut slot_avatar: Option<Option<String>> = None;
+                let mut slot_join_approval_required: Option<bool> = None;
+                let mut slot_group_locked: Option<bool> = None;
+                let mut slot_is_public: Option<bool> = None;
+                let mut slot_max_subscribers: Option<i64> = None;
+                let mut slot_type: Option<RoomListItemType> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "peer" => slot_peer = Some(map.next_value::<User>()?),
+                        "creator" => slot_creator = Some(map.next_value::<User>()?),
+                        "last_message" => slot_last_message = Some(map.next_value::<Option<::indexmap::IndexMap<String, ::serde_json::Value>>>()?),
+                        "polymorphic_ctype" => slot_polymorphic_ctype = Some(map.next_value::<crate::de::Int>()?.0),
+                        "created_at" => slot_created_at = Some(map.next_value::<String>()?),
+                        "updated_at" => slot_updated_at = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => slot_description = Some(map.next_value::<Option<String>>()?),
+                        "max_participants" => slot_max_participants = Some(map.next_value::<crate::de::Int>()?.0),
+                        "avatar" => slot_avatar = Some(map.next_value::<Option<String>>()?),
+                        "join_approval_required" => slot_join_approval_required = Some(map.next_value::<bool>()?),
+                        "group_locked" => slot_group_locked = Some(map.next_value::<bool>()?),
+                        "is_public" => slot_is_public = Some(map.next_value::<bool>()?),
+                        "max_subscribers" => slot_max_subscribers = Some(map.next_value::<crate::de::Int>()?.0),
+                        "type" => slot_type = Some(map.next_value::<RoomListItemType>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomListItem {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    peer: slot_peer,
+                    creator: slot_creator,
+                    last_message: slot_last_message.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_message")
+                    })?,
+                    polymorphic_ctype: slot_polymorphic_ctype.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("polymorphic_ctype")
+                    })?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                    updated_at: slot_updated_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("updated_at")
+                    })?,
+                    name: slot_name,
+                    description: slot_description,
+                    max_participants: slot_max_participants,
+                    avatar: slot_avatar,
+                    join_approval_required: slot_join_approval_required,
+                    group_locked: slot_group_locked,
+                    is_public: slot_is_public,
+                    max_subscribers: slot_max_subscribers,
+                    r#type: slot_type
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("type"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomListItem {
@@ -2249,6 +3533,8 @@ impl crate::de::Validate for RoomListItem {
         if let Some(v) = &self.creator {
             crate::de::Validate::validate(v).map_err(|e| e.at_key("creator"))?;
         }
+        crate::de::check_date_time(&self.created_at).map_err(|e| e.at_key("created_at"))?;
+        crate::de::check_date_time(&self.updated_at).map_err(|e| e.at_key("updated_at"))?;
         if let Some(v) = &self.name {
             crate::de::check_max_length(v, 64).map_err(|e| e.at_key("name"))?;
         }
@@ -2313,14 +3599,49 @@ impl serde::Serialize for RoomListItem {
 }
 
 /// The messages of one room.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomMessagesPage {
     /// Room id.
-    #[serde(rename = "room_id")]
     pub room_id: String,
     /// Non-deleted messages of the room, newest first.
-    #[serde(rename = "messages")]
     pub messages: Vec<Message>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomMessagesPage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomMessagesPage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomMessagesPage object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_room_id: Option<String> = None;
+                let mut slot_messages: Option<Vec<Message>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "room_id" => slot_room_id = Some(map.next_value::<String>()?),
+                        "messages" => slot_messages = Some(map.next_value::<Vec<Message>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomMessagesPage {
+                    room_id: slot_room_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("room_id"))?,
+                    messages: slot_messages
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("messages"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomMessagesPage {
@@ -2350,41 +3671,79 @@ impl serde::Serialize for RoomMessagesPage {
 }
 
 /// `roommessages.dispatch` data. Unpaginated: only `data`; paginated: all keys.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomMessagesDispatchData {
     /// Paginated only: a later page exists.
-    #[serde(rename = "has_next", default, deserialize_with = "crate::de::present")]
     pub has_next: Option<bool>,
     /// Paginated only: an earlier page exists.
-    #[serde(
-        rename = "has_previous",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub has_previous: Option<bool>,
     /// Paginated only: next page number or null.
-    #[serde(
-        rename = "next_page_number",
-        default,
-        deserialize_with = "crate::de::int_nullable_present"
-    )]
     pub next_page_number: Option<Option<i64>>,
     /// Paginated only: previous page number or null.
-    #[serde(
-        rename = "prev_page_number",
-        default,
-        deserialize_with = "crate::de::int_nullable_present"
-    )]
     pub prev_page_number: Option<Option<i64>>,
     /// Paginated only: the requested page number (echoed even when the last page was returned instead).
-    #[serde(rename = "page", default, deserialize_with = "crate::de::int_present")]
     pub page: Option<i64>,
     /// Paginated only: page size.
-    #[serde(rename = "size", default, deserialize_with = "crate::de::int_present")]
     pub size: Option<i64>,
     /// The messages of one room.
-    #[serde(rename = "data")]
     pub data: RoomMessagesPage,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomMessagesDispatchData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomMessagesDispatchData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomMessagesDispatchData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_has_next: Option<bool> = None;
+                let mut slot_has_previous: Option<bool> = None;
+                let mut slot_next_page_number: Option<Option<i64>> = None;
+                let mut slot_prev_page_number: Option<Option<i64>> = None;
+                let mut slot_page: Option<i64> = None;
+                let mut slot_size: Option<i64> = None;
+                let mut slot_data: Option<RoomMessagesPage> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "has_next" => slot_has_next = Some(map.next_value::<bool>()?),
+                        "has_previous" => slot_has_previous = Some(map.next_value::<bool>()?),
+                        "next_page_number" => {
+                            slot_next_page_number =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "prev_page_number" => {
+                            slot_prev_page_number =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "page" => slot_page = Some(map.next_value::<crate::de::Int>()?.0),
+                        "size" => slot_size = Some(map.next_value::<crate::de::Int>()?.0),
+                        "data" => slot_data = Some(map.next_value::<RoomMessagesPage>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomMessagesDispatchData {
+                    has_next: slot_has_next,
+                    has_previous: slot_has_previous,
+                    next_page_number: slot_next_page_number,
+                    prev_page_number: slot_prev_page_number,
+                    page: slot_page,
+                    size: slot_size,
+                    data: slot_data
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("data"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomMessagesDispatchData {
@@ -2428,7 +3787,7 @@ impl serde::Serialize for RoomMessagesDispatchData {
 }
 
 /// `roomaddmembers.dispatch` data; `room` is the updated room.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomMembersAddedData {
     /// A room as serialized by `RoomPolymorphicSerializer` (detail form, no `last_message`).
     /// The original has three shapes; the subset has no `oneOf`, so this one schema requires the common
@@ -2439,14 +3798,53 @@ pub struct RoomMembersAddedData {
     /// * Channel: `creator`, `subscribers`, `moderators`, `name`, `description`, `is_public`, `avatar`,
     ///   `max_subscribers`.
     /// `creator` is the user who created a GroupChat or Channel.
-    #[serde(rename = "room")]
     pub room: RoomDetail,
     /// Usernames of the users actually added (may be `[]`).
-    #[serde(rename = "new_members")]
     pub new_members: Vec<String>,
     /// `"self"` for `room.join`, else the requester's username.
-    #[serde(rename = "added_by")]
     pub added_by: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomMembersAddedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomMembersAddedData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomMembersAddedData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_room: Option<RoomDetail> = None;
+                let mut slot_new_members: Option<Vec<String>> = None;
+                let mut slot_added_by: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "room" => slot_room = Some(map.next_value::<RoomDetail>()?),
+                        "new_members" => slot_new_members = Some(map.next_value::<Vec<String>>()?),
+                        "added_by" => slot_added_by = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomMembersAddedData {
+                    room: slot_room
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("room"))?,
+                    new_members: slot_new_members.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("new_members")
+                    })?,
+                    added_by: slot_added_by
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("added_by"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomMembersAddedData {
@@ -2474,7 +3872,7 @@ impl serde::Serialize for RoomMembersAddedData {
 }
 
 /// `roomremovemembers.dispatch` data; `room` is the updated room.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomMembersRemovedData {
     /// A room as serialized by `RoomPolymorphicSerializer` (detail form, no `last_message`).
     /// The original has three shapes; the subset has no `oneOf`, so this one schema requires the common
@@ -2485,14 +3883,56 @@ pub struct RoomMembersRemovedData {
     /// * Channel: `creator`, `subscribers`, `moderators`, `name`, `description`, `is_public`, `avatar`,
     ///   `max_subscribers`.
     /// `creator` is the user who created a GroupChat or Channel.
-    #[serde(rename = "room")]
     pub room: RoomDetail,
     /// Usernames of the users removed.
-    #[serde(rename = "removed_members")]
     pub removed_members: Vec<String>,
     /// `"self"` for `room.leave`, else the requester's username.
-    #[serde(rename = "removed_by")]
     pub removed_by: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomMembersRemovedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomMembersRemovedData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomMembersRemovedData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_room: Option<RoomDetail> = None;
+                let mut slot_removed_members: Option<Vec<String>> = None;
+                let mut slot_removed_by: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "room" => slot_room = Some(map.next_value::<RoomDetail>()?),
+                        "removed_members" => {
+                            slot_removed_members = Some(map.next_value::<Vec<String>>()?)
+                        }
+                        "removed_by" => slot_removed_by = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomMembersRemovedData {
+                    room: slot_room
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("room"))?,
+                    removed_members: slot_removed_members.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("removed_members")
+                    })?,
+                    removed_by: slot_removed_by.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("removed_by")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomMembersRemovedData {
@@ -2520,7 +3960,7 @@ impl serde::Serialize for RoomMembersRemovedData {
 }
 
 /// `roomexit.dispatch` data, sent to the user who left or was removed; `room` is the room after the change.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomExitData {
     /// A room as serialized by `RoomPolymorphicSerializer` (detail form, no `last_message`).
     /// The original has three shapes; the subset has no `oneOf`, so this one schema requires the common
@@ -2531,11 +3971,46 @@ pub struct RoomExitData {
     /// * Channel: `creator`, `subscribers`, `moderators`, `name`, `description`, `is_public`, `avatar`,
     ///   `max_subscribers`.
     /// `creator` is the user who created a GroupChat or Channel.
-    #[serde(rename = "room")]
     pub room: RoomDetail,
     /// `"You left <room name>"` (room.leave) or `"You have been removed by <username>"` (room.remove_members).
-    #[serde(rename = "message")]
     pub message: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomExitData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomExitData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomExitData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_room: Option<RoomDetail> = None;
+                let mut slot_message: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "room" => slot_room = Some(map.next_value::<RoomDetail>()?),
+                        "message" => slot_message = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomExitData {
+                    room: slot_room
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("room"))?,
+                    message: slot_message
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("message"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomExitData {
@@ -2562,11 +4037,43 @@ impl serde::Serialize for RoomExitData {
 }
 
 /// `roomdelete.dispatch` data.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomDeleteData {
     /// Id of the deleted room.
-    #[serde(rename = "room_id")]
     pub room_id: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoomDeleteData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoomDeleteData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoomDeleteData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_room_id: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "room_id" => slot_room_id = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoomDeleteData {
+                    room_id: slot_room_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("room_id"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoomDeleteData {
@@ -2594,8 +4101,36 @@ impl serde::Serialize for RoomDeleteData {
 /// Heartbeat reply
 ///
 /// Answer to session.heartbeat, on this socket only.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SessionHeartbeatReply {}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SessionHeartbeatReply {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SessionHeartbeatReply;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SessionHeartbeatReply object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SessionHeartbeatReply {})
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
 
 impl crate::de::Validate for SessionHeartbeatReply {
     fn validate(&self) -> Result<(), crate::de::Violation> {
@@ -2622,8 +4157,36 @@ impl serde::Serialize for SessionHeartbeatReply {
 /// Answer to a frame whose event_type is missing or unknown, on this socket only.
 ///
 /// Not the standard error envelope: `error` is a string here, an object in `ErrorEnvelope`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InvalidEventType {}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for InvalidEventType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = InvalidEventType;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a InvalidEventType object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(InvalidEventType {})
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
 
 impl crate::de::Validate for InvalidEventType {
     fn validate(&self) -> Result<(), crate::de::Violation> {
@@ -2646,14 +4209,49 @@ impl serde::Serialize for InvalidEventType {
 }
 
 /// The error.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ErrorEnvelopeError {
     /// Error code: 4002 permission, 4003 validation, 4004 not found, 4005 integrity, 4006 internal.
-    #[serde(rename = "code", deserialize_with = "crate::de::int")]
     pub code: i64,
     /// Human-readable detail: a string (4002, 4004, 4005, 4006), or for 4003 a list of strings or a field dict.
-    #[serde(rename = "detail")]
     pub detail: ::serde_json::Value,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ErrorEnvelopeError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ErrorEnvelopeError;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ErrorEnvelopeError object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_code: Option<i64> = None;
+                let mut slot_detail: Option<::serde_json::Value> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "code" => slot_code = Some(map.next_value::<crate::de::Int>()?.0),
+                        "detail" => slot_detail = Some(map.next_value::<::serde_json::Value>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ErrorEnvelopeError {
+                    code: slot_code
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("code"))?,
+                    detail: slot_detail
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("detail"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ErrorEnvelopeError {
@@ -2697,11 +4295,43 @@ impl serde::Serialize for ErrorEnvelopeError {
 /// `x-chorus.errors` or the property's `x-error(s)`.
 ///
 /// Chorus: The original lets a non-JSON or non-object frame raise outside the handlers, which tears the socket down. Chorus answers with this envelope (code 4003) and keeps the connection. A missing `data` or a wrongly typed field that the original turned into 4006 "Internal server error." is also answered with 4003 and the declared wording.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ErrorEnvelope {
     /// The error.
-    #[serde(rename = "error")]
     pub error: ErrorEnvelopeError,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ErrorEnvelope {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ErrorEnvelope;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ErrorEnvelope object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_error: Option<ErrorEnvelopeError> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "error" => slot_error = Some(map.next_value::<ErrorEnvelopeError>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ErrorEnvelope {
+                    error: slot_error
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("error"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ErrorEnvelope {

@@ -871,16 +871,49 @@ impl ChannelType {
 /// Authenticate with a Rotur validator (only before authentication)
 ///
 /// Sent after `handshake`. The server checks the validator with `GET <rotur>/validate?key=<validator_key>&v=<validator>` and answers `auth_success` then `ready`; failures give `auth_error`. In `cracked-only` mode the answer is `auth_error` "Rotur authentication is disabled. Use login or register commands.". After authentication the router answers `error` "Unknown command: auth".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Auth {
     /// Rotur validator `<userId>,<sha256hex>` obtained from `GET https://api.rotur.dev/generate_validator?key=<validator_key>&auth=<token>`.
-    #[serde(rename = "validator", default, deserialize_with = "crate::de::present")]
     pub validator: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Auth {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Auth;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Auth object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_validator: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "validator" => slot_validator = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Auth {
+                    validator: slot_validator,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Auth {
@@ -914,19 +947,54 @@ impl serde::Serialize for Auth {
 /// Log in with a local username and password (auth_mode cracked or cracked-only)
 ///
 /// Errors (as `auth_error`): "Username and password required", "User not found", "Invalid password", "This account uses Rotur authentication", "Access denied: You are banned from this server". Unauthenticated `login` in `rotur` mode gives `auth_error` "Authentication required"; after authentication, `error` "Unknown command: login".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Login {
     /// Username (case-insensitive).
-    #[serde(rename = "username", default, deserialize_with = "crate::de::present")]
     pub username: Option<String>,
     /// Password.
-    #[serde(rename = "password", default, deserialize_with = "crate::de::present")]
     pub password: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Login {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Login;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Login object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_username: Option<String> = None;
+                let mut slot_password: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "password" => slot_password = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Login {
+                    username: slot_username,
+                    password: slot_password,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Login {
@@ -963,19 +1031,54 @@ impl serde::Serialize for Login {
 /// Create a local account and log in (auth_mode cracked or cracked-only)
 ///
 /// Errors (as `auth_error`): "Registration is disabled", "Username and password required", "Username must be 2-32 characters", "Password must be 4-72 characters", "Username can only contain letters, numbers, hyphens, and underscores", "Username already taken", "User not found after registration".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Register {
     /// Wanted name: stripped and lower-cased, 2-32 characters of letters, digits, `_` and `-`. The account id and username become `USR:local_<name>`.
-    #[serde(rename = "username", default, deserialize_with = "crate::de::present")]
     pub username: Option<String>,
     /// Password, 4-72 characters (stored as a bcrypt hash).
-    #[serde(rename = "password", default, deserialize_with = "crate::de::present")]
     pub password: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Register {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Register;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Register object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_username: Option<String> = None;
+                let mut slot_password: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "password" => slot_password = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Register {
+                    username: slot_username,
+                    password: slot_password,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Register {
@@ -1010,13 +1113,44 @@ impl serde::Serialize for Register {
 /// ping
 ///
 /// Ping the server (requires authentication)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ping {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Ping {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Ping;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Ping object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Ping {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Ping {
@@ -1043,17 +1177,52 @@ impl serde::Serialize for Ping {
 }
 
 /// Author block.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmbedAuthor {
     /// Author name (at most 256 characters).
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Author link.
-    #[serde(rename = "url", default, deserialize_with = "crate::de::present")]
     pub url: Option<String>,
     /// Author icon.
-    #[serde(rename = "icon_url", default, deserialize_with = "crate::de::present")]
     pub icon_url: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmbedAuthor {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmbedAuthor;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmbedAuthor object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_url: Option<String> = None;
+                let mut slot_icon_url: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "url" => slot_url = Some(map.next_value::<String>()?),
+                        "icon_url" => slot_icon_url = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmbedAuthor {
+                    name: slot_name,
+                    url: slot_url,
+                    icon_url: slot_icon_url,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmbedAuthor {
@@ -1086,14 +1255,47 @@ impl serde::Serialize for EmbedAuthor {
 }
 
 /// Footer block.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmbedFooter {
     /// Footer text (at most 2048 characters).
-    #[serde(rename = "text", default, deserialize_with = "crate::de::present")]
     pub text: Option<String>,
     /// Footer icon.
-    #[serde(rename = "icon_url", default, deserialize_with = "crate::de::present")]
     pub icon_url: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmbedFooter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmbedFooter;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmbedFooter object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_text: Option<String> = None;
+                let mut slot_icon_url: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "text" => slot_text = Some(map.next_value::<String>()?),
+                        "icon_url" => slot_icon_url = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmbedFooter {
+                    text: slot_text,
+                    icon_url: slot_icon_url,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmbedFooter {
@@ -1123,21 +1325,52 @@ impl serde::Serialize for EmbedFooter {
 }
 
 /// Embed image or thumbnail.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmbedMedia {
     /// Media URL.
-    #[serde(rename = "url", default, deserialize_with = "crate::de::present")]
     pub url: Option<String>,
     /// Width in pixels.
-    #[serde(rename = "width", default, deserialize_with = "crate::de::int_present")]
     pub width: Option<i64>,
     /// Height in pixels.
-    #[serde(
-        rename = "height",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub height: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmbedMedia {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmbedMedia;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmbedMedia object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_url: Option<String> = None;
+                let mut slot_width: Option<i64> = None;
+                let mut slot_height: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "url" => slot_url = Some(map.next_value::<String>()?),
+                        "width" => slot_width = Some(map.next_value::<crate::de::Int>()?.0),
+                        "height" => slot_height = Some(map.next_value::<crate::de::Int>()?.0),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmbedMedia {
+                    url: slot_url,
+                    width: slot_width,
+                    height: slot_height,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmbedMedia {
@@ -1170,17 +1403,52 @@ impl serde::Serialize for EmbedMedia {
 }
 
 /// One field.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmbedFieldsItem {
     /// Field name (at most 256 characters).
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Field value (at most 1024 characters).
-    #[serde(rename = "value", default, deserialize_with = "crate::de::present")]
     pub value: Option<String>,
     /// Render inline.
-    #[serde(rename = "inline", default, deserialize_with = "crate::de::present")]
     pub inline: Option<bool>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmbedFieldsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmbedFieldsItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmbedFieldsItem object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_value: Option<String> = None;
+                let mut slot_inline: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "value" => slot_value = Some(map.next_value::<String>()?),
+                        "inline" => slot_inline = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmbedFieldsItem {
+                    name: slot_name,
+                    value: slot_value,
+                    inline: slot_inline,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmbedFieldsItem {
@@ -1213,21 +1481,54 @@ impl serde::Serialize for EmbedFieldsItem {
 }
 
 /// A poll option.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollOption {
     /// Option id (the index as a string unless given).
-    #[serde(rename = "id")]
     pub id: String,
     /// Option text (at most 100 characters in an embed).
-    #[serde(rename = "text")]
     pub text: String,
     /// Optional emoji.
-    #[serde(
-        rename = "emoji",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub emoji: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollOption {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollOption;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollOption object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_text: Option<String> = None;
+                let mut slot_emoji: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "text" => slot_text = Some(map.next_value::<String>()?),
+                        "emoji" => slot_emoji = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollOption {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    text: slot_text
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("text"))?,
+                    emoji: slot_emoji,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PollOption {
@@ -1256,28 +1557,62 @@ impl serde::Serialize for PollOption {
 }
 
 /// The poll carried by a `poll` embed.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmbedPoll {
     /// Poll question (at most 300 characters).
-    #[serde(rename = "question", default, deserialize_with = "crate::de::present")]
     pub question: Option<String>,
     /// Between 2 and 10 options.
-    #[serde(rename = "options", default, deserialize_with = "crate::de::present")]
     pub options: Option<Vec<PollOption>>,
     /// Whether several options may be chosen.
-    #[serde(
-        rename = "allow_multiselect",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub allow_multiselect: Option<bool>,
     /// Expiry time, Unix seconds, or null.
-    #[serde(
-        rename = "expires_at",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
-    pub expires_at: Option<Option<f64>>,
+    pub expires_at: Option<Option<::serde_json::Number>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmbedPoll {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmbedPoll;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmbedPoll object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_question: Option<String> = None;
+                let mut slot_options: Option<Vec<PollOption>> = None;
+                let mut slot_allow_multiselect: Option<bool> = None;
+                let mut slot_expires_at: Option<Option<::serde_json::Number>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "question" => slot_question = Some(map.next_value::<String>()?),
+                        "options" => slot_options = Some(map.next_value::<Vec<PollOption>>()?),
+                        "allow_multiselect" => {
+                            slot_allow_multiselect = Some(map.next_value::<bool>()?)
+                        }
+                        "expires_at" => {
+                            slot_expires_at =
+                                Some(map.next_value::<Option<::serde_json::Number>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmbedPoll {
+                    question: slot_question,
+                    options: slot_options,
+                    allow_multiselect: slot_allow_multiselect,
+                    expires_at: slot_expires_at,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmbedPoll {
@@ -1320,48 +1655,97 @@ impl serde::Serialize for EmbedPoll {
 /// A message embed. At most 10 per message and 6000 characters in total.
 ///
 /// Chorus: The per-field limits are checked by the message handlers, which report `Embed <i>: <reason>` with the embed index; they are not schema keywords because webhook posts store embeds unvalidated and the wording carries the index.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Embed {
     /// Embed kind: `rich` (default), `poll`, `link`, `image`, `video` or `article`. `poll` needs `poll`, `link` needs `url`, `image` needs `image`.
-    #[serde(rename = "type", default, deserialize_with = "crate::de::present")]
     pub r#type: Option<String>,
     /// Title (at most 256 characters).
-    #[serde(rename = "title", default, deserialize_with = "crate::de::present")]
     pub title: Option<String>,
     /// Body text (at most 4096 characters).
-    #[serde(
-        rename = "description",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub description: Option<String>,
     /// Link URL.
-    #[serde(rename = "url", default, deserialize_with = "crate::de::present")]
     pub url: Option<String>,
     /// Colour as an integer 0..16777215.
-    #[serde(rename = "color", default, deserialize_with = "crate::de::int_present")]
     pub color: Option<i64>,
     /// Timestamp string.
-    #[serde(rename = "timestamp", default, deserialize_with = "crate::de::present")]
     pub timestamp: Option<String>,
     /// Author block.
-    #[serde(rename = "author", default, deserialize_with = "crate::de::present")]
     pub author: Option<EmbedAuthor>,
     /// Footer block.
-    #[serde(rename = "footer", default, deserialize_with = "crate::de::present")]
     pub footer: Option<EmbedFooter>,
     /// Embed image or thumbnail.
-    #[serde(rename = "image", default, deserialize_with = "crate::de::present")]
     pub image: Option<EmbedMedia>,
     /// Embed image or thumbnail.
-    #[serde(rename = "thumbnail", default, deserialize_with = "crate::de::present")]
     pub thumbnail: Option<EmbedMedia>,
     /// At most 25 fields.
-    #[serde(rename = "fields", default, deserialize_with = "crate::de::present")]
     pub fields: Option<Vec<EmbedFieldsItem>>,
     /// The poll carried by a `poll` embed.
-    #[serde(rename = "poll", default, deserialize_with = "crate::de::present")]
     pub poll: Option<EmbedPoll>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Embed {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Embed;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Embed object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_type: Option<String> = None;
+                let mut slot_title: Option<String> = None;
+                let mut slot_description: Option<String> = None;
+                let mut slot_url: Option<String> = None;
+                let mut slot_color: Option<i64> = None;
+                let mut slot_timestamp: Option<String> = None;
+                let mut slot_author: Option<EmbedAuthor> = None;
+                let mut slot_footer: Option<EmbedFooter> = None;
+                let mut slot_image: Option<EmbedMedia> = None;
+                let mut slot_thumbnail: Option<EmbedMedia> = None;
+                let mut slot_fields: Option<Vec<EmbedFieldsItem>> = None;
+                let mut slot_poll: Option<EmbedPoll> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "type" => slot_type = Some(map.next_value::<String>()?),
+                        "title" => slot_title = Some(map.next_value::<String>()?),
+                        "description" => slot_description = Some(map.next_value::<String>()?),
+                        "url" => slot_url = Some(map.next_value::<String>()?),
+                        "color" => slot_color = Some(map.next_value::<crate::de::Int>()?.0),
+                        "timestamp" => slot_timestamp = Some(map.next_value::<String>()?),
+                        "author" => slot_author = Some(map.next_value::<EmbedAuthor>()?),
+                        "footer" => slot_footer = Some(map.next_value::<EmbedFooter>()?),
+                        "image" => slot_image = Some(map.next_value::<EmbedMedia>()?),
+                        "thumbnail" => slot_thumbnail = Some(map.next_value::<EmbedMedia>()?),
+                        "fields" => slot_fields = Some(map.next_value::<Vec<EmbedFieldsItem>>()?),
+                        "poll" => slot_poll = Some(map.next_value::<EmbedPoll>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Embed {
+                    r#type: slot_type,
+                    title: slot_title,
+                    description: slot_description,
+                    url: slot_url,
+                    color: slot_color,
+                    timestamp: slot_timestamp,
+                    author: slot_author,
+                    footer: slot_footer,
+                    image: slot_image,
+                    thumbnail: slot_thumbnail,
+                    fields: slot_fields,
+                    poll: slot_poll,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Embed {
@@ -1441,11 +1825,40 @@ impl serde::Serialize for Embed {
 }
 
 /// An attachment referenced by a new message.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AttachmentRef {
     /// Id of an attachment uploaded through `POST /attachments/upload`.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for AttachmentRef {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = AttachmentRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a AttachmentRef object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttachmentRef { id: slot_id })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for AttachmentRef {
@@ -1476,38 +1889,81 @@ impl serde::Serialize for AttachmentRef {
 /// Send a message to a text channel or a thread
 ///
 /// Errors: "Missing fields: channel or thread_id, content or attachments", "Message content or attachments cannot be empty", embed errors, "Message too long. Maximum length is <n> characters", "User roles not found", "You do not have permission to mention the '@&<role>' role", "Thread not found", "This thread is locked", "You do not have permission to send messages in this thread", "Channel not found", "You do not have permission to send messages in this channel", "Cannot send messages in this channel type", "The message you're trying to reply to was not found", "Attachments are disabled", "Attachment ID is required", "Attachment <id> not found or expired", "You can only attach your own uploads". Rate limited (`rate_limit` with `reason`).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageNew {
     /// Text channel name (or the thread's parent).
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (instead of, or as well as, `channel`).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Message text; stripped. At most `limits.post_content` characters (default 2000): "Message too long. Maximum length is <n> characters".
-    #[serde(rename = "content", default, deserialize_with = "crate::de::present")]
     pub content: Option<String>,
     /// Id of the message replied to (same channel or thread): "The message you're trying to reply to was not found".
-    #[serde(rename = "reply_to", default, deserialize_with = "crate::de::present")]
     pub reply_to: Option<String>,
     /// Embeds (at most 10).
-    #[serde(rename = "embeds", default, deserialize_with = "crate::de::present")]
     pub embeds: Option<Vec<Embed>>,
     /// Uploaded attachments to attach (own uploads only).
-    #[serde(
-        rename = "attachments",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub attachments: Option<Vec<AttachmentRef>>,
     /// Whether the reply pings the replied-to author.
-    #[serde(rename = "ping", default, deserialize_with = "crate::de::present")]
     pub ping: Option<bool>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageNew {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageNew;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageNew object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_content: Option<String> = None;
+                let mut slot_reply_to: Option<String> = None;
+                let mut slot_embeds: Option<Vec<Embed>> = None;
+                let mut slot_attachments: Option<Vec<AttachmentRef>> = None;
+                let mut slot_ping: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "content" => slot_content = Some(map.next_value::<String>()?),
+                        "reply_to" => slot_reply_to = Some(map.next_value::<String>()?),
+                        "embeds" => slot_embeds = Some(map.next_value::<Vec<Embed>>()?),
+                        "attachments" => {
+                            slot_attachments = Some(map.next_value::<Vec<AttachmentRef>>()?)
+                        }
+                        "ping" => slot_ping = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageNew {
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    content: slot_content,
+                    reply_to: slot_reply_to,
+                    embeds: slot_embeds,
+                    attachments: slot_attachments,
+                    ping: slot_ping,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageNew {
@@ -1571,19 +2027,54 @@ impl serde::Serialize for MessageNew {
 /// Typing indicator
 ///
 /// Consumes the message rate-limit bucket. Errors: "Channel name or thread_id not provided", "User not found", "Thread not found", "Thread has no parent channel", "You do not have permission to send messages in this thread", "Channel not found", "Access denied to this channel".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Typing {
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (instead of, or as well as, `channel`).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Typing {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Typing;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Typing object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Typing {
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Typing {
@@ -1620,28 +2111,69 @@ impl serde::Serialize for Typing {
 /// Edit one of your own messages
 ///
 /// Rate limited (`rate_limit` without `reason`). Errors: "Invalid message edit format", embed errors, "User roles not found", "Channel not found", "Thread not found", "This thread is locked", "This thread is archived", "You do not have permission to view this thread", "Channel or thread_id required", "Message not found or cannot be edited", "You do not have permission to edit your own message in this channel" (or `thread`), "You do not have permission to edit this message", "Failed to edit message".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageEdit {
     /// Message id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (instead of, or as well as, `channel`).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// New non-empty text.
-    #[serde(rename = "content", default, deserialize_with = "crate::de::present")]
     pub content: Option<String>,
     /// Embeds (at most 10).
-    #[serde(rename = "embeds", default, deserialize_with = "crate::de::present")]
     pub embeds: Option<Vec<Embed>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageEdit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageEdit;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageEdit object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_content: Option<String> = None;
+                let mut slot_embeds: Option<Vec<Embed>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "content" => slot_content = Some(map.next_value::<String>()?),
+                        "embeds" => slot_embeds = Some(map.next_value::<Vec<Embed>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageEdit {
+                    id: slot_id,
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    content: slot_content,
+                    embeds: slot_embeds,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageEdit {
@@ -1693,22 +2225,59 @@ impl serde::Serialize for MessageEdit {
 /// Delete a message
 ///
 /// Errors: "Invalid message delete format", "User roles not found", context errors, "Message not found or cannot be deleted", "You do not have permission to delete your own message in this channel" (or `thread`), "You do not have permission to delete this message", "Failed to delete message". Not rate limited.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageDelete {
     /// Message id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (instead of, or as well as, `channel`).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageDelete {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageDelete;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageDelete object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageDelete {
+                    id: slot_id,
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageDelete {
@@ -1748,19 +2317,54 @@ impl serde::Serialize for MessageDelete {
 /// Pin a message (text channels only)
 ///
 /// Needs channel permission `pin` (default owner). Errors: "User roles not found", "Channel name not provided", "You do not have permission to pin messages in this channel", "Message ID is required".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessagePin {
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Message id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessagePin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessagePin;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessagePin object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessagePin {
+                    channel: slot_channel,
+                    id: slot_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessagePin {
@@ -1797,19 +2401,54 @@ impl serde::Serialize for MessagePin {
 /// Unpin a message (text channels only)
 ///
 /// Same permission and errors as `message_pin`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageUnpin {
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Message id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageUnpin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageUnpin;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageUnpin object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageUnpin {
+                    channel: slot_channel,
+                    id: slot_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageUnpin {
@@ -1844,16 +2483,49 @@ impl serde::Serialize for MessageUnpin {
 /// messagesPinned
 ///
 /// List pinned messages of a text channel
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessagesPinned {
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessagesPinned {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessagesPinned;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessagesPinned object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessagesPinned {
+                    channel: slot_channel,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessagesPinned {
@@ -1887,19 +2559,54 @@ impl serde::Serialize for MessagesPinned {
 /// Case-insensitive substring search in a channel
 ///
 /// Errors: "Channel name and query are required", text-channel access errors. At most `limits.search_results` (default 30) results.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessagesSearch {
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Search text.
-    #[serde(rename = "query", default, deserialize_with = "crate::de::present")]
     pub query: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessagesSearch {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessagesSearch;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessagesSearch object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_query: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "query" => slot_query = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessagesSearch {
+                    channel: slot_channel,
+                    query: slot_query,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessagesSearch {
@@ -1936,25 +2643,64 @@ impl serde::Serialize for MessagesSearch {
 /// Add a reaction
 ///
 /// Errors: "Message ID and emoji are required", "Invalid emoji", "User roles not found", context errors, "You do not have permission to add reactions to this message", "Message not found", "Failed to add reaction".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageReactAdd {
     /// Message id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Unicode emoji, or `originChats://<host>/emojis/<id>` for a custom emoji; at most 200 characters.
-    #[serde(rename = "emoji", default, deserialize_with = "crate::de::present")]
     pub emoji: Option<String>,
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (instead of, or as well as, `channel`).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageReactAdd {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageReactAdd;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageReactAdd object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_emoji: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "emoji" => slot_emoji = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageReactAdd {
+                    id: slot_id,
+                    emoji: slot_emoji,
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageReactAdd {
@@ -2000,25 +2746,64 @@ impl serde::Serialize for MessageReactAdd {
 /// Remove your reaction
 ///
 /// Errors: as `message_react_add`, with "You do not have permission to remove reactions from this message" and "Failed to remove reaction".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageReactRemove {
     /// Message id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Unicode emoji, or `originChats://<host>/emojis/<id>` for a custom emoji; at most 200 characters.
-    #[serde(rename = "emoji", default, deserialize_with = "crate::de::present")]
     pub emoji: Option<String>,
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (instead of, or as well as, `channel`).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageReactRemove {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageReactRemove;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageReactRemove object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_emoji: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "emoji" => slot_emoji = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageReactRemove {
+                    id: slot_id,
+                    emoji: slot_emoji,
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageReactRemove {
@@ -2064,27 +2849,69 @@ impl serde::Serialize for MessageReactRemove {
 /// Fetch channel or thread history (oldest first)
 ///
 /// Auto-acks the newest message (`unreads_update` to all the user's connections first). Errors: "User roles not found", "Channel not found", "Access denied to this channel", "Cannot use this command in this channel type", "Thread not found", "This thread is locked", "This thread is archived", "You do not have permission to view this thread".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessagesGet {
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (instead of, or as well as, `channel`).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Integer: messages skipped from the newest end (default 0). String: a message id; returns the `limit` messages older than it.
     ///
     /// Chorus: The original crashes (no reply) on a string `start` in `messages_get`; Chorus accepts a message id.
-    #[serde(rename = "start", default, deserialize_with = "crate::de::present")]
     pub start: Option<::serde_json::Value>,
-    /// Maximum number of messages (0 or missing means 100, capped at 200).
-    #[serde(rename = "limit", default, deserialize_with = "crate::de::int_present")]
-    pub limit: Option<i64>,
+    /// Maximum number of messages (0, null or missing means 100; capped at 200; negative gives none).
+    pub limit: Option<Option<i64>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessagesGet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessagesGet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessagesGet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_start: Option<::serde_json::Value> = None;
+                let mut slot_limit: Option<Option<i64>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "start" => slot_start = Some(map.next_value::<::serde_json::Value>()?),
+                        "limit" => {
+                            slot_limit =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessagesGet {
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    start: slot_start,
+                    limit: slot_limit,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessagesGet {
@@ -2127,14 +2954,47 @@ impl serde::Serialize for MessagesGet {
 }
 
 /// Window size.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessagesAroundBounds {
     /// Newer messages to include (default 50, capped at 200).
-    #[serde(rename = "above", default, deserialize_with = "crate::de::int_present")]
     pub above: Option<i64>,
     /// Older messages to include (default 50, capped at 200).
-    #[serde(rename = "below", default, deserialize_with = "crate::de::int_present")]
     pub below: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessagesAroundBounds {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessagesAroundBounds;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessagesAroundBounds object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_above: Option<i64> = None;
+                let mut slot_below: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "above" => slot_above = Some(map.next_value::<crate::de::Int>()?.0),
+                        "below" => slot_below = Some(map.next_value::<crate::de::Int>()?.0),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessagesAroundBounds {
+                    above: slot_above,
+                    below: slot_below,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessagesAroundBounds {
@@ -2168,25 +3028,64 @@ impl serde::Serialize for MessagesAroundBounds {
 /// Fetch messages around a message
 ///
 /// Errors: "around (message ID) is required", access errors as `messages_get`, "Message not found".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessagesAround {
     /// Message id (required: "around (message ID) is required").
-    #[serde(rename = "around", default, deserialize_with = "crate::de::present")]
     pub around: Option<String>,
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (instead of, or as well as, `channel`).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Window size.
-    #[serde(rename = "bounds", default, deserialize_with = "crate::de::present")]
     pub bounds: Option<MessagesAroundBounds>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessagesAround {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessagesAround;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessagesAround object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_around: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_bounds: Option<MessagesAroundBounds> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "around" => slot_around = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "bounds" => slot_bounds = Some(map.next_value::<MessagesAroundBounds>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessagesAround {
+                    around: slot_around,
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    bounds: slot_bounds,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessagesAround {
@@ -2232,22 +3131,59 @@ impl serde::Serialize for MessagesAround {
 /// Fetch one message
 ///
 /// Errors: "Channel/thread and message ID are required", "Message not found".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageGet {
     /// Message id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (instead of, or as well as, `channel`).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageGet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageGet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageGet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageGet {
+                    id: slot_id,
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageGet {
@@ -2287,22 +3223,59 @@ impl serde::Serialize for MessageGet {
 /// List replies to a message
 ///
 /// Errors: "Channel name and message ID are required".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageReplies {
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Message id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Maximum replies (default 50, no cap).
-    #[serde(rename = "limit", default, deserialize_with = "crate::de::int_present")]
     pub limit: Option<i64>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageReplies {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageReplies;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageReplies object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_id: Option<String> = None;
+                let mut slot_limit: Option<i64> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "limit" => slot_limit = Some(map.next_value::<crate::de::Int>()?.0),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageReplies {
+                    channel: slot_channel,
+                    id: slot_id,
+                    limit: slot_limit,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageReplies {
@@ -2342,22 +3315,59 @@ impl serde::Serialize for MessageReplies {
 /// List a message's embeds
 ///
 /// Errors: "Message ID is required", "Channel or thread_id is required", "Channel or thread not found", "Message not found".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmbedsList {
     /// Message id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (instead of, or as well as, `channel`).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmbedsList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmbedsList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmbedsList object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmbedsList {
+                    id: slot_id,
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmbedsList {
@@ -2395,23 +3405,54 @@ impl serde::Serialize for EmbedsList {
 /// pingsGet
 ///
 /// Messages that mention the caller
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PingsGet {
     /// Page size, 1-100.
-    #[serde(rename = "limit", default, deserialize_with = "crate::de::int_present")]
     pub limit: Option<i64>,
     /// Entries to skip.
-    #[serde(
-        rename = "offset",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub offset: Option<i64>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PingsGet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PingsGet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PingsGet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_limit: Option<i64> = None;
+                let mut slot_offset: Option<i64> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "limit" => slot_limit = Some(map.next_value::<crate::de::Int>()?.0),
+                        "offset" => slot_offset = Some(map.next_value::<crate::de::Int>()?.0),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PingsGet {
+                    limit: slot_limit,
+                    offset: slot_offset,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PingsGet {
@@ -2453,13 +3494,44 @@ impl serde::Serialize for PingsGet {
 /// channelsGet
 ///
 /// List the channels the caller can view
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChannelsGet {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChannelsGet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChannelsGet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChannelsGet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChannelsGet {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ChannelsGet {
@@ -2492,43 +3564,77 @@ impl serde::Serialize for ChannelsGet {
 /// Errors: "Access denied: 'manage_channels' permission required", "Channel name is required", "Channel type is required (text, voice, or separator)", "Invalid channel type, must be text, voice, or separator", "Channel already exists", "Failed to create channel". Without `permissions` the channel gets the default lists.
 ///
 /// Chorus: Chorus rejects channel names that are not safe as storage keys (the original uses them verbatim as file names) and, after the change, pushes `channels_get` to every authenticated client.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChannelCreate {
     /// Channel name.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Channel type (forums cannot be created).
-    #[serde(rename = "type", default, deserialize_with = "crate::de::present")]
     pub r#type: Option<ChannelCreateType>,
     /// Description.
-    #[serde(
-        rename = "description",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub description: Option<String>,
     /// Display name.
-    #[serde(
-        rename = "display_name",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub display_name: Option<String>,
     /// Per-channel permission lists, permission name → role names. Keys: `view`, `send`, `delete`, `delete_own`, `edit_own`, `react`, `pin`, `create_thread` (and an unused `deny`).
-    #[serde(
-        rename = "permissions",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub permissions: Option<::indexmap::IndexMap<String, Vec<String>>>,
     /// Separator height (separators only).
-    #[serde(rename = "size", default, deserialize_with = "crate::de::int_present")]
     pub size: Option<i64>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChannelCreate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChannelCreate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChannelCreate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_type: Option<ChannelCreateType> = None;
+                let mut slot_description: Option<String> = None;
+                let mut slot_display_name: Option<String> = None;
+                let mut slot_permissions: Option<::indexmap::IndexMap<String, Vec<String>>> = None;
+                let mut slot_size: Option<i64> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "type" => slot_type = Some(map.next_value::<ChannelCreateType>()?),
+                        "description" => slot_description = Some(map.next_value::<String>()?),
+                        "display_name" => slot_display_name = Some(map.next_value::<String>()?),
+                        "permissions" => {
+                            slot_permissions =
+                                Some(map.next_value::<::indexmap::IndexMap<String, Vec<String>>>()?)
+                        }
+                        "size" => slot_size = Some(map.next_value::<crate::de::Int>()?.0),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChannelCreate {
+                    name: slot_name,
+                    r#type: slot_type,
+                    description: slot_description,
+                    display_name: slot_display_name,
+                    permissions: slot_permissions,
+                    size: slot_size,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ChannelCreate {
@@ -2579,23 +3685,57 @@ impl serde::Serialize for ChannelCreate {
 /// Errors: "current_name is required", "updates object is required", "Channel not found", "Invalid channel type", "Channel with new name already exists", "Failed to update channel".
 ///
 /// Chorus: Chorus keeps the history of a renamed channel and pushes `channels_get` to every authenticated client after the change.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChannelUpdate {
     /// Current channel name.
-    #[serde(
-        rename = "current_name",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub current_name: Option<String>,
     /// Keys shallow-merged into the channel, e.g. `display_name`, `description`, `icon`, `wallpaper`, `permissions`, `size`, `name`.
-    #[serde(rename = "updates", default, deserialize_with = "crate::de::present")]
     pub updates: Option<::indexmap::IndexMap<String, ::serde_json::Value>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChannelUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChannelUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChannelUpdate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_current_name: Option<String> = None;
+                let mut slot_updates: Option<::indexmap::IndexMap<String, ::serde_json::Value>> =
+                    None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "current_name" => slot_current_name = Some(map.next_value::<String>()?),
+                        "updates" => slot_updates = Some(
+                            map.next_value::<::indexmap::IndexMap<String, ::serde_json::Value>>()?,
+                        ),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChannelUpdate {
+                    current_name: slot_current_name,
+                    updates: slot_updates,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ChannelUpdate {
@@ -2634,23 +3774,54 @@ impl serde::Serialize for ChannelUpdate {
 /// Errors: "Channel name is required", "Position is required", "Position must be a non-negative integer".
 ///
 /// Chorus: Chorus pushes `channels_get` to every authenticated client after the change.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChannelMove {
     /// Channel name.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// New index (clamped).
-    #[serde(
-        rename = "position",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub position: Option<i64>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChannelMove {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChannelMove;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChannelMove object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_position: Option<i64> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "position" => slot_position = Some(map.next_value::<crate::de::Int>()?.0),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChannelMove {
+                    name: slot_name,
+                    position: slot_position,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ChannelMove {
@@ -2692,16 +3863,49 @@ impl serde::Serialize for ChannelMove {
 /// Errors: "Channel name is required", "Channel not found".
 ///
 /// Chorus: Chorus pushes `channels_get` to every authenticated client after the change.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChannelDelete {
     /// Channel name (exact, then case-insensitive).
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChannelDelete {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChannelDelete;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChannelDelete object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChannelDelete {
+                    name: slot_name,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ChannelDelete {
@@ -2733,13 +3937,44 @@ impl serde::Serialize for ChannelDelete {
 /// usersList
 ///
 /// List every non-banned user
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UsersList {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UsersList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UsersList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UsersList object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UsersList {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UsersList {
@@ -2768,13 +4003,44 @@ impl serde::Serialize for UsersList {
 /// usersOnline
 ///
 /// List online connections
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UsersOnline {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UsersOnline {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UsersOnline;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UsersOnline object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UsersOnline {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UsersOnline {
@@ -2805,19 +4071,54 @@ impl serde::Serialize for UsersOnline {
 /// Set your presence status
 ///
 /// Errors: "Status is required", "Invalid status. Must be one of: online, idle, dnd, offline, invisible".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StatusSet {
     /// New status.
-    #[serde(rename = "status", default, deserialize_with = "crate::de::present")]
     pub status: Option<StatusSetStatus>,
     /// Custom status text.
-    #[serde(rename = "text", default, deserialize_with = "crate::de::present")]
     pub text: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for StatusSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = StatusSet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a StatusSet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_status: Option<StatusSetStatus> = None;
+                let mut slot_text: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "status" => slot_status = Some(map.next_value::<StatusSetStatus>()?),
+                        "text" => slot_text = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatusSet {
+                    status: slot_status,
+                    text: slot_text,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for StatusSet {
@@ -2857,16 +4158,49 @@ impl serde::Serialize for StatusSet {
 /// Get a user's status
 ///
 /// The reply's cmd is `status`. Errors: "User parameter is required", "User not found".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StatusGet {
     /// Username or user id.
-    #[serde(rename = "user", default, deserialize_with = "crate::de::present")]
     pub user: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for StatusGet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = StatusGet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a StatusGet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatusGet {
+                    user: slot_user,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for StatusGet {
@@ -2900,19 +4234,57 @@ impl serde::Serialize for StatusGet {
 /// Change a user's username or nickname (perm manage_users)
 ///
 /// Errors: "User parameter is required", "User not found", "Updates must be an object", "Cannot update field: <f>", "Username must be a non-empty string", "Nickname must be a string or null", "Target user not found".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserUpdate {
     /// Target user, by username or user id.
-    #[serde(rename = "user", default, deserialize_with = "crate::de::present")]
     pub user: Option<String>,
     /// Only `username` and `nickname` are allowed ("Cannot update field: <f>").
-    #[serde(rename = "updates", default, deserialize_with = "crate::de::present")]
     pub updates: Option<::indexmap::IndexMap<String, ::serde_json::Value>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserUpdate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_updates: Option<::indexmap::IndexMap<String, ::serde_json::Value>> =
+                    None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "updates" => slot_updates = Some(
+                            map.next_value::<::indexmap::IndexMap<String, ::serde_json::Value>>()?,
+                        ),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserUpdate {
+                    user: slot_user,
+                    updates: slot_updates,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserUpdate {
@@ -2949,23 +4321,54 @@ impl serde::Serialize for UserUpdate {
 /// Time a user out (owner role)
 ///
 /// Role failure: `error` without src "Access denied: 'owner' role required". Errors: "Timeout must be a positive integer", "User parameter is required". The target's first connection receives `rate_limit` "User timeout set".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserTimeout {
     /// Target user, by username or user id.
-    #[serde(rename = "user", default, deserialize_with = "crate::de::present")]
     pub user: Option<String>,
     /// Timeout in seconds (> 0).
-    #[serde(
-        rename = "timeout",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub timeout: Option<i64>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserTimeout {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserTimeout;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserTimeout object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_timeout: Option<i64> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "timeout" => slot_timeout = Some(map.next_value::<crate::de::Int>()?.0),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserTimeout {
+                    user: slot_user,
+                    timeout: slot_timeout,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserTimeout {
@@ -3005,16 +4408,49 @@ impl serde::Serialize for UserTimeout {
 /// Ban a user (owner role)
 ///
 /// Adds the pseudo-role `banned`; live connections stay open. Errors: "Access denied: 'owner' role required", "User parameter is required".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserBan {
     /// Target user, by username or user id.
-    #[serde(rename = "user", default, deserialize_with = "crate::de::present")]
     pub user: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserBan {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserBan;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserBan object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserBan {
+                    user: slot_user,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserBan {
@@ -3046,16 +4482,49 @@ impl serde::Serialize for UserBan {
 /// userUnban
 ///
 /// Unban a user (owner role)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserUnban {
     /// Target user, by username or user id.
-    #[serde(rename = "user", default, deserialize_with = "crate::de::present")]
     pub user: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserUnban {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserUnban;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserUnban object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserUnban {
+                    user: slot_user,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserUnban {
@@ -3087,13 +4556,44 @@ impl serde::Serialize for UserUnban {
 /// usersBannedList
 ///
 /// List banned usernames (owner role)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UsersBannedList {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UsersBannedList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UsersBannedList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UsersBannedList object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UsersBannedList {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UsersBannedList {
@@ -3124,13 +4624,44 @@ impl serde::Serialize for UsersBannedList {
 /// Delete your own account from the server
 ///
 /// Removes the user unless banned; broadcasts `user_leave {username}` to all. The socket stays open.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserLeave {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserLeave {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserLeave;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserLeave object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLeave {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserLeave {
@@ -3161,16 +4692,49 @@ impl serde::Serialize for UserLeave {
 /// Get a user's roles
 ///
 /// Errors: "User parameter is required", "User not found".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserRolesGet {
     /// Target user, by username or user id.
-    #[serde(rename = "user", default, deserialize_with = "crate::de::present")]
     pub user: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserRolesGet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserRolesGet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserRolesGet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserRolesGet {
+                    user: slot_user,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserRolesGet {
@@ -3204,19 +4768,54 @@ impl serde::Serialize for UserRolesGet {
 /// Replace a user's roles (perm manage_users)
 ///
 /// The reply's cmd is `user_roles_get`, with `global: true`. Errors: "User parameter is required", "Roles list is required", "User not found", "Role '<r>' does not exist".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserRolesSet {
     /// Target user, by username or user id.
-    #[serde(rename = "user", default, deserialize_with = "crate::de::present")]
     pub user: Option<String>,
     /// Non-empty list of existing role names.
-    #[serde(rename = "roles", default, deserialize_with = "crate::de::present")]
     pub roles: Option<Vec<String>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserRolesSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserRolesSet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserRolesSet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_roles: Option<Vec<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "roles" => slot_roles = Some(map.next_value::<Vec<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserRolesSet {
+                    user: slot_user,
+                    roles: slot_roles,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserRolesSet {
@@ -3253,16 +4852,49 @@ impl serde::Serialize for UserRolesSet {
 /// Set your profile picture URL (cracked auth modes only)
 ///
 /// Errors: "Profile pictures are managed by Rotur for this account", "URL required", "Invalid URL format", "URL too long (max 500 characters)", "Failed to update profile picture".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PfpSet {
     /// http(s) URL, at most 500 characters.
-    #[serde(rename = "url", default, deserialize_with = "crate::de::present")]
     pub url: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PfpSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PfpSet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PfpSet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_url: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "url" => slot_url = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PfpSet {
+                    url: slot_url,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PfpSet {
@@ -3299,16 +4931,49 @@ impl serde::Serialize for PfpSet {
 /// Get a user's profile picture URL
 ///
 /// Errors: "Username required", "User not found".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PfpGet {
     /// Username.
-    #[serde(rename = "username", default, deserialize_with = "crate::de::present")]
     pub username: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PfpGet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PfpGet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PfpGet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_username: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PfpGet {
+                    username: slot_username,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PfpGet {
@@ -3340,13 +5005,44 @@ impl serde::Serialize for PfpGet {
 /// rolesList
 ///
 /// List all roles
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RolesList {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RolesList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RolesList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RolesList object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RolesList {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RolesList {
@@ -3377,61 +5073,84 @@ impl serde::Serialize for RolesList {
 /// Create a role (perm manage_roles)
 ///
 /// Errors: "Role name is required", "Role '<n>' cannot be made self-assignable", "Role already exists".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoleCreate {
     /// Role name.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Description.
-    #[serde(
-        rename = "description",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub description: Option<String>,
     /// Hex colour or null.
-    #[serde(
-        rename = "color",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub color: Option<Option<String>>,
     /// Permission names.
-    #[serde(
-        rename = "permissions",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub permissions: Option<Vec<String>>,
     /// Hoisted.
-    #[serde(rename = "hoisted", default, deserialize_with = "crate::de::present")]
     pub hoisted: Option<bool>,
     /// Self-assignable (never for owner, admin, moderator).
-    #[serde(
-        rename = "self_assignable",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub self_assignable: Option<bool>,
     /// Category.
-    #[serde(
-        rename = "category",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub category: Option<Option<String>>,
     /// Position (default: the number of roles).
-    #[serde(
-        rename = "position",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub position: Option<i64>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoleCreate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoleCreate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoleCreate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<String> = None;
+                let mut slot_color: Option<Option<String>> = None;
+                let mut slot_permissions: Option<Vec<String>> = None;
+                let mut slot_hoisted: Option<bool> = None;
+                let mut slot_self_assignable: Option<bool> = None;
+                let mut slot_category: Option<Option<String>> = None;
+                let mut slot_position: Option<i64> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => slot_description = Some(map.next_value::<String>()?),
+                        "color" => slot_color = Some(map.next_value::<Option<String>>()?),
+                        "permissions" => slot_permissions = Some(map.next_value::<Vec<String>>()?),
+                        "hoisted" => slot_hoisted = Some(map.next_value::<bool>()?),
+                        "self_assignable" => slot_self_assignable = Some(map.next_value::<bool>()?),
+                        "category" => slot_category = Some(map.next_value::<Option<String>>()?),
+                        "position" => slot_position = Some(map.next_value::<crate::de::Int>()?.0),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoleCreate {
+                    name: slot_name,
+                    description: slot_description,
+                    color: slot_color,
+                    permissions: slot_permissions,
+                    hoisted: slot_hoisted,
+                    self_assignable: slot_self_assignable,
+                    category: slot_category,
+                    position: slot_position,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoleCreate {
@@ -3486,57 +5205,84 @@ impl serde::Serialize for RoleCreate {
 /// Update a role (perm manage_roles + hierarchy)
 ///
 /// Errors: "Role id or name is required", "Missing 'manage_roles' permission", "Role '<r>' not found", "Cannot manage roles at or above your position", "Role not found", "Cannot rename role: it is used in channel '<c>' permissions".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoleUpdate {
     /// Role id (lookup key).
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Lookup key without `id`; a new name with `id`.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Description.
-    #[serde(
-        rename = "description",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub description: Option<String>,
     /// Hex colour or null.
-    #[serde(
-        rename = "color",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub color: Option<Option<String>>,
     /// Hoisted.
-    #[serde(rename = "hoisted", default, deserialize_with = "crate::de::present")]
     pub hoisted: Option<bool>,
     /// Self-assignable.
-    #[serde(
-        rename = "self_assignable",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub self_assignable: Option<bool>,
     /// Permission names.
-    #[serde(
-        rename = "permissions",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub permissions: Option<Vec<String>>,
     /// Category.
-    #[serde(
-        rename = "category",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub category: Option<Option<String>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoleUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoleUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoleUpdate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<String> = None;
+                let mut slot_color: Option<Option<String>> = None;
+                let mut slot_hoisted: Option<bool> = None;
+                let mut slot_self_assignable: Option<bool> = None;
+                let mut slot_permissions: Option<Vec<String>> = None;
+                let mut slot_category: Option<Option<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => slot_description = Some(map.next_value::<String>()?),
+                        "color" => slot_color = Some(map.next_value::<Option<String>>()?),
+                        "hoisted" => slot_hoisted = Some(map.next_value::<bool>()?),
+                        "self_assignable" => slot_self_assignable = Some(map.next_value::<bool>()?),
+                        "permissions" => slot_permissions = Some(map.next_value::<Vec<String>>()?),
+                        "category" => slot_category = Some(map.next_value::<Option<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoleUpdate {
+                    id: slot_id,
+                    name: slot_name,
+                    description: slot_description,
+                    color: slot_color,
+                    hoisted: slot_hoisted,
+                    self_assignable: slot_self_assignable,
+                    permissions: slot_permissions,
+                    category: slot_category,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoleUpdate {
@@ -3591,22 +5337,61 @@ impl serde::Serialize for RoleUpdate {
 /// Replace fields of a role (perm manage_roles + hierarchy)
 ///
 /// Errors: "Role data is required", "Role not found", "Role not found after update".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoleSet {
     /// Role id (lookup key; takes precedence).
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Role name (lookup key when `id` is absent).
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Role fields to set.
-    #[serde(rename = "data", default, deserialize_with = "crate::de::present")]
     pub data: Option<::indexmap::IndexMap<String, ::serde_json::Value>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoleSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoleSet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoleSet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_data: Option<::indexmap::IndexMap<String, ::serde_json::Value>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "data" => slot_data = Some(
+                            map.next_value::<::indexmap::IndexMap<String, ::serde_json::Value>>()?,
+                        ),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoleSet {
+                    id: slot_id,
+                    name: slot_name,
+                    data: slot_data,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoleSet {
@@ -3646,19 +5431,54 @@ impl serde::Serialize for RoleSet {
 /// Delete a role (perm manage_roles + hierarchy)
 ///
 /// Errors: "Role id or name is required", "Role not found", "Cannot delete system roles", "Role is used in channel '<c>' permissions".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoleDelete {
     /// Role id (lookup key; takes precedence).
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Role name (lookup key when `id` is absent).
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoleDelete {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoleDelete;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoleDelete object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoleDelete {
+                    id: slot_id,
+                    name: slot_name,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoleDelete {
@@ -3695,16 +5515,49 @@ impl serde::Serialize for RoleDelete {
 /// Reorder roles (perm manage_roles)
 ///
 /// Errors: "Roles array is required", "Failed to reorder roles".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoleReorder {
     /// Role names or ids; each gets its index as `position`.
-    #[serde(rename = "roles", default, deserialize_with = "crate::de::present")]
     pub roles: Option<Vec<String>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoleReorder {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoleReorder;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoleReorder object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_roles: Option<Vec<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "roles" => slot_roles = Some(map.next_value::<Vec<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoleReorder {
+                    roles: slot_roles,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoleReorder {
@@ -3738,26 +5591,59 @@ impl serde::Serialize for RoleReorder {
 /// Set a role's permissions (perm manage_roles + hierarchy)
 ///
 /// Errors: "Permissions must be an array", hierarchy errors, "Role not found".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RolePermissionsSet {
     /// Role id (lookup key; takes precedence).
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Role name (lookup key when `id` is absent).
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Permission names.
-    #[serde(
-        rename = "permissions",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub permissions: Option<Vec<String>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RolePermissionsSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RolePermissionsSet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RolePermissionsSet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_permissions: Option<Vec<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "permissions" => slot_permissions = Some(map.next_value::<Vec<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RolePermissionsSet {
+                    id: slot_id,
+                    name: slot_name,
+                    permissions: slot_permissions,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RolePermissionsSet {
@@ -3795,19 +5681,54 @@ impl serde::Serialize for RolePermissionsSet {
 /// rolePermissionsGet
 ///
 /// Get a role's permissions
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RolePermissionsGet {
     /// Role id (lookup key; takes precedence).
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Role name (lookup key when `id` is absent).
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RolePermissionsGet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RolePermissionsGet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RolePermissionsGet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RolePermissionsGet {
+                    id: slot_id,
+                    name: slot_name,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RolePermissionsGet {
@@ -3844,16 +5765,49 @@ impl serde::Serialize for RolePermissionsGet {
 /// Give yourself a self-assignable role
 ///
 /// Errors: "Role name is required", "Role not found", "This role is not self-assignable", "You already have this role", "Failed to assign role".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SelfRoleAdd {
     /// Role name.
-    #[serde(rename = "role", default, deserialize_with = "crate::de::present")]
     pub role: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SelfRoleAdd {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SelfRoleAdd;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SelfRoleAdd object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_role: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "role" => slot_role = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SelfRoleAdd {
+                    role: slot_role,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SelfRoleAdd {
@@ -3887,16 +5841,49 @@ impl serde::Serialize for SelfRoleAdd {
 /// Remove a self-assignable role from yourself
 ///
 /// Errors: "Role name is required", "Role not found", "This role is not self-assignable", "You don't have this role", "Failed to remove role".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SelfRoleRemove {
     /// Role name.
-    #[serde(rename = "role", default, deserialize_with = "crate::de::present")]
     pub role: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SelfRoleRemove {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SelfRoleRemove;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SelfRoleRemove object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_role: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "role" => slot_role = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SelfRoleRemove {
+                    role: slot_role,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SelfRoleRemove {
@@ -3930,13 +5917,44 @@ impl serde::Serialize for SelfRoleRemove {
 /// List self-assignable roles
 ///
 /// Chorus: The original crashes (no reply) whenever a self-assignable role exists; Chorus answers.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SelfRolesList {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SelfRolesList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SelfRolesList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SelfRolesList object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SelfRolesList {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SelfRolesList {
@@ -3967,19 +5985,54 @@ impl serde::Serialize for SelfRolesList {
 /// Join a voice channel
 ///
 /// Errors: "Peer ID is required", "Channel name is required", "User not found", "You do not have permission to access this voice channel", "This is not a voice channel".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceJoin {
     /// Voice channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Your PeerJS peer id.
-    #[serde(rename = "peer_id", default, deserialize_with = "crate::de::present")]
     pub peer_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceJoin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceJoin;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceJoin object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_peer_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "peer_id" => slot_peer_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceJoin {
+                    channel: slot_channel,
+                    peer_id: slot_peer_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceJoin {
@@ -4016,13 +6069,44 @@ impl serde::Serialize for VoiceJoin {
 /// Leave your voice channel
 ///
 /// Errors: "You are not in a voice channel", "Voice channel no longer exists", "You are not in this voice channel".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceLeave {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceLeave {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceLeave;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceLeave object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceLeave {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceLeave {
@@ -4053,13 +6137,44 @@ impl serde::Serialize for VoiceLeave {
 /// Mute yourself
 ///
 /// Errors: "You are not in a voice channel", "Voice channel no longer exists", "You are not in this voice channel".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceMute {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceMute {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceMute;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceMute object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceMute {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceMute {
@@ -4090,13 +6205,44 @@ impl serde::Serialize for VoiceMute {
 /// Unmute yourself
 ///
 /// Errors: "You are not in a voice channel", "Voice channel no longer exists", "You are not in this voice channel".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceUnmute {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceUnmute {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceUnmute;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceUnmute object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceUnmute {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceUnmute {
@@ -4125,16 +6271,49 @@ impl serde::Serialize for VoiceUnmute {
 /// voiceState
 ///
 /// List a voice channel's participants
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceState {
     /// Voice channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceState;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceState object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceState {
+                    channel: slot_channel,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceState {
@@ -4168,19 +6347,54 @@ impl serde::Serialize for VoiceState {
 /// Create a thread in a forum channel
 ///
 /// Errors: "Channel and thread name are required", "User roles not found", "Channel not found", "Threads can only be created in forum channels", "You do not have permission to create threads in this channel", "Thread name cannot be empty".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadCreate {
     /// Forum channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread name.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadCreate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadCreate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadCreate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadCreate {
+                    channel: slot_channel,
+                    name: slot_name,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ThreadCreate {
@@ -4217,16 +6431,49 @@ impl serde::Serialize for ThreadCreate {
 /// Get a thread
 ///
 /// Errors: "Thread ID is required", "Thread not found", "User roles not found", "You do not have permission to view this thread".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadGet {
     /// Thread id.
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadGet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadGet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadGet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadGet {
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ThreadGet {
@@ -4258,22 +6505,62 @@ impl serde::Serialize for ThreadGet {
 /// threadMessages
 ///
 /// Fetch thread history (locked and archived threads allowed)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadMessages {
     /// Thread id.
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Offset from the newest message, or a message id.
-    #[serde(rename = "start", default, deserialize_with = "crate::de::present")]
     pub start: Option<::serde_json::Value>,
-    /// Maximum messages (default 100, capped at 200).
-    #[serde(rename = "limit", default, deserialize_with = "crate::de::int_present")]
-    pub limit: Option<i64>,
+    /// Maximum messages (0, null or missing means 100; capped at 200).
+    pub limit: Option<Option<i64>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadMessages {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadMessages;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadMessages object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_start: Option<::serde_json::Value> = None;
+                let mut slot_limit: Option<Option<i64>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "start" => slot_start = Some(map.next_value::<::serde_json::Value>()?),
+                        "limit" => {
+                            slot_limit =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadMessages {
+                    thread_id: slot_thread_id,
+                    start: slot_start,
+                    limit: slot_limit,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ThreadMessages {
@@ -4317,25 +6604,64 @@ impl serde::Serialize for ThreadMessages {
 /// Rename, lock or archive a thread (creator or perm manage_threads)
 ///
 /// Errors: "You do not have permission to modify this thread", "Thread name cannot be empty".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadUpdate {
     /// Thread id.
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// New non-empty name.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Lock state (ignored without manage_threads).
-    #[serde(rename = "locked", default, deserialize_with = "crate::de::present")]
     pub locked: Option<bool>,
     /// Archive state.
-    #[serde(rename = "archived", default, deserialize_with = "crate::de::present")]
     pub archived: Option<bool>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadUpdate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_locked: Option<bool> = None;
+                let mut slot_archived: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "locked" => slot_locked = Some(map.next_value::<bool>()?),
+                        "archived" => slot_archived = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadUpdate {
+                    thread_id: slot_thread_id,
+                    name: slot_name,
+                    locked: slot_locked,
+                    archived: slot_archived,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ThreadUpdate {
@@ -4376,16 +6702,49 @@ impl serde::Serialize for ThreadUpdate {
 /// threadDelete
 ///
 /// Delete a thread (creator or perm manage_threads)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadDelete {
     /// Thread id.
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadDelete {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadDelete;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadDelete object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadDelete {
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ThreadDelete {
@@ -4419,16 +6778,49 @@ impl serde::Serialize for ThreadDelete {
 /// Join a thread
 ///
 /// Errors: "This thread is locked", view errors.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadJoin {
     /// Thread id.
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadJoin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadJoin;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadJoin object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadJoin {
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ThreadJoin {
@@ -4460,16 +6852,49 @@ impl serde::Serialize for ThreadJoin {
 /// threadLeave
 ///
 /// Leave a thread (the creator cannot)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadLeave {
     /// Thread id.
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadLeave {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadLeave;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadLeave object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadLeave {
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ThreadLeave {
@@ -4499,27 +6924,66 @@ impl serde::Serialize for ThreadLeave {
 }
 
 /// A slash command option.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SlashCommandOption {
     /// Option name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Option description.
-    #[serde(rename = "description")]
     pub description: String,
     /// Option type.
-    #[serde(rename = "type")]
     pub r#type: SlashCommandOptionType,
     /// Allowed values; required and non-empty when `type` is `enum` (not enforced on calls).
-    #[serde(
-        rename = "choices",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub choices: Option<Option<Vec<String>>>,
     /// Whether the argument is required.
-    #[serde(rename = "required", default, deserialize_with = "crate::de::present")]
     pub required: Option<bool>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SlashCommandOption {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SlashCommandOption;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SlashCommandOption object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<String> = None;
+                let mut slot_type: Option<SlashCommandOptionType> = None;
+                let mut slot_choices: Option<Option<Vec<String>>> = None;
+                let mut slot_required: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => slot_description = Some(map.next_value::<String>()?),
+                        "type" => slot_type = Some(map.next_value::<SlashCommandOptionType>()?),
+                        "choices" => slot_choices = Some(map.next_value::<Option<Vec<String>>>()?),
+                        "required" => slot_required = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SlashCommandOption {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    description: slot_description.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("description")
+                    })?,
+                    r#type: slot_type
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("type"))?,
+                    choices: slot_choices,
+                    required: slot_required,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SlashCommandOption {
@@ -4552,41 +7016,81 @@ impl serde::Serialize for SlashCommandOption {
 }
 
 /// A slash command definition (pydantic-validated on registration).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SlashCommand {
     /// Command name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Command description.
-    #[serde(rename = "description")]
     pub description: String,
     /// Options.
-    #[serde(rename = "options", default, deserialize_with = "crate::de::present")]
     pub options: Option<Vec<SlashCommandOption>>,
     /// Roles required to call the command (client commands need all of them; built-ins any).
-    #[serde(
-        rename = "whitelistRoles",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub whitelist_roles: Option<Option<Vec<String>>>,
     /// Roles that may not call the command.
-    #[serde(
-        rename = "blacklistRoles",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub blacklist_roles: Option<Option<Vec<String>>>,
     /// Stored and listed; has no effect.
-    #[serde(rename = "ephemeral", default, deserialize_with = "crate::de::present")]
     pub ephemeral: Option<bool>,
     /// Server→client only: username of the registrant, `originChats` for built-ins.
-    #[serde(
-        rename = "registeredBy",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub registered_by: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SlashCommand {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SlashCommand;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SlashCommand object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<String> = None;
+                let mut slot_options: Option<Vec<SlashCommandOption>> = None;
+                let mut slot_whitelist_roles: Option<Option<Vec<String>>> = None;
+                let mut slot_blacklist_roles: Option<Option<Vec<String>>> = None;
+                let mut slot_ephemeral: Option<bool> = None;
+                let mut slot_registered_by: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => slot_description = Some(map.next_value::<String>()?),
+                        "options" => {
+                            slot_options = Some(map.next_value::<Vec<SlashCommandOption>>()?)
+                        }
+                        "whitelistRoles" => {
+                            slot_whitelist_roles = Some(map.next_value::<Option<Vec<String>>>()?)
+                        }
+                        "blacklistRoles" => {
+                            slot_blacklist_roles = Some(map.next_value::<Option<Vec<String>>>()?)
+                        }
+                        "ephemeral" => slot_ephemeral = Some(map.next_value::<bool>()?),
+                        "registeredBy" => slot_registered_by = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SlashCommand {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    description: slot_description.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("description")
+                    })?,
+                    options: slot_options,
+                    whitelist_roles: slot_whitelist_roles,
+                    blacklist_roles: slot_blacklist_roles,
+                    ephemeral: slot_ephemeral,
+                    registered_by: slot_registered_by,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SlashCommand {
@@ -4636,16 +7140,49 @@ impl serde::Serialize for SlashCommand {
 /// Register this connection's slash commands
 ///
 /// Errors: "Commands must be provided as a list", "You already have slash commands registered from another session", "Invalid command schema: <details>".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SlashRegister {
     /// Commands to register (replaces this connection's set).
-    #[serde(rename = "commands", default, deserialize_with = "crate::de::present")]
     pub commands: Option<Vec<SlashCommand>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SlashRegister {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SlashRegister;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SlashRegister object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_commands: Option<Vec<SlashCommand>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "commands" => slot_commands = Some(map.next_value::<Vec<SlashCommand>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SlashRegister {
+                    commands: slot_commands,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SlashRegister {
@@ -4682,13 +7219,44 @@ impl serde::Serialize for SlashRegister {
 /// slashList
 ///
 /// List every slash command
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SlashList {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SlashList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SlashList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SlashList object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SlashList {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SlashList {
@@ -4721,22 +7289,61 @@ impl serde::Serialize for SlashList {
 /// Built-ins (`ban`, `unban`, `mute`, `unmute`, `nick`, `help`) reply with a global `message_new`; client-registered commands are forwarded as `slash_call` to the registrant and echoed to the caller. Errors: "Channel parameter is required for slash commands", "Command name must be a string", "Command args must be an object", "Access denied: forbidden roles", "Access denied: '<r>' role required", "Access denied: '<r>' role is forbidden", "Unknown argument: <a>", "Missing required argument: <o>", "Command handler for /<n> is not currently connected", "Error executing command: <e>".
 ///
 /// Chorus: The built-in `/unmute` also clears a manual timeout in Chorus (the original only resets the message window), and `/help` works.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SlashCall {
     /// Channel to answer in.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Command name.
-    #[serde(rename = "command", default, deserialize_with = "crate::de::present")]
     pub command: Option<String>,
     /// Arguments by option name.
-    #[serde(rename = "args", default, deserialize_with = "crate::de::present")]
     pub args: Option<::indexmap::IndexMap<String, ::serde_json::Value>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SlashCall {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SlashCall;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SlashCall object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_command: Option<String> = None;
+                let mut slot_args: Option<::indexmap::IndexMap<String, ::serde_json::Value>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "command" => slot_command = Some(map.next_value::<String>()?),
+                        "args" => slot_args = Some(
+                            map.next_value::<::indexmap::IndexMap<String, ::serde_json::Value>>()?,
+                        ),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SlashCall {
+                    channel: slot_channel,
+                    command: slot_command,
+                    args: slot_args,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SlashCall {
@@ -4776,31 +7383,74 @@ impl serde::Serialize for SlashCall {
 /// A bot answers a slash call
 ///
 /// Replies with a global `message_new`, attributed to the bot. Errors: "Channel parameter is required for slash commands", "Slash response must have content or embeds", "Slash response must be a string", "Command parameter is required for slash responses".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SlashResponse {
     /// Channel to post in.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Command being answered.
-    #[serde(rename = "command", default, deserialize_with = "crate::de::present")]
     pub command: Option<String>,
     /// Response text.
-    #[serde(rename = "response", default, deserialize_with = "crate::de::present")]
     pub response: Option<String>,
     /// Embeds (at most 10).
-    #[serde(rename = "embeds", default, deserialize_with = "crate::de::present")]
     pub embeds: Option<Vec<Embed>>,
     /// User id of the invoker.
-    #[serde(rename = "invoker", default, deserialize_with = "crate::de::present")]
     pub invoker: Option<String>,
     /// Ignored.
-    #[serde(rename = "ephemeral", default, deserialize_with = "crate::de::present")]
     pub ephemeral: Option<bool>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SlashResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SlashResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SlashResponse object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_command: Option<String> = None;
+                let mut slot_response: Option<String> = None;
+                let mut slot_embeds: Option<Vec<Embed>> = None;
+                let mut slot_invoker: Option<String> = None;
+                let mut slot_ephemeral: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "command" => slot_command = Some(map.next_value::<String>()?),
+                        "response" => slot_response = Some(map.next_value::<String>()?),
+                        "embeds" => slot_embeds = Some(map.next_value::<Vec<Embed>>()?),
+                        "invoker" => slot_invoker = Some(map.next_value::<String>()?),
+                        "ephemeral" => slot_ephemeral = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SlashResponse {
+                    channel: slot_channel,
+                    command: slot_command,
+                    response: slot_response,
+                    embeds: slot_embeds,
+                    invoker: slot_invoker,
+                    ephemeral: slot_ephemeral,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SlashResponse {
@@ -4853,13 +7503,44 @@ impl serde::Serialize for SlashResponse {
 /// pluginsList
 ///
 /// List plugins (owner role)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PluginsList {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PluginsList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PluginsList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PluginsList object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PluginsList {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PluginsList {
@@ -4890,16 +7571,49 @@ impl serde::Serialize for PluginsList {
 /// Reload plugins (owner role)
 ///
 /// Errors: "Access denied: 'owner' role required", "Failed to reload plugin '<p>'".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PluginsReload {
     /// Plugin module to reload (all when absent).
-    #[serde(rename = "plugin", default, deserialize_with = "crate::de::present")]
     pub plugin: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PluginsReload {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PluginsReload;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PluginsReload object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_plugin: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "plugin" => slot_plugin = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PluginsReload {
+                    plugin: slot_plugin,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PluginsReload {
@@ -4933,16 +7647,49 @@ impl serde::Serialize for PluginsReload {
 /// Rate-limit counters of yourself (or anyone, owner role)
 ///
 /// Errors: "Access denied: can only check your own rate limit status", "Rate limiter not available or disabled".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RateLimitStatus {
     /// User to query (default: yourself).
-    #[serde(rename = "user", default, deserialize_with = "crate::de::present")]
     pub user: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RateLimitStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RateLimitStatus;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RateLimitStatus object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RateLimitStatus {
+                    user: slot_user,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RateLimitStatus {
@@ -4976,16 +7723,49 @@ impl serde::Serialize for RateLimitStatus {
 /// Reset a user's rate limit (perm manage_server)
 ///
 /// Errors: "User parameter is required", "Rate limiter not available or disabled".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RateLimitReset {
     /// Target user, by username or user id.
-    #[serde(rename = "user", default, deserialize_with = "crate::de::present")]
     pub user: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RateLimitReset {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RateLimitReset;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RateLimitReset object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RateLimitReset {
+                    user: slot_user,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RateLimitReset {
@@ -5017,13 +7797,44 @@ impl serde::Serialize for RateLimitReset {
 /// serverInfo
 ///
 /// Server name, icon and banner
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerInfo {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ServerInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ServerInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ServerInfo object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ServerInfo {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ServerInfo {
@@ -5056,34 +7867,59 @@ impl serde::Serialize for ServerInfo {
 /// Errors: "Name must be a string or null" (likewise Icon, Banner), "No updates provided".
 ///
 /// Chorus: Chorus also refreshes the `server` block of later handshakes.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerUpdate {
     /// New name (null is ignored).
-    #[serde(
-        rename = "name",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub name: Option<Option<String>>,
     /// New icon URL (null is ignored).
-    #[serde(
-        rename = "icon",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub icon: Option<Option<String>>,
     /// New banner URL (null is ignored).
-    #[serde(
-        rename = "banner",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub banner: Option<Option<String>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ServerUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ServerUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ServerUpdate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<Option<String>> = None;
+                let mut slot_icon: Option<Option<String>> = None;
+                let mut slot_banner: Option<Option<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<Option<String>>()?),
+                        "icon" => slot_icon = Some(map.next_value::<Option<String>>()?),
+                        "banner" => slot_banner = Some(map.next_value::<Option<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ServerUpdate {
+                    name: slot_name,
+                    icon: slot_icon,
+                    banner: slot_banner,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ServerUpdate {
@@ -5123,38 +7959,79 @@ impl serde::Serialize for ServerUpdate {
 /// Read the moderation log (perm view_audit_log or manage_users)
 ///
 /// Errors: "Access denied: 'view_audit_log' or 'manage_users' permission required", "Limit must be between 1 and 200", "Offset must be a non-negative integer", "After must be a valid Unix timestamp".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModlogGet {
     /// Filter: category.
-    #[serde(rename = "category", default, deserialize_with = "crate::de::present")]
     pub category: Option<String>,
     /// Filter: actor user id.
-    #[serde(rename = "actor", default, deserialize_with = "crate::de::present")]
     pub actor: Option<String>,
     /// Filter: target id.
-    #[serde(rename = "target", default, deserialize_with = "crate::de::present")]
     pub target: Option<String>,
     /// Filter: action.
-    #[serde(rename = "action", default, deserialize_with = "crate::de::present")]
     pub action: Option<String>,
     /// Filter: only entries after this Unix timestamp.
-    #[serde(rename = "after", default, deserialize_with = "crate::de::present")]
-    pub after: Option<f64>,
+    pub after: Option<::serde_json::Number>,
     /// Page size, 1-200.
-    #[serde(rename = "limit", default, deserialize_with = "crate::de::int_present")]
     pub limit: Option<i64>,
     /// Entries to skip.
-    #[serde(
-        rename = "offset",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub offset: Option<i64>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ModlogGet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ModlogGet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ModlogGet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_category: Option<String> = None;
+                let mut slot_actor: Option<String> = None;
+                let mut slot_target: Option<String> = None;
+                let mut slot_action: Option<String> = None;
+                let mut slot_after: Option<::serde_json::Number> = None;
+                let mut slot_limit: Option<i64> = None;
+                let mut slot_offset: Option<i64> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "category" => slot_category = Some(map.next_value::<String>()?),
+                        "actor" => slot_actor = Some(map.next_value::<String>()?),
+                        "target" => slot_target = Some(map.next_value::<String>()?),
+                        "action" => slot_action = Some(map.next_value::<String>()?),
+                        "after" => slot_after = Some(map.next_value::<::serde_json::Number>()?),
+                        "limit" => slot_limit = Some(map.next_value::<crate::de::Int>()?.0),
+                        "offset" => slot_offset = Some(map.next_value::<crate::de::Int>()?.0),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ModlogGet {
+                    category: slot_category,
+                    actor: slot_actor,
+                    target: slot_target,
+                    action: slot_action,
+                    after: slot_after,
+                    limit: slot_limit,
+                    offset: slot_offset,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ModlogGet {
@@ -5211,13 +8088,44 @@ impl serde::Serialize for ModlogGet {
 /// modlogSummary
 ///
 /// Moderation log counts
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModlogSummary {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ModlogSummary {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ModlogSummary;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ModlogSummary object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ModlogSummary {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ModlogSummary {
@@ -5248,19 +8156,56 @@ impl serde::Serialize for ModlogSummary {
 /// Add a custom emoji (perm manage_server)
 ///
 /// Errors: "Error adding emoji", "Invalid emoji_add command scheme: <details>".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmojiAdd {
     /// Emoji name, `[A-Za-z0-9_]{1,64}`, unique case-insensitively.
-    #[serde(rename = "name")]
     pub name: String,
     /// `data:image/<subtype>;base64,<data>` (gif, jpg, jpeg or png).
-    #[serde(rename = "image")]
     pub image: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmojiAdd {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmojiAdd;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmojiAdd object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_image: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "image" => slot_image = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmojiAdd {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    image: slot_image
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("image"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmojiAdd {
@@ -5291,16 +8236,50 @@ impl serde::Serialize for EmojiAdd {
 /// emojiDelete
 ///
 /// Delete a custom emoji (perm manage_server)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmojiDelete {
     /// Emoji id.
-    #[serde(rename = "emoji_id", deserialize_with = "crate::de::int")]
     pub emoji_id: i64,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmojiDelete {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmojiDelete;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmojiDelete object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_emoji_id: Option<i64> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "emoji_id" => slot_emoji_id = Some(map.next_value::<crate::de::Int>()?.0),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmojiDelete {
+                    emoji_id: slot_emoji_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("emoji_id"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmojiDelete {
@@ -5332,22 +8311,60 @@ impl serde::Serialize for EmojiDelete {
 /// Rename or replace a custom emoji (perm manage_server)
 ///
 /// Error: "At least one field to update is required (name or image)".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmojiUpdate {
     /// Emoji id.
-    #[serde(rename = "emoji_id", deserialize_with = "crate::de::int")]
     pub emoji_id: i64,
     /// New name.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// New image data URI.
-    #[serde(rename = "image", default, deserialize_with = "crate::de::present")]
     pub image: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmojiUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmojiUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmojiUpdate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_emoji_id: Option<i64> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_image: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "emoji_id" => slot_emoji_id = Some(map.next_value::<crate::de::Int>()?.0),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "image" => slot_image = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmojiUpdate {
+                    emoji_id: slot_emoji_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("emoji_id"))?,
+                    name: slot_name,
+                    image: slot_image,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmojiUpdate {
@@ -5383,13 +8400,44 @@ impl serde::Serialize for EmojiUpdate {
 /// emojiGetAll
 ///
 /// List custom emoji
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmojiGetAll {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmojiGetAll {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmojiGetAll;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmojiGetAll object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmojiGetAll {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmojiGetAll {
@@ -5420,16 +8468,50 @@ impl serde::Serialize for EmojiGetAll {
 /// Find an emoji id by name
 ///
 /// Error: "Emoji not found".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmojiGetId {
     /// Emoji name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmojiGetId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmojiGetId;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmojiGetId object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmojiGetId {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmojiGetId {
@@ -5461,16 +8543,50 @@ impl serde::Serialize for EmojiGetId {
 /// Find an emoji file name by name
 ///
 /// Errors: "Emoji not found", "Emoji file not found".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmojiGetFilename {
     /// Emoji name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmojiGetFilename {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmojiGetFilename;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmojiGetFilename object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmojiGetFilename {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmojiGetFilename {
@@ -5502,16 +8618,51 @@ impl serde::Serialize for EmojiGetFilename {
 /// Attachment metadata
 ///
 /// The reply's cmd is `attachment_info`. Error: "Attachment not found or expired".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AttachmentGet {
     /// Attachment id.
-    #[serde(rename = "attachment_id")]
     pub attachment_id: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for AttachmentGet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = AttachmentGet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a AttachmentGet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_attachment_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "attachment_id" => slot_attachment_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttachmentGet {
+                    attachment_id: slot_attachment_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("attachment_id")
+                    })?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for AttachmentGet {
@@ -5543,20 +8694,49 @@ impl serde::Serialize for AttachmentGet {
 /// Delete an attachment (uploader, owner or admin)
 ///
 /// The reply's cmd is `attachment_deleted`. Errors: "Attachment not found", "You can only delete your own attachments", "Failed to delete attachment".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AttachmentDelete {
     /// Attachment id.
-    #[serde(
-        rename = "attachment_id",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub attachment_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for AttachmentDelete {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = AttachmentDelete;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a AttachmentDelete object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_attachment_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "attachment_id" => slot_attachment_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttachmentDelete {
+                    attachment_id: slot_attachment_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for AttachmentDelete {
@@ -5590,13 +8770,44 @@ impl serde::Serialize for AttachmentDelete {
 /// Get the VAPID public key
 ///
 /// The reply's cmd is `push_vapid`. Error (src push_get_vapid): "VAPID keys not configured on this server".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PushGetVapid {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PushGetVapid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PushGetVapid;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PushGetVapid object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PushGetVapid {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PushGetVapid {
@@ -5623,14 +8834,47 @@ impl serde::Serialize for PushGetVapid {
 }
 
 /// Subscription keys.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PushSubscriptionKeys {
     /// Client public key.
-    #[serde(rename = "p256dh", default, deserialize_with = "crate::de::present")]
     pub p256dh: Option<String>,
     /// Auth secret.
-    #[serde(rename = "auth", default, deserialize_with = "crate::de::present")]
     pub auth: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PushSubscriptionKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PushSubscriptionKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PushSubscriptionKeys object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_p256dh: Option<String> = None;
+                let mut slot_auth: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "p256dh" => slot_p256dh = Some(map.next_value::<String>()?),
+                        "auth" => slot_auth = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PushSubscriptionKeys {
+                    p256dh: slot_p256dh,
+                    auth: slot_auth,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PushSubscriptionKeys {
@@ -5660,14 +8904,47 @@ impl serde::Serialize for PushSubscriptionKeys {
 }
 
 /// A browser PushSubscription (`subscription must include endpoint, keys.p256dh and keys.auth` when incomplete).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PushSubscription {
     /// Push service endpoint URL.
-    #[serde(rename = "endpoint", default, deserialize_with = "crate::de::present")]
     pub endpoint: Option<String>,
     /// Subscription keys.
-    #[serde(rename = "keys", default, deserialize_with = "crate::de::present")]
     pub keys: Option<PushSubscriptionKeys>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PushSubscription {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PushSubscription;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PushSubscription object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_endpoint: Option<String> = None;
+                let mut slot_keys: Option<PushSubscriptionKeys> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "endpoint" => slot_endpoint = Some(map.next_value::<String>()?),
+                        "keys" => slot_keys = Some(map.next_value::<PushSubscriptionKeys>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PushSubscription {
+                    endpoint: slot_endpoint,
+                    keys: slot_keys,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PushSubscription {
@@ -5704,20 +8981,51 @@ impl serde::Serialize for PushSubscription {
 /// Register a Web Push subscription
 ///
 /// The reply's cmd is `push_subscribed`. Errors: "Not authenticated", "Missing subscription object", "subscription must include endpoint, keys.p256dh and keys.auth", "Failed to save subscription".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PushSubscribe {
     /// A browser PushSubscription (`subscription must include endpoint, keys.p256dh and keys.auth` when incomplete).
-    #[serde(
-        rename = "subscription",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub subscription: Option<PushSubscription>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PushSubscribe {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PushSubscribe;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PushSubscribe object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_subscription: Option<PushSubscription> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "subscription" => {
+                            slot_subscription = Some(map.next_value::<PushSubscription>()?)
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PushSubscribe {
+                    subscription: slot_subscription,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PushSubscribe {
@@ -5754,16 +9062,49 @@ impl serde::Serialize for PushSubscribe {
 /// Remove a Web Push subscription
 ///
 /// The reply's cmd is `push_unsubscribed`. Error: "Missing endpoint".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PushUnsubscribe {
     /// Subscription endpoint.
-    #[serde(rename = "endpoint", default, deserialize_with = "crate::de::present")]
     pub endpoint: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PushUnsubscribe {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PushUnsubscribe;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PushUnsubscribe object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_endpoint: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "endpoint" => slot_endpoint = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PushUnsubscribe {
+                    endpoint: slot_endpoint,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PushUnsubscribe {
@@ -5797,26 +9138,59 @@ impl serde::Serialize for PushUnsubscribe {
 /// Mark a channel or thread read
 ///
 /// Errors: "Channel or thread_id is required", context errors as `messages_get`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UnreadsAck {
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (instead of, or as well as, `channel`).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Last read message id (default: the newest).
-    #[serde(
-        rename = "message_id",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub message_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UnreadsAck {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UnreadsAck;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UnreadsAck object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UnreadsAck {
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    message_id: slot_message_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UnreadsAck {
@@ -5854,13 +9228,44 @@ impl serde::Serialize for UnreadsAck {
 /// unreadsGet
 ///
 /// Unread state of every viewable text channel
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UnreadsGet {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UnreadsGet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UnreadsGet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UnreadsGet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UnreadsGet {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UnreadsGet {
@@ -5889,19 +9294,54 @@ impl serde::Serialize for UnreadsGet {
 /// unreadsCount
 ///
 /// Unread count of one channel or thread
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UnreadsCount {
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (instead of, or as well as, `channel`).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UnreadsCount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UnreadsCount;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UnreadsCount object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UnreadsCount {
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UnreadsCount {
@@ -5938,46 +9378,87 @@ impl serde::Serialize for UnreadsCount {
 /// Create a poll message (perm send_messages + channel send)
 ///
 /// Errors: "Channel or thread_id is required", "Question is required", "At least 2 options are required", "Cannot have more than 10 options", "Option <i> must have 'text'", "Thread not found", "Channel not found", send-permission errors.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollCreate {
     /// Text channel name.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (instead of, or as well as, `channel`).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Question.
-    #[serde(rename = "question", default, deserialize_with = "crate::de::present")]
     pub question: Option<String>,
     /// 2 to 10 options.
-    #[serde(rename = "options", default, deserialize_with = "crate::de::present")]
     pub options: Option<Vec<::serde_json::Value>>,
     /// Allow several choices.
-    #[serde(
-        rename = "allow_multiselect",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub allow_multiselect: Option<bool>,
     /// Expiry time, Unix seconds.
-    #[serde(
-        rename = "expires_at",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
-    pub expires_at: Option<f64>,
+    pub expires_at: Option<::serde_json::Number>,
     /// Alternative to `expires_at`: lifetime in hours.
-    #[serde(
-        rename = "duration_hours",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
-    pub duration_hours: Option<f64>,
+    pub duration_hours: Option<::serde_json::Number>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollCreate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollCreate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollCreate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_question: Option<String> = None;
+                let mut slot_options: Option<Vec<::serde_json::Value>> = None;
+                let mut slot_allow_multiselect: Option<bool> = None;
+                let mut slot_expires_at: Option<::serde_json::Number> = None;
+                let mut slot_duration_hours: Option<::serde_json::Number> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "question" => slot_question = Some(map.next_value::<String>()?),
+                        "options" => {
+                            slot_options = Some(map.next_value::<Vec<::serde_json::Value>>()?)
+                        }
+                        "allow_multiselect" => {
+                            slot_allow_multiselect = Some(map.next_value::<bool>()?)
+                        }
+                        "expires_at" => {
+                            slot_expires_at = Some(map.next_value::<::serde_json::Number>()?)
+                        }
+                        "duration_hours" => {
+                            slot_duration_hours = Some(map.next_value::<::serde_json::Number>()?)
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollCreate {
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    question: slot_question,
+                    options: slot_options,
+                    allow_multiselect: slot_allow_multiselect,
+                    expires_at: slot_expires_at,
+                    duration_hours: slot_duration_hours,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PollCreate {
@@ -6037,33 +9518,64 @@ impl serde::Serialize for PollCreate {
 /// Vote in a poll
 ///
 /// Errors: "poll_id or message_id is required", "Poll not found", "option_id or option_ids is required", "You do not have permission to view this poll", "Poll has ended", "Poll has expired", "Invalid option: <id>".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollVote {
     /// Poll id.
-    #[serde(rename = "poll_id", default, deserialize_with = "crate::de::present")]
     pub poll_id: Option<String>,
     /// Poll message id (alternative to `poll_id`).
-    #[serde(
-        rename = "message_id",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub message_id: Option<String>,
     /// Chosen option ids.
-    #[serde(
-        rename = "option_ids",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub option_ids: Option<Vec<String>>,
     /// Single chosen option id.
-    #[serde(rename = "option_id", default, deserialize_with = "crate::de::present")]
     pub option_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollVote {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollVote;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollVote object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_poll_id: Option<String> = None;
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_option_ids: Option<Vec<String>> = None;
+                let mut slot_option_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "poll_id" => slot_poll_id = Some(map.next_value::<String>()?),
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "option_ids" => slot_option_ids = Some(map.next_value::<Vec<String>>()?),
+                        "option_id" => slot_option_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollVote {
+                    poll_id: slot_poll_id,
+                    message_id: slot_message_id,
+                    option_ids: slot_option_ids,
+                    option_id: slot_option_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PollVote {
@@ -6106,23 +9618,54 @@ impl serde::Serialize for PollVote {
 /// End a poll (creator or perm manage_messages)
 ///
 /// Errors: "Poll has already ended", "Failed to end poll".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollEnd {
     /// Poll id.
-    #[serde(rename = "poll_id", default, deserialize_with = "crate::de::present")]
     pub poll_id: Option<String>,
     /// Poll message id.
-    #[serde(
-        rename = "message_id",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub message_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollEnd {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollEnd;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollEnd object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_poll_id: Option<String> = None;
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "poll_id" => slot_poll_id = Some(map.next_value::<String>()?),
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollEnd {
+                    poll_id: slot_poll_id,
+                    message_id: slot_message_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PollEnd {
@@ -6157,23 +9700,54 @@ impl serde::Serialize for PollEnd {
 /// pollResults
 ///
 /// Poll results
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollResults {
     /// Poll id.
-    #[serde(rename = "poll_id", default, deserialize_with = "crate::de::present")]
     pub poll_id: Option<String>,
     /// Poll message id.
-    #[serde(
-        rename = "message_id",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub message_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollResults {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollResults;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollResults object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_poll_id: Option<String> = None;
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "poll_id" => slot_poll_id = Some(map.next_value::<String>()?),
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollResults {
+                    poll_id: slot_poll_id,
+                    message_id: slot_message_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PollResults {
@@ -6208,23 +9782,54 @@ impl serde::Serialize for PollResults {
 /// pollGet
 ///
 /// Poll details
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollGet {
     /// Poll id.
-    #[serde(rename = "poll_id", default, deserialize_with = "crate::de::present")]
     pub poll_id: Option<String>,
     /// Poll message id.
-    #[serde(
-        rename = "message_id",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub message_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollGet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollGet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollGet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_poll_id: Option<String> = None;
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "poll_id" => slot_poll_id = Some(map.next_value::<String>()?),
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollGet {
+                    poll_id: slot_poll_id,
+                    message_id: slot_message_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PollGet {
@@ -6261,19 +9866,54 @@ impl serde::Serialize for PollGet {
 /// Create a webhook for a text channel (perm manage_server)
 ///
 /// Errors: "Channel is required", "Webhook name is required", "Channel not found", "Webhooks can only be created for text channels", "Failed to create webhook".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhookCreate {
     /// Text channel.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Webhook name.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhookCreate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhookCreate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhookCreate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhookCreate {
+                    channel: slot_channel,
+                    name: slot_name,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for WebhookCreate {
@@ -6310,16 +9950,49 @@ impl serde::Serialize for WebhookCreate {
 /// Get a webhook (no token)
 ///
 /// Errors: "Webhook ID is required", "Webhook not found".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhookGet {
     /// Webhook id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhookGet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhookGet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhookGet object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhookGet {
+                    id: slot_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for WebhookGet {
@@ -6351,16 +10024,49 @@ impl serde::Serialize for WebhookGet {
 /// webhookList
 ///
 /// List webhooks
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhookList {
     /// Only this channel's webhooks.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhookList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhookList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhookList object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhookList {
+                    channel: slot_channel,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for WebhookList {
@@ -6394,26 +10100,59 @@ impl serde::Serialize for WebhookList {
 /// Rename a webhook or change its avatar (perm manage_server)
 ///
 /// Errors: "Webhook name must be a non-empty string", "No updates provided", "Webhook not found".
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhookUpdate {
     /// Webhook id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// New non-empty name.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Avatar URL or null.
-    #[serde(
-        rename = "avatar",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub avatar: Option<Option<String>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhookUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhookUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhookUpdate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_avatar: Option<Option<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "avatar" => slot_avatar = Some(map.next_value::<Option<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhookUpdate {
+                    id: slot_id,
+                    name: slot_name,
+                    avatar: slot_avatar,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for WebhookUpdate {
@@ -6451,16 +10190,49 @@ impl serde::Serialize for WebhookUpdate {
 /// webhookDelete
 ///
 /// Delete a webhook (perm manage_server)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhookDelete {
     /// Webhook id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhookDelete {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhookDelete;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhookDelete object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhookDelete {
+                    id: slot_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for WebhookDelete {
@@ -6494,16 +10266,49 @@ impl serde::Serialize for WebhookDelete {
 /// Regenerate a webhook token (perm manage_server)
 ///
 /// Chorus: Chorus really issues a new token (the original returns the old one).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhookRegenerate {
     /// Webhook id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhookRegenerate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhookRegenerate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhookRegenerate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhookRegenerate {
+                    id: slot_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for WebhookRegenerate {
@@ -6533,11 +10338,40 @@ impl serde::Serialize for WebhookRegenerate {
 }
 
 /// Owner.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfigOwner {
     /// Owner display name.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ServerConfigOwner {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ServerConfigOwner;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ServerConfigOwner object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ServerConfigOwner { name: slot_name })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ServerConfigOwner {
@@ -6564,23 +10398,63 @@ impl serde::Serialize for ServerConfigOwner {
 }
 
 /// The `server` block of the configuration, verbatim (other keys may appear).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
     /// Server name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Owner.
-    #[serde(rename = "owner", default, deserialize_with = "crate::de::present")]
     pub owner: Option<ServerConfigOwner>,
     /// Icon URL.
-    #[serde(rename = "icon", default, deserialize_with = "crate::de::present")]
     pub icon: Option<String>,
     /// Banner URL.
-    #[serde(rename = "banner", default, deserialize_with = "crate::de::present")]
     pub banner: Option<String>,
     /// Public base URL.
-    #[serde(rename = "url", default, deserialize_with = "crate::de::present")]
     pub url: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ServerConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ServerConfig;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ServerConfig object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_owner: Option<ServerConfigOwner> = None;
+                let mut slot_icon: Option<String> = None;
+                let mut slot_banner: Option<String> = None;
+                let mut slot_url: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "owner" => slot_owner = Some(map.next_value::<ServerConfigOwner>()?),
+                        "icon" => slot_icon = Some(map.next_value::<String>()?),
+                        "banner" => slot_banner = Some(map.next_value::<String>()?),
+                        "url" => slot_url = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ServerConfig {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    owner: slot_owner,
+                    icon: slot_icon,
+                    banner: slot_banner,
+                    url: slot_url,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ServerConfig {
@@ -6622,22 +10496,51 @@ impl serde::Serialize for ServerConfig {
 /// The `limits` configuration block.
 ///
 /// Chorus: The original raises KeyError when `limits` is missing from the config; Chorus sends the defaults.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HandshakeEventValLimits {
     /// Maximum message length (default 2000).
-    #[serde(
-        rename = "post_content",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub post_content: Option<i64>,
     /// Maximum search results (default 30).
-    #[serde(
-        rename = "search_results",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub search_results: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for HandshakeEventValLimits {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = HandshakeEventValLimits;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a HandshakeEventValLimits object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_post_content: Option<i64> = None;
+                let mut slot_search_results: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "post_content" => {
+                            slot_post_content = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "search_results" => {
+                            slot_search_results = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HandshakeEventValLimits {
+                    post_content: slot_post_content,
+                    search_results: slot_search_results,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for HandshakeEventValLimits {
@@ -6667,26 +10570,77 @@ impl serde::Serialize for HandshakeEventValLimits {
 }
 
 /// Attachment settings.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HandshakeEventValAttachments {
     /// Attachments enabled (default true).
-    #[serde(rename = "enabled")]
     pub enabled: bool,
     /// Maximum upload size in bytes (default 104857600).
-    #[serde(rename = "max_size", deserialize_with = "crate::de::int")]
     pub max_size: i64,
     /// Allowed MIME patterns (default `image/*`, `video/*`, `audio/*`, `application/pdf`).
-    #[serde(rename = "allowed_types")]
     pub allowed_types: Vec<String>,
     /// -1 unlimited, 0 none, n keeps the newest n (default -1).
-    #[serde(
-        rename = "max_attachments_per_user",
-        deserialize_with = "crate::de::int"
-    )]
     pub max_attachments_per_user: i64,
     /// Rotur subscription tiers with permanent attachments (default `pro`, `max`).
-    #[serde(rename = "permanent_tiers")]
     pub permanent_tiers: Vec<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for HandshakeEventValAttachments {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = HandshakeEventValAttachments;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a HandshakeEventValAttachments object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_enabled: Option<bool> = None;
+                let mut slot_max_size: Option<i64> = None;
+                let mut slot_allowed_types: Option<Vec<String>> = None;
+                let mut slot_max_attachments_per_user: Option<i64> = None;
+                let mut slot_permanent_tiers: Option<Vec<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "enabled" => slot_enabled = Some(map.next_value::<bool>()?),
+                        "max_size" => slot_max_size = Some(map.next_value::<crate::de::Int>()?.0),
+                        "allowed_types" => {
+                            slot_allowed_types = Some(map.next_value::<Vec<String>>()?)
+                        }
+                        "max_attachments_per_user" => {
+                            slot_max_attachments_per_user =
+                                Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "permanent_tiers" => {
+                            slot_permanent_tiers = Some(map.next_value::<Vec<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HandshakeEventValAttachments {
+                    enabled: slot_enabled
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("enabled"))?,
+                    max_size: slot_max_size
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("max_size"))?,
+                    allowed_types: slot_allowed_types.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("allowed_types")
+                    })?,
+                    max_attachments_per_user: slot_max_attachments_per_user.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("max_attachments_per_user")
+                    })?,
+                    permanent_tiers: slot_permanent_tiers.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("permanent_tiers")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for HandshakeEventValAttachments {
@@ -6715,34 +10669,101 @@ impl serde::Serialize for HandshakeEventValAttachments {
 }
 
 /// Server description.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HandshakeEventVal {
     /// The `server` block of the configuration, verbatim (other keys may appear).
-    #[serde(rename = "server")]
     pub server: ServerConfig,
     /// The `limits` configuration block.
     ///
     /// Chorus: The original raises KeyError when `limits` is missing from the config; Chorus sends the defaults.
-    #[serde(rename = "limits")]
     pub limits: HandshakeEventValLimits,
     /// Attachment settings.
-    #[serde(rename = "attachments")]
     pub attachments: HandshakeEventValAttachments,
     /// Protocol version, always `1.1.0`.
-    #[serde(rename = "version")]
     pub version: String,
     /// Per-connection key `originChats-<32 URL-safe characters>`, passed to Rotur `generate_validator` and `validate`.
-    #[serde(rename = "validator_key")]
     pub validator_key: String,
     /// Supported command names, sorted in code-point order; clients gate features on it.
-    #[serde(rename = "capabilities")]
     pub capabilities: Vec<String>,
     /// The 20 server-wide permission names.
-    #[serde(rename = "permissions")]
     pub permissions: Vec<String>,
     /// Authentication mode.
-    #[serde(rename = "auth_mode")]
     pub auth_mode: HandshakeEventValAuthMode,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for HandshakeEventVal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = HandshakeEventVal;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a HandshakeEventVal object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_server: Option<ServerConfig> = None;
+                let mut slot_limits: Option<HandshakeEventValLimits> = None;
+                let mut slot_attachments: Option<HandshakeEventValAttachments> = None;
+                let mut slot_version: Option<String> = None;
+                let mut slot_validator_key: Option<String> = None;
+                let mut slot_capabilities: Option<Vec<String>> = None;
+                let mut slot_permissions: Option<Vec<String>> = None;
+                let mut slot_auth_mode: Option<HandshakeEventValAuthMode> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "server" => slot_server = Some(map.next_value::<ServerConfig>()?),
+                        "limits" => {
+                            slot_limits = Some(map.next_value::<HandshakeEventValLimits>()?)
+                        }
+                        "attachments" => {
+                            slot_attachments =
+                                Some(map.next_value::<HandshakeEventValAttachments>()?)
+                        }
+                        "version" => slot_version = Some(map.next_value::<String>()?),
+                        "validator_key" => slot_validator_key = Some(map.next_value::<String>()?),
+                        "capabilities" => {
+                            slot_capabilities = Some(map.next_value::<Vec<String>>()?)
+                        }
+                        "permissions" => slot_permissions = Some(map.next_value::<Vec<String>>()?),
+                        "auth_mode" => {
+                            slot_auth_mode = Some(map.next_value::<HandshakeEventValAuthMode>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HandshakeEventVal {
+                    server: slot_server
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("server"))?,
+                    limits: slot_limits
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("limits"))?,
+                    attachments: slot_attachments.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("attachments")
+                    })?,
+                    version: slot_version
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("version"))?,
+                    validator_key: slot_validator_key.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("validator_key")
+                    })?,
+                    capabilities: slot_capabilities.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("capabilities")
+                    })?,
+                    permissions: slot_permissions.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("permissions")
+                    })?,
+                    auth_mode: slot_auth_mode.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("auth_mode")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for HandshakeEventVal {
@@ -6781,11 +10802,43 @@ impl serde::Serialize for HandshakeEventVal {
 /// First packet, sent immediately on connect (before authentication)
 ///
 /// Chorus: Chorus refreshes `server` after `server_update` (the original keeps the start-up copy).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HandshakeEvent {
     /// Server description.
-    #[serde(rename = "val")]
     pub val: HandshakeEventVal,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for HandshakeEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = HandshakeEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a HandshakeEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_val: Option<HandshakeEventVal> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "val" => slot_val = Some(map.next_value::<HandshakeEventVal>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(HandshakeEvent {
+                    val: slot_val
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("val"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for HandshakeEvent {
@@ -6813,8 +10866,36 @@ impl serde::Serialize for HandshakeEvent {
 /// pingEvent
 ///
 /// Heartbeat, every 30 s from connect; no reply expected
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PingEvent {}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PingEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PingEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PingEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PingEvent {})
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
 
 impl crate::de::Validate for PingEvent {
     fn validate(&self) -> Result<(), crate::de::Violation> {
@@ -6839,13 +10920,44 @@ impl serde::Serialize for PingEvent {
 /// pongEvent
 ///
 /// Answer to a client `ping`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PongEvent {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PongEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PongEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PongEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PongEvent {
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PongEvent {
@@ -6874,8 +10986,36 @@ impl serde::Serialize for PongEvent {
 /// authSuccessEvent
 ///
 /// Authentication succeeded (followed by `ready`)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuthSuccessEvent {}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for AuthSuccessEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = AuthSuccessEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a AuthSuccessEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuthSuccessEvent {})
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
 
 impl crate::de::Validate for AuthSuccessEvent {
     fn validate(&self) -> Result<(), crate::de::Violation> {
@@ -6900,11 +11040,43 @@ impl serde::Serialize for AuthSuccessEvent {
 /// authErrorEvent
 ///
 /// Authentication failed, or a command was sent before authentication
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuthErrorEvent {
     /// Reason.
-    #[serde(rename = "val")]
     pub val: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for AuthErrorEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = AuthErrorEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a AuthErrorEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_val: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "val" => slot_val = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuthErrorEvent {
+                    val: slot_val
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("val"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for AuthErrorEvent {
@@ -6929,14 +11101,49 @@ impl serde::Serialize for AuthErrorEvent {
 }
 
 /// A user's presence status.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserStatus {
     /// Presence state.
-    #[serde(rename = "status")]
     pub status: UserStatusStatus,
     /// Custom status text (at most 100 characters).
-    #[serde(rename = "text")]
     pub text: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserStatus;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserStatus object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_status: Option<UserStatusStatus> = None;
+                let mut slot_text: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "status" => slot_status = Some(map.next_value::<UserStatusStatus>()?),
+                        "text" => slot_text = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserStatus {
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                    text: slot_text
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("text"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserStatus {
@@ -6962,34 +11169,70 @@ impl serde::Serialize for UserStatus {
 }
 
 /// The authenticated user's own record as sent in `ready`: the stored record minus `validator` and `password_hash`, plus `cracked`. There is no `id` field. Extra keys copied from the configured default user record may appear.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct User {
     /// Username. Rotur username, or `USR:local_<name>` for a locally registered ("cracked") account.
-    #[serde(rename = "username")]
     pub username: String,
     /// Role names in the user's order; the first role gives the colour. A ban inserts the pseudo-role `banned` first.
-    #[serde(rename = "roles")]
     pub roles: Vec<String>,
     /// A user's presence status.
-    #[serde(rename = "status", default, deserialize_with = "crate::de::present")]
     pub status: Option<UserStatus>,
     /// Display nickname, if one is set.
-    #[serde(
-        rename = "nickname",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub nickname: Option<Option<String>>,
     /// Profile picture URL (cracked accounts, set with `pfp_set`), if any.
-    #[serde(
-        rename = "pfp_url",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub pfp_url: Option<Option<String>>,
     /// True for a local username/password account.
-    #[serde(rename = "cracked")]
     pub cracked: bool,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for User {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = User;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a User object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_username: Option<String> = None;
+                let mut slot_roles: Option<Vec<String>> = None;
+                let mut slot_status: Option<UserStatus> = None;
+                let mut slot_nickname: Option<Option<String>> = None;
+                let mut slot_pfp_url: Option<Option<String>> = None;
+                let mut slot_cracked: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "roles" => slot_roles = Some(map.next_value::<Vec<String>>()?),
+                        "status" => slot_status = Some(map.next_value::<UserStatus>()?),
+                        "nickname" => slot_nickname = Some(map.next_value::<Option<String>>()?),
+                        "pfp_url" => slot_pfp_url = Some(map.next_value::<Option<String>>()?),
+                        "cracked" => slot_cracked = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(User {
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    roles: slot_roles
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("roles"))?,
+                    status: slot_status,
+                    nickname: slot_nickname,
+                    pfp_url: slot_pfp_url,
+                    cracked: slot_cracked
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("cracked"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for User {
@@ -7030,14 +11273,50 @@ impl serde::Serialize for User {
 /// readyEvent
 ///
 /// The authenticated user (after `auth_success`)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReadyEvent {
     /// The authenticated user's own record as sent in `ready`: the stored record minus `validator` and `password_hash`, plus `cracked`. There is no `id` field. Extra keys copied from the configured default user record may appear.
-    #[serde(rename = "user")]
     pub user: User,
     /// A fresh random token stored for the user (never read back by the server).
-    #[serde(rename = "validator")]
     pub validator: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ReadyEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ReadyEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ReadyEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<User> = None;
+                let mut slot_validator: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<User>()?),
+                        "validator" => slot_validator = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReadyEvent {
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    validator: slot_validator.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("validator")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ReadyEvent {
@@ -7066,19 +11345,55 @@ impl serde::Serialize for ReadyEvent {
 /// errorEvent
 ///
 /// A request failed
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ErrorEvent {
     /// The command that failed; absent for some helper errors (role checks, text-channel access, missing `cmd`).
-    #[serde(rename = "src", default, deserialize_with = "crate::de::present")]
     pub src: Option<String>,
     /// Error text, in the reference's own words.
-    #[serde(rename = "val")]
     pub val: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ErrorEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ErrorEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ErrorEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_src: Option<String> = None;
+                let mut slot_val: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "src" => slot_src = Some(map.next_value::<String>()?),
+                        "val" => slot_val = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ErrorEvent {
+                    src: slot_src,
+                    val: slot_val
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("val"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ErrorEvent {
@@ -7111,19 +11426,55 @@ impl serde::Serialize for ErrorEvent {
 /// rateLimitEvent
 ///
 /// Rate limited or timed out (replaces the reply of message_new, typing, message_edit)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RateLimitEvent {
     /// Why (absent for `message_edit`).
-    #[serde(rename = "reason", default, deserialize_with = "crate::de::present")]
     pub reason: Option<String>,
     /// Wait in milliseconds.
-    #[serde(rename = "length", deserialize_with = "crate::de::int")]
     pub length: i64,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RateLimitEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RateLimitEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RateLimitEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_reason: Option<String> = None;
+                let mut slot_length: Option<i64> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "reason" => slot_reason = Some(map.next_value::<String>()?),
+                        "length" => slot_length = Some(map.next_value::<crate::de::Int>()?.0),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RateLimitEvent {
+                    reason: slot_reason,
+                    length: slot_length
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("length"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RateLimitEvent {
@@ -7156,11 +11507,43 @@ impl serde::Serialize for RateLimitEvent {
 /// disconnectEvent
 ///
 /// The server is about to close the connection
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DisconnectEvent {
     /// Why.
-    #[serde(rename = "reason")]
     pub reason: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for DisconnectEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = DisconnectEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a DisconnectEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_reason: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "reason" => slot_reason = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DisconnectEvent {
+                    reason: slot_reason
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("reason"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for DisconnectEvent {
@@ -7185,17 +11568,55 @@ impl serde::Serialize for DisconnectEvent {
 }
 
 /// The short user object of `user_join`, `user_connect` and `user_roles_get`-style packets.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserSummary {
     /// Username.
-    #[serde(rename = "username")]
     pub username: String,
     /// Role names, in the user's order.
-    #[serde(rename = "roles")]
     pub roles: Vec<String>,
     /// Colour of the user's first role, or null.
-    #[serde(rename = "color", deserialize_with = "crate::de::nullable")]
     pub color: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserSummary {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserSummary;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserSummary object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_username: Option<String> = None;
+                let mut slot_roles: Option<Vec<String>> = None;
+                let mut slot_color: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "roles" => slot_roles = Some(map.next_value::<Vec<String>>()?),
+                        "color" => slot_color = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserSummary {
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    roles: slot_roles
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("roles"))?,
+                    color: slot_color
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("color"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserSummary {
@@ -7224,11 +11645,43 @@ impl serde::Serialize for UserSummary {
 /// userJoinEvent
 ///
 /// A new user joined the server (sent to everyone, the joiner included)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserJoinEvent {
     /// The short user object of `user_join`, `user_connect` and `user_roles_get`-style packets.
-    #[serde(rename = "user")]
     pub user: UserSummary,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserJoinEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserJoinEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserJoinEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<UserSummary> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<UserSummary>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserJoinEvent {
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserJoinEvent {
@@ -7256,11 +11709,45 @@ impl serde::Serialize for UserJoinEvent {
 /// userConnectEvent
 ///
 /// A user's first connection opened, or the user left `invisible`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+///
+/// Chorus: The original broadcasts `user_connect` on a first connection even when the stored status is `invisible`; Chorus does not, so invisible users stay hidden.
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserConnectEvent {
     /// The short user object of `user_join`, `user_connect` and `user_roles_get`-style packets.
-    #[serde(rename = "user")]
     pub user: UserSummary,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserConnectEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserConnectEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserConnectEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<UserSummary> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<UserSummary>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserConnectEvent {
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserConnectEvent {
@@ -7288,11 +11775,43 @@ impl serde::Serialize for UserConnectEvent {
 /// userDisconnectEvent
 ///
 /// A user's last connection closed, or the user went `invisible`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserDisconnectEvent {
     /// Username.
-    #[serde(rename = "username")]
     pub username: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserDisconnectEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserDisconnectEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserDisconnectEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_username: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserDisconnectEvent {
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserDisconnectEvent {
@@ -7321,22 +11840,59 @@ impl serde::Serialize for UserDisconnectEvent {
 /// Reply to `user_leave`, and broadcast to all that a user deleted their account
 ///
 /// The broadcast (to all, the caller included) is `{"cmd":"user_leave","username"}`; the direct reply is `{"cmd":"user_leave","user","val":"User left server"}`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserLeaveEvent {
     /// Broadcast form: the user who left.
-    #[serde(rename = "username", default, deserialize_with = "crate::de::present")]
     pub username: Option<String>,
     /// Reply form: the caller's username.
-    #[serde(rename = "user", default, deserialize_with = "crate::de::present")]
     pub user: Option<String>,
     /// Reply form: `User left server`.
-    #[serde(rename = "val", default, deserialize_with = "crate::de::present")]
     pub val: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserLeaveEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserLeaveEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserLeaveEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_username: Option<String> = None;
+                let mut slot_user: Option<String> = None;
+                let mut slot_val: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "val" => slot_val = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserLeaveEvent {
+                    username: slot_username,
+                    user: slot_user,
+                    val: slot_val,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserLeaveEvent {
@@ -7374,21 +11930,54 @@ impl serde::Serialize for UserLeaveEvent {
 /// userUpdatedEvent
 ///
 /// A user's username or nickname changed (to all)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserUpdatedEvent {
     /// User id.
-    #[serde(rename = "user_id")]
     pub user_id: String,
     /// Current username.
-    #[serde(rename = "username")]
     pub username: String,
     /// Nickname or null.
-    #[serde(
-        rename = "nickname",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub nickname: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserUpdatedEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserUpdatedEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserUpdatedEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_nickname: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "nickname" => slot_nickname = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserUpdatedEvent {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    nickname: slot_nickname,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserUpdatedEvent {
@@ -7419,23 +12008,55 @@ impl serde::Serialize for UserUpdatedEvent {
 /// userUpdateEvent
 ///
 /// Reply to `user_update`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserUpdateEvent {
     /// New username.
-    #[serde(rename = "user")]
     pub user: String,
     /// Nickname or null.
-    #[serde(
-        rename = "nickname",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub nickname: Option<Option<String>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserUpdateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserUpdateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserUpdateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_nickname: Option<Option<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "nickname" => slot_nickname = Some(map.next_value::<Option<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserUpdateEvent {
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    nickname: slot_nickname,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserUpdateEvent {
@@ -7468,17 +12089,55 @@ impl serde::Serialize for UserUpdateEvent {
 /// nicknameUpdateEvent
 ///
 /// A user set a nickname with /nick (to all)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NicknameUpdateEvent {
     /// User id.
-    #[serde(rename = "user")]
     pub user: String,
     /// Username.
-    #[serde(rename = "username")]
     pub username: String,
     /// New nickname (at most 20 characters).
-    #[serde(rename = "nickname")]
     pub nickname: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for NicknameUpdateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = NicknameUpdateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a NicknameUpdateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_nickname: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "nickname" => slot_nickname = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(NicknameUpdateEvent {
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    nickname: slot_nickname
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("nickname"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for NicknameUpdateEvent {
@@ -7507,14 +12166,49 @@ impl serde::Serialize for NicknameUpdateEvent {
 /// nicknameRemoveEvent
 ///
 /// A user cleared their nickname with /nick (to all)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NicknameRemoveEvent {
     /// User id.
-    #[serde(rename = "user")]
     pub user: String,
     /// Username.
-    #[serde(rename = "username")]
     pub username: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for NicknameRemoveEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = NicknameRemoveEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a NicknameRemoveEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(NicknameRemoveEvent {
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for NicknameRemoveEvent {
@@ -7542,19 +12236,56 @@ impl serde::Serialize for NicknameRemoveEvent {
 /// statusGetEvent
 ///
 /// A user's new status (the answer to `status_set`, broadcast to all)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StatusGetEvent {
     /// Username.
-    #[serde(rename = "username")]
     pub username: String,
     /// A user's presence status.
-    #[serde(rename = "status")]
     pub status: UserStatus,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for StatusGetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = StatusGetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a StatusGetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_username: Option<String> = None;
+                let mut slot_status: Option<UserStatus> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "status" => slot_status = Some(map.next_value::<UserStatus>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatusGetEvent {
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for StatusGetEvent {
@@ -7588,19 +12319,55 @@ impl serde::Serialize for StatusGetEvent {
 /// Answer to `status_set` when the user goes invisible
 ///
 /// Chorus: The original returns this with `global: true`, telling every client the user is invisible; Chorus sends it to the caller only, without `global`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StatusSetEvent {
     /// A user's presence status.
-    #[serde(rename = "status")]
     pub status: UserStatus,
     /// Broadcast marker, present (true) on the forms that are fanned out to other clients.
-    #[serde(rename = "global", default, deserialize_with = "crate::de::present")]
     pub global: Option<bool>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for StatusSetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = StatusSetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a StatusSetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_status: Option<UserStatus> = None;
+                let mut slot_global: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "status" => slot_status = Some(map.next_value::<UserStatus>()?),
+                        "global" => slot_global = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatusSetEvent {
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                    global: slot_global,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for StatusSetEvent {
@@ -7634,19 +12401,56 @@ impl serde::Serialize for StatusSetEvent {
 /// statusEvent
 ///
 /// Reply to `status_get`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StatusEvent {
     /// Username.
-    #[serde(rename = "username")]
     pub username: String,
     /// A user's presence status.
-    #[serde(rename = "status")]
     pub status: UserStatus,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for StatusEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = StatusEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a StatusEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_username: Option<String> = None;
+                let mut slot_status: Option<UserStatus> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "status" => slot_status = Some(map.next_value::<UserStatus>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatusEvent {
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for StatusEvent {
@@ -7676,14 +12480,49 @@ impl serde::Serialize for StatusEvent {
 }
 
 /// Reply reference.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReplyTo {
     /// Id of the message replied to.
-    #[serde(rename = "id")]
     pub id: String,
     /// Username of that message's author.
-    #[serde(rename = "user")]
     pub user: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ReplyTo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ReplyTo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ReplyTo object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_user: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReplyTo {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ReplyTo {
@@ -7709,43 +12548,91 @@ impl serde::Serialize for ReplyTo {
 }
 
 /// AttachmentInfo, as sent to clients and embedded in messages.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Attachment {
     /// Attachment id (uuid4).
-    #[serde(rename = "id")]
     pub id: String,
     /// Original file name.
-    #[serde(rename = "name")]
     pub name: String,
     /// MIME type.
-    #[serde(rename = "mime_type")]
     pub mime_type: String,
     /// Size in bytes.
-    #[serde(rename = "size", deserialize_with = "crate::de::int")]
     pub size: i64,
     /// Download URL: `<server.url>/attachments/<id>`.
-    #[serde(rename = "url")]
     pub url: String,
     /// Expiry time, Unix seconds.
-    #[serde(
-        rename = "expires_at",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
-    pub expires_at: Option<Option<f64>>,
+    pub expires_at: Option<Option<::serde_json::Number>>,
     /// Whether the attachment is permanent.
-    #[serde(rename = "permanent", default, deserialize_with = "crate::de::present")]
     pub permanent: Option<bool>,
     /// Image width in pixels (images only).
-    #[serde(rename = "width", default, deserialize_with = "crate::de::int_present")]
     pub width: Option<i64>,
     /// Image height in pixels (images only).
-    #[serde(
-        rename = "height",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub height: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Attachment {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Attachment;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Attachment object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_mime_type: Option<String> = None;
+                let mut slot_size: Option<i64> = None;
+                let mut slot_url: Option<String> = None;
+                let mut slot_expires_at: Option<Option<::serde_json::Number>> = None;
+                let mut slot_permanent: Option<bool> = None;
+                let mut slot_width: Option<i64> = None;
+                let mut slot_height: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "mime_type" => slot_mime_type = Some(map.next_value::<String>()?),
+                        "size" => slot_size = Some(map.next_value::<crate::de::Int>()?.0),
+                        "url" => slot_url = Some(map.next_value::<String>()?),
+                        "expires_at" => {
+                            slot_expires_at =
+                                Some(map.next_value::<Option<::serde_json::Number>>()?)
+                        }
+                        "permanent" => slot_permanent = Some(map.next_value::<bool>()?),
+                        "width" => slot_width = Some(map.next_value::<crate::de::Int>()?.0),
+                        "height" => slot_height = Some(map.next_value::<crate::de::Int>()?.0),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Attachment {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    mime_type: slot_mime_type.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("mime_type")
+                    })?,
+                    size: slot_size
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("size"))?,
+                    url: slot_url
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("url"))?,
+                    expires_at: slot_expires_at,
+                    permanent: slot_permanent,
+                    width: slot_width,
+                    height: slot_height,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Attachment {
@@ -7786,14 +12673,47 @@ impl serde::Serialize for Attachment {
 }
 
 /// Slash command that produced this message, or null (always present).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageInteraction {
     /// Slash command name.
-    #[serde(rename = "command", default, deserialize_with = "crate::de::present")]
     pub command: Option<String>,
     /// Invoker username.
-    #[serde(rename = "username", default, deserialize_with = "crate::de::present")]
     pub username: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageInteraction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageInteraction;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageInteraction object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_command: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "command" => slot_command = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageInteraction {
+                    command: slot_command,
+                    username: slot_username,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageInteraction {
@@ -7823,21 +12743,54 @@ impl serde::Serialize for MessageInteraction {
 }
 
 /// Webhook attribution of a message posted through `POST /webhooks`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhookAuthor {
     /// Webhook id (`github` for the GitHub pseudo-webhook).
-    #[serde(rename = "id")]
     pub id: String,
     /// Display name used for the post.
-    #[serde(rename = "name")]
     pub name: String,
     /// Avatar URL or null.
-    #[serde(
-        rename = "avatar",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub avatar: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhookAuthor {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhookAuthor;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhookAuthor object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_avatar: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "avatar" => slot_avatar = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhookAuthor {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    avatar: slot_avatar,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for WebhookAuthor {
@@ -7866,17 +12819,55 @@ impl serde::Serialize for WebhookAuthor {
 }
 
 /// Mentions of a live message (only on live `message_new`).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pings {
     /// Mentioned usernames (`@name`).
-    #[serde(rename = "users")]
     pub users: Vec<String>,
     /// Mentioned role names (`@&role`).
-    #[serde(rename = "roles")]
     pub roles: Vec<String>,
     /// Author of the replied-to message when `ping` is not false.
-    #[serde(rename = "replies")]
     pub replies: Vec<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Pings {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Pings;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Pings object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_users: Option<Vec<String>> = None;
+                let mut slot_roles: Option<Vec<String>> = None;
+                let mut slot_replies: Option<Vec<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "users" => slot_users = Some(map.next_value::<Vec<String>>()?),
+                        "roles" => slot_roles = Some(map.next_value::<Vec<String>>()?),
+                        "replies" => slot_replies = Some(map.next_value::<Vec<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Pings {
+                    users: slot_users
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("users"))?,
+                    roles: slot_roles
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("roles"))?,
+                    replies: slot_replies
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("replies"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Pings {
@@ -7903,67 +12894,136 @@ impl serde::Serialize for Pings {
 }
 
 /// A chat message in client-facing form: user ids replaced by usernames, `pinned`, `type` and `interaction` defaults added.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     /// Message id (uuid4).
-    #[serde(rename = "id")]
     pub id: String,
     /// Author username (`originChats` for server-generated messages).
-    #[serde(rename = "user")]
     pub user: String,
     /// Text content.
-    #[serde(rename = "content")]
     pub content: String,
     /// Send time, Unix seconds with sub-second precision.
-    #[serde(rename = "timestamp")]
-    pub timestamp: f64,
+    pub timestamp: ::serde_json::Number,
     /// Always `message`.
-    #[serde(rename = "type", default, deserialize_with = "crate::de::present")]
     pub r#type: Option<String>,
     /// Reply reference.
-    #[serde(rename = "reply_to", default, deserialize_with = "crate::de::present")]
     pub reply_to: Option<ReplyTo>,
     /// Whether a reply pings the replied-to author (present only if the client sent it).
-    #[serde(rename = "ping", default, deserialize_with = "crate::de::present")]
     pub ping: Option<bool>,
     /// Embeds.
-    #[serde(rename = "embeds", default, deserialize_with = "crate::de::present")]
     pub embeds: Option<Vec<Embed>>,
     /// Attachments.
-    #[serde(
-        rename = "attachments",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub attachments: Option<Vec<Attachment>>,
     /// Reactions: emoji (Unicode or `originChats://<host>/emojis/<id>`) → usernames.
-    #[serde(rename = "reactions", default, deserialize_with = "crate::de::present")]
     pub reactions: Option<::indexmap::IndexMap<String, Vec<String>>>,
     /// Present and true once the message was edited.
-    #[serde(rename = "edited", default, deserialize_with = "crate::de::present")]
     pub edited: Option<bool>,
     /// Whether the message is pinned.
-    #[serde(rename = "pinned", default, deserialize_with = "crate::de::present")]
     pub pinned: Option<bool>,
     /// Slash command that produced this message, or null (always present).
-    #[serde(
-        rename = "interaction",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub interaction: Option<Option<MessageInteraction>>,
     /// Webhook attribution of a message posted through `POST /webhooks`.
-    #[serde(rename = "webhook", default, deserialize_with = "crate::de::present")]
     pub webhook: Option<WebhookAuthor>,
     /// Mentions of a live message (only on live `message_new`).
-    #[serde(rename = "pings", default, deserialize_with = "crate::de::present")]
     pub pings: Option<Pings>,
     /// Channel of the message (only in `pings_get` results).
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread of the message (only in `pings_get` results from threads).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Message {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Message;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Message object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_user: Option<String> = None;
+                let mut slot_content: Option<String> = None;
+                let mut slot_timestamp: Option<::serde_json::Number> = None;
+                let mut slot_type: Option<String> = None;
+                let mut slot_reply_to: Option<ReplyTo> = None;
+                let mut slot_ping: Option<bool> = None;
+                let mut slot_embeds: Option<Vec<Embed>> = None;
+                let mut slot_attachments: Option<Vec<Attachment>> = None;
+                let mut slot_reactions: Option<::indexmap::IndexMap<String, Vec<String>>> = None;
+                let mut slot_edited: Option<bool> = None;
+                let mut slot_pinned: Option<bool> = None;
+                let mut slot_interaction: Option<Option<MessageInteraction>> = None;
+                let mut slot_webhook: Option<WebhookAuthor> = None;
+                let mut slot_pings: Option<Pings> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "content" => slot_content = Some(map.next_value::<String>()?),
+                        "timestamp" => {
+                            slot_timestamp = Some(map.next_value::<::serde_json::Number>()?)
+                        }
+                        "type" => slot_type = Some(map.next_value::<String>()?),
+                        "reply_to" => slot_reply_to = Some(map.next_value::<ReplyTo>()?),
+                        "ping" => slot_ping = Some(map.next_value::<bool>()?),
+                        "embeds" => slot_embeds = Some(map.next_value::<Vec<Embed>>()?),
+                        "attachments" => {
+                            slot_attachments = Some(map.next_value::<Vec<Attachment>>()?)
+                        }
+                        "reactions" => {
+                            slot_reactions =
+                                Some(map.next_value::<::indexmap::IndexMap<String, Vec<String>>>()?)
+                        }
+                        "edited" => slot_edited = Some(map.next_value::<bool>()?),
+                        "pinned" => slot_pinned = Some(map.next_value::<bool>()?),
+                        "interaction" => {
+                            slot_interaction = Some(map.next_value::<Option<MessageInteraction>>()?)
+                        }
+                        "webhook" => slot_webhook = Some(map.next_value::<WebhookAuthor>()?),
+                        "pings" => slot_pings = Some(map.next_value::<Pings>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Message {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    content: slot_content
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("content"))?,
+                    timestamp: slot_timestamp.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("timestamp")
+                    })?,
+                    r#type: slot_type,
+                    reply_to: slot_reply_to,
+                    ping: slot_ping,
+                    embeds: slot_embeds,
+                    attachments: slot_attachments,
+                    reactions: slot_reactions,
+                    edited: slot_edited,
+                    pinned: slot_pinned,
+                    interaction: slot_interaction,
+                    webhook: slot_webhook,
+                    pings: slot_pings,
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Message {
@@ -8057,47 +13117,97 @@ impl serde::Serialize for Message {
 /// A new message (reply and broadcast)
 ///
 /// Three forms share this tag. (1) `message_new` reply and channel broadcast: `{message, channel, thread_id, global:true}`, the live message carrying `pings`. (2) Slash-command, `slash_response` and webhook posts: `{message, channel, global:true}`. (3) The poll side broadcast from `poll_create`, flat and without `global`: `{id, channel, thread_id, user, content:"", timestamp, embeds, poll_id}`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageNewEvent {
     /// A chat message in client-facing form: user ids replaced by usernames, `pinned`, `type` and `interaction` defaults added.
-    #[serde(rename = "message", default, deserialize_with = "crate::de::present")]
     pub message: Option<Message>,
     /// Channel of the message (the parent channel for threads).
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Thread id, or null for channel messages.
-    #[serde(
-        rename = "thread_id",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub thread_id: Option<Option<String>>,
     /// Poll form only: message id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Poll form only: author username.
-    #[serde(rename = "user", default, deserialize_with = "crate::de::present")]
     pub user: Option<String>,
     /// Poll form only: always empty.
-    #[serde(rename = "content", default, deserialize_with = "crate::de::present")]
     pub content: Option<String>,
     /// Poll form only: send time.
-    #[serde(rename = "timestamp", default, deserialize_with = "crate::de::present")]
-    pub timestamp: Option<f64>,
+    pub timestamp: Option<::serde_json::Number>,
     /// Poll form only: the poll embed.
-    #[serde(rename = "embeds", default, deserialize_with = "crate::de::present")]
     pub embeds: Option<Vec<Embed>>,
     /// Poll form only: poll id.
-    #[serde(rename = "poll_id", default, deserialize_with = "crate::de::present")]
     pub poll_id: Option<String>,
     /// Broadcast marker, present (true) on the forms that are fanned out to other clients.
-    #[serde(rename = "global", default, deserialize_with = "crate::de::present")]
     pub global: Option<bool>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageNewEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageNewEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageNewEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_message: Option<Message> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<Option<String>> = None;
+                let mut slot_id: Option<String> = None;
+                let mut slot_user: Option<String> = None;
+                let mut slot_content: Option<String> = None;
+                let mut slot_timestamp: Option<::serde_json::Number> = None;
+                let mut slot_embeds: Option<Vec<Embed>> = None;
+                let mut slot_poll_id: Option<String> = None;
+                let mut slot_global: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "message" => slot_message = Some(map.next_value::<Message>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<Option<String>>()?),
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "content" => slot_content = Some(map.next_value::<String>()?),
+                        "timestamp" => {
+                            slot_timestamp = Some(map.next_value::<::serde_json::Number>()?)
+                        }
+                        "embeds" => slot_embeds = Some(map.next_value::<Vec<Embed>>()?),
+                        "poll_id" => slot_poll_id = Some(map.next_value::<String>()?),
+                        "global" => slot_global = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageNewEvent {
+                    message: slot_message,
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    thread_id: slot_thread_id,
+                    id: slot_id,
+                    user: slot_user,
+                    content: slot_content,
+                    timestamp: slot_timestamp,
+                    embeds: slot_embeds,
+                    poll_id: slot_poll_id,
+                    global: slot_global,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageNewEvent {
@@ -8162,22 +13272,63 @@ impl serde::Serialize for MessageNewEvent {
 /// typingEvent
 ///
 /// Someone is typing
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TypingEvent {
     /// Channel (the parent for threads).
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Username.
-    #[serde(rename = "user")]
     pub user: String,
     /// Thread id or null.
-    #[serde(rename = "thread_id", deserialize_with = "crate::de::nullable")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for TypingEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = TypingEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a TypingEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_user: Option<String> = None;
+                let mut slot_thread_id: Option<Option<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<Option<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(TypingEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    thread_id: slot_thread_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("thread_id")
+                    })?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for TypingEvent {
@@ -8209,28 +13360,73 @@ impl serde::Serialize for TypingEvent {
 /// messageEditEvent
 ///
 /// A message was edited
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageEditEvent {
     /// Message id.
-    #[serde(rename = "id")]
     pub id: String,
     /// New text.
-    #[serde(rename = "content")]
     pub content: String,
     /// A chat message in client-facing form: user ids replaced by usernames, `pinned`, `type` and `interaction` defaults added.
-    #[serde(rename = "message")]
     pub message: Message,
     /// Channel (the parent for threads).
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Thread id (threads only).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageEditEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageEditEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageEditEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_content: Option<String> = None;
+                let mut slot_message: Option<Message> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "content" => slot_content = Some(map.next_value::<String>()?),
+                        "message" => slot_message = Some(map.next_value::<Message>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageEditEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    content: slot_content
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("content"))?,
+                    message: slot_message
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("message"))?,
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageEditEvent {
@@ -8267,22 +13463,61 @@ impl serde::Serialize for MessageEditEvent {
 /// messageDeleteEvent
 ///
 /// A message was deleted
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageDeleteEvent {
     /// Message id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Channel (the parent for threads).
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Thread id (threads only).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageDeleteEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageDeleteEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageDeleteEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageDeleteEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageDeleteEvent {
@@ -8318,22 +13553,62 @@ impl serde::Serialize for MessageDeleteEvent {
 /// A message was pinned
 ///
 /// `pinned` is true when the message was found (so `message_unpin` answers `pinned: true` on success), as in the original.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessagePinEvent {
     /// Message id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// True when the message was found.
-    #[serde(rename = "pinned")]
     pub pinned: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessagePinEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessagePinEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessagePinEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_pinned: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "pinned" => slot_pinned = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessagePinEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    pinned: slot_pinned
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("pinned"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessagePinEvent {
@@ -8367,22 +13642,62 @@ impl serde::Serialize for MessagePinEvent {
 /// A message was unpinned
 ///
 /// `pinned` is true when the message was found (so `message_unpin` answers `pinned: true` on success), as in the original.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageUnpinEvent {
     /// Message id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// True when the message was found.
-    #[serde(rename = "pinned")]
     pub pinned: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageUnpinEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageUnpinEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageUnpinEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_pinned: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "pinned" => slot_pinned = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageUnpinEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    pinned: slot_pinned
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("pinned"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageUnpinEvent {
@@ -8414,19 +13729,56 @@ impl serde::Serialize for MessageUnpinEvent {
 /// messagesPinnedEvent
 ///
 /// Reply to `messages_pinned` (newest first)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessagesPinnedEvent {
     /// Channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Pinned messages, newest first.
-    #[serde(rename = "messages")]
     pub messages: Vec<Message>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessagesPinnedEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessagesPinnedEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessagesPinnedEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_messages: Option<Vec<Message>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "messages" => slot_messages = Some(map.next_value::<Vec<Message>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessagesPinnedEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    messages: slot_messages
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("messages"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessagesPinnedEvent {
@@ -8460,22 +13812,62 @@ impl serde::Serialize for MessagesPinnedEvent {
 /// messagesSearchEvent
 ///
 /// Reply to `messages_search`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessagesSearchEvent {
     /// Channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Query as sent.
-    #[serde(rename = "query")]
     pub query: String,
     /// Matches, newest first.
-    #[serde(rename = "results")]
     pub results: Vec<Message>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessagesSearchEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessagesSearchEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessagesSearchEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_query: Option<String> = None;
+                let mut slot_results: Option<Vec<Message>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "query" => slot_query = Some(map.next_value::<String>()?),
+                        "results" => slot_results = Some(map.next_value::<Vec<Message>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessagesSearchEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    query: slot_query
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("query"))?,
+                    results: slot_results
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("results"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessagesSearchEvent {
@@ -8510,28 +13902,73 @@ impl serde::Serialize for MessagesSearchEvent {
 /// messageReactAddEvent
 ///
 /// A reaction was added
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageReactAddEvent {
     /// Message id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Emoji.
-    #[serde(rename = "emoji")]
     pub emoji: String,
     /// Channel (the parent for threads).
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Username of the reacting user.
-    #[serde(rename = "from")]
     pub from: String,
     /// Thread id (threads only).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageReactAddEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageReactAddEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageReactAddEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_emoji: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_from: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "emoji" => slot_emoji = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "from" => slot_from = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageReactAddEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    emoji: slot_emoji
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("emoji"))?,
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    from: slot_from
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("from"))?,
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageReactAddEvent {
@@ -8567,28 +14004,73 @@ impl serde::Serialize for MessageReactAddEvent {
 /// messageReactRemoveEvent
 ///
 /// A reaction was removed
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageReactRemoveEvent {
     /// Message id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Emoji.
-    #[serde(rename = "emoji")]
     pub emoji: String,
     /// Channel (the parent for threads).
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Username of the reacting user.
-    #[serde(rename = "from")]
     pub from: String,
     /// Thread id (threads only).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageReactRemoveEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageReactRemoveEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageReactRemoveEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_emoji: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_from: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "emoji" => slot_emoji = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "from" => slot_from = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageReactRemoveEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    emoji: slot_emoji
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("emoji"))?,
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    from: slot_from
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("from"))?,
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageReactRemoveEvent {
@@ -8622,14 +14104,52 @@ impl serde::Serialize for MessageReactRemoveEvent {
 }
 
 /// The requested range of a `messages_get` reply, echoed, not clamped.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageRange {
     /// The `start` as sent (an offset from the newest message, or a message id).
-    #[serde(rename = "start")]
     pub start: ::serde_json::Value,
     /// `start + limit` as sent; null when `start` is a message id.
-    #[serde(rename = "end", deserialize_with = "crate::de::int_nullable")]
     pub end: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageRange {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageRange;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageRange object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_start: Option<::serde_json::Value> = None;
+                let mut slot_end: Option<Option<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "start" => slot_start = Some(map.next_value::<::serde_json::Value>()?),
+                        "end" => {
+                            slot_end =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageRange {
+                    start: slot_start
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("start"))?,
+                    end: slot_end
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("end"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageRange {
@@ -8659,25 +14179,67 @@ impl serde::Serialize for MessageRange {
 /// messagesGetEvent
 ///
 /// Reply to `messages_get` (oldest first)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessagesGetEvent {
     /// Channel (the parent for threads).
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Thread id (threads only).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Messages, oldest first (at most 200).
-    #[serde(rename = "messages")]
     pub messages: Vec<Message>,
     /// The requested range of a `messages_get` reply, echoed, not clamped.
-    #[serde(rename = "range")]
     pub range: MessageRange,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessagesGetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessagesGetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessagesGetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_messages: Option<Vec<Message>> = None;
+                let mut slot_range: Option<MessageRange> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "messages" => slot_messages = Some(map.next_value::<Vec<Message>>()?),
+                        "range" => slot_range = Some(map.next_value::<MessageRange>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessagesGetEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    thread_id: slot_thread_id,
+                    messages: slot_messages
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("messages"))?,
+                    range: slot_range
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("range"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessagesGetEvent {
@@ -8714,14 +14276,49 @@ impl serde::Serialize for MessagesGetEvent {
 }
 
 /// Absolute indices.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessagesAroundEventRange {
     /// Index of the first message (0 = oldest).
-    #[serde(rename = "start", deserialize_with = "crate::de::int")]
     pub start: i64,
     /// Index after the last message.
-    #[serde(rename = "end", deserialize_with = "crate::de::int")]
     pub end: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessagesAroundEventRange {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessagesAroundEventRange;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessagesAroundEventRange object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_start: Option<i64> = None;
+                let mut slot_end: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "start" => slot_start = Some(map.next_value::<crate::de::Int>()?.0),
+                        "end" => slot_end = Some(map.next_value::<crate::de::Int>()?.0),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessagesAroundEventRange {
+                    start: slot_start
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("start"))?,
+                    end: slot_end
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("end"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessagesAroundEventRange {
@@ -8751,25 +14348,69 @@ impl serde::Serialize for MessagesAroundEventRange {
 /// Reply to `messages_around`
 ///
 /// Chorus: The original never includes the newest message of the channel; Chorus does.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessagesAroundEvent {
     /// Channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Thread id or null.
-    #[serde(rename = "thread_id", deserialize_with = "crate::de::nullable")]
     pub thread_id: Option<String>,
     /// Messages, oldest first.
-    #[serde(rename = "messages")]
     pub messages: Vec<Message>,
     /// Absolute indices.
-    #[serde(rename = "range")]
     pub range: MessagesAroundEventRange,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessagesAroundEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessagesAroundEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessagesAroundEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<Option<String>> = None;
+                let mut slot_messages: Option<Vec<Message>> = None;
+                let mut slot_range: Option<MessagesAroundEventRange> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<Option<String>>()?),
+                        "messages" => slot_messages = Some(map.next_value::<Vec<Message>>()?),
+                        "range" => slot_range = Some(map.next_value::<MessagesAroundEventRange>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessagesAroundEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    thread_id: slot_thread_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("thread_id")
+                    })?,
+                    messages: slot_messages
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("messages"))?,
+                    range: slot_range
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("range"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessagesAroundEvent {
@@ -8806,22 +14447,61 @@ impl serde::Serialize for MessagesAroundEvent {
 /// messageGetEvent
 ///
 /// Reply to `message_get`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageGetEvent {
     /// Channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Thread id (threads only).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// A chat message in client-facing form: user ids replaced by usernames, `pinned`, `type` and `interaction` defaults added.
-    #[serde(rename = "message")]
     pub message: Message,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageGetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageGetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageGetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_message: Option<Message> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "message" => slot_message = Some(map.next_value::<Message>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageGetEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    thread_id: slot_thread_id,
+                    message: slot_message
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("message"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageGetEvent {
@@ -8856,22 +14536,63 @@ impl serde::Serialize for MessageGetEvent {
 /// messageRepliesEvent
 ///
 /// Reply to `message_replies`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageRepliesEvent {
     /// Channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Message id.
-    #[serde(rename = "message_id")]
     pub message_id: String,
     /// Replies, oldest first.
-    #[serde(rename = "replies")]
     pub replies: Vec<Message>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageRepliesEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageRepliesEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageRepliesEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_replies: Option<Vec<Message>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "replies" => slot_replies = Some(map.next_value::<Vec<Message>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageRepliesEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    message_id: slot_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_id")
+                    })?,
+                    replies: slot_replies
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("replies"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for MessageRepliesEvent {
@@ -8906,19 +14627,56 @@ impl serde::Serialize for MessageRepliesEvent {
 /// embedsListEvent
 ///
 /// Reply to `embeds_list`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmbedsListEvent {
     /// Message id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Embeds.
-    #[serde(rename = "embeds")]
     pub embeds: Vec<Embed>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmbedsListEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmbedsListEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmbedsListEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_embeds: Option<Vec<Embed>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "embeds" => slot_embeds = Some(map.next_value::<Vec<Embed>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmbedsListEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    embeds: slot_embeds
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("embeds"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmbedsListEvent {
@@ -8952,25 +14710,68 @@ impl serde::Serialize for EmbedsListEvent {
 /// pingsGetEvent
 ///
 /// Reply to `pings_get` (newest first)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PingsGetEvent {
     /// Messages mentioning the caller, each with `channel` (and `thread_id`).
-    #[serde(rename = "messages")]
     pub messages: Vec<Message>,
     /// Offset as requested.
-    #[serde(rename = "offset", deserialize_with = "crate::de::int")]
     pub offset: i64,
     /// Limit as requested.
-    #[serde(rename = "limit", deserialize_with = "crate::de::int")]
     pub limit: i64,
     /// Total matching messages.
-    #[serde(rename = "total", deserialize_with = "crate::de::int")]
     pub total: i64,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PingsGetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PingsGetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PingsGetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_messages: Option<Vec<Message>> = None;
+                let mut slot_offset: Option<i64> = None;
+                let mut slot_limit: Option<i64> = None;
+                let mut slot_total: Option<i64> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "messages" => slot_messages = Some(map.next_value::<Vec<Message>>()?),
+                        "offset" => slot_offset = Some(map.next_value::<crate::de::Int>()?.0),
+                        "limit" => slot_limit = Some(map.next_value::<crate::de::Int>()?.0),
+                        "total" => slot_total = Some(map.next_value::<crate::de::Int>()?.0),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PingsGetEvent {
+                    messages: slot_messages
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("messages"))?,
+                    offset: slot_offset
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("offset"))?,
+                    limit: slot_limit
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("limit"))?,
+                    total: slot_total
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("total"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PingsGetEvent {
@@ -9006,17 +14807,54 @@ impl serde::Serialize for PingsGetEvent {
 /// unreadsUpdateEvent
 ///
 /// Last-read marker changed (to all of the user's connections)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UnreadsUpdateEvent {
     /// Last read message id.
-    #[serde(rename = "last_read", deserialize_with = "crate::de::nullable")]
     pub last_read: Option<String>,
     /// Channel (channel case).
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (thread case).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UnreadsUpdateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UnreadsUpdateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UnreadsUpdateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_last_read: Option<Option<String>> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "last_read" => slot_last_read = Some(map.next_value::<Option<String>>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UnreadsUpdateEvent {
+                    last_read: slot_last_read.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_read")
+                    })?,
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UnreadsUpdateEvent {
@@ -9047,14 +14885,49 @@ impl serde::Serialize for UnreadsUpdateEvent {
 }
 
 /// A voice participant as listed in `channels_get`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceMember {
     /// Participant username.
-    #[serde(rename = "username")]
     pub username: String,
     /// Whether the participant is muted.
-    #[serde(rename = "muted")]
     pub muted: bool,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceMember {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceMember;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceMember object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_username: Option<String> = None;
+                let mut slot_muted: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "muted" => slot_muted = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceMember {
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    muted: slot_muted
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("muted"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceMember {
@@ -9080,58 +14953,100 @@ impl serde::Serialize for VoiceMember {
 }
 
 /// A forum thread as sent to clients.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Thread {
     /// Thread id (uuid4).
-    #[serde(rename = "id")]
     pub id: String,
     /// Thread name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Name of the forum channel holding the thread.
-    #[serde(rename = "parent_channel")]
     pub parent_channel: String,
     /// Username of the creator.
-    #[serde(
-        rename = "created_by",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub created_by: Option<String>,
     /// Creation time, Unix seconds.
-    #[serde(
-        rename = "created_at",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
-    pub created_at: Option<f64>,
+    pub created_at: Option<::serde_json::Number>,
     /// Locked threads accept no new messages.
-    #[serde(rename = "locked", default, deserialize_with = "crate::de::present")]
     pub locked: Option<bool>,
     /// Archived thread (posting unarchives it).
-    #[serde(rename = "archived", default, deserialize_with = "crate::de::present")]
     pub archived: Option<bool>,
     /// Usernames of the participants.
-    #[serde(
-        rename = "participants",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub participants: Option<Vec<String>>,
     /// Timestamp of the newest message, or null.
-    #[serde(
-        rename = "last_message",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
-    pub last_message: Option<Option<f64>>,
+    pub last_message: Option<Option<::serde_json::Number>>,
     /// Id of the newest message, or null.
-    #[serde(
-        rename = "last_message_id",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub last_message_id: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Thread {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Thread;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Thread object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_parent_channel: Option<String> = None;
+                let mut slot_created_by: Option<String> = None;
+                let mut slot_created_at: Option<::serde_json::Number> = None;
+                let mut slot_locked: Option<bool> = None;
+                let mut slot_archived: Option<bool> = None;
+                let mut slot_participants: Option<Vec<String>> = None;
+                let mut slot_last_message: Option<Option<::serde_json::Number>> = None;
+                let mut slot_last_message_id: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "parent_channel" => slot_parent_channel = Some(map.next_value::<String>()?),
+                        "created_by" => slot_created_by = Some(map.next_value::<String>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<::serde_json::Number>()?)
+                        }
+                        "locked" => slot_locked = Some(map.next_value::<bool>()?),
+                        "archived" => slot_archived = Some(map.next_value::<bool>()?),
+                        "participants" => {
+                            slot_participants = Some(map.next_value::<Vec<String>>()?)
+                        }
+                        "last_message" => {
+                            slot_last_message =
+                                Some(map.next_value::<Option<::serde_json::Number>>()?)
+                        }
+                        "last_message_id" => {
+                            slot_last_message_id = Some(map.next_value::<Option<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Thread {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    parent_channel: slot_parent_channel.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("parent_channel")
+                    })?,
+                    created_by: slot_created_by,
+                    created_at: slot_created_at,
+                    locked: slot_locked,
+                    archived: slot_archived,
+                    participants: slot_participants,
+                    last_message: slot_last_message,
+                    last_message_id: slot_last_message_id,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Thread {
@@ -9179,68 +15094,109 @@ impl serde::Serialize for Thread {
 }
 
 /// A channel (text, voice, forum or separator). Arbitrary extra keys merged by `channel_update` are kept.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Channel {
     /// Unique channel name (also the history file name).
-    #[serde(rename = "name")]
     pub name: String,
     /// Channel kind.
-    #[serde(rename = "type")]
     pub r#type: ChannelType,
     /// Channel description.
-    #[serde(
-        rename = "description",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub description: Option<String>,
     /// Optional display name.
-    #[serde(
-        rename = "display_name",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub display_name: Option<String>,
     /// Per-channel permission lists, permission name → role names. Keys: `view`, `send`, `delete`, `delete_own`, `edit_own`, `react`, `pin`, `create_thread` (and an unused `deny`).
-    #[serde(
-        rename = "permissions",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub permissions: Option<::indexmap::IndexMap<String, Vec<String>>>,
     /// Separator height (separators only).
-    #[serde(rename = "size", default, deserialize_with = "crate::de::int_present")]
     pub size: Option<i64>,
     /// Optional icon URL (set with `channel_update`).
-    #[serde(rename = "icon", default, deserialize_with = "crate::de::present")]
     pub icon: Option<String>,
     /// Optional wallpaper URL (set with `channel_update`).
-    #[serde(rename = "wallpaper", default, deserialize_with = "crate::de::present")]
     pub wallpaper: Option<String>,
     /// Text channels in a `channels_get` reply: timestamp of the newest message, or null.
-    #[serde(
-        rename = "last_message",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
-    pub last_message: Option<Option<f64>>,
+    pub last_message: Option<Option<::serde_json::Number>>,
     /// Text channels in a `channels_get` reply: id of the newest message, or null.
-    #[serde(
-        rename = "last_message_id",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub last_message_id: Option<Option<String>>,
     /// Voice channels in a `channels_get` reply: every participant, the viewer included.
-    #[serde(
-        rename = "voice_state",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub voice_state: Option<Vec<VoiceMember>>,
     /// Forum channels in a `channels_get` reply: the forum's threads.
-    #[serde(rename = "threads", default, deserialize_with = "crate::de::present")]
     pub threads: Option<Vec<Thread>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Channel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Channel;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Channel object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_type: Option<ChannelType> = None;
+                let mut slot_description: Option<String> = None;
+                let mut slot_display_name: Option<String> = None;
+                let mut slot_permissions: Option<::indexmap::IndexMap<String, Vec<String>>> = None;
+                let mut slot_size: Option<i64> = None;
+                let mut slot_icon: Option<String> = None;
+                let mut slot_wallpaper: Option<String> = None;
+                let mut slot_last_message: Option<Option<::serde_json::Number>> = None;
+                let mut slot_last_message_id: Option<Option<String>> = None;
+                let mut slot_voice_state: Option<Vec<VoiceMember>> = None;
+                let mut slot_threads: Option<Vec<Thread>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "type" => slot_type = Some(map.next_value::<ChannelType>()?),
+                        "description" => slot_description = Some(map.next_value::<String>()?),
+                        "display_name" => slot_display_name = Some(map.next_value::<String>()?),
+                        "permissions" => {
+                            slot_permissions =
+                                Some(map.next_value::<::indexmap::IndexMap<String, Vec<String>>>()?)
+                        }
+                        "size" => slot_size = Some(map.next_value::<crate::de::Int>()?.0),
+                        "icon" => slot_icon = Some(map.next_value::<String>()?),
+                        "wallpaper" => slot_wallpaper = Some(map.next_value::<String>()?),
+                        "last_message" => {
+                            slot_last_message =
+                                Some(map.next_value::<Option<::serde_json::Number>>()?)
+                        }
+                        "last_message_id" => {
+                            slot_last_message_id = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "voice_state" => {
+                            slot_voice_state = Some(map.next_value::<Vec<VoiceMember>>()?)
+                        }
+                        "threads" => slot_threads = Some(map.next_value::<Vec<Thread>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Channel {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    r#type: slot_type
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("type"))?,
+                    description: slot_description,
+                    display_name: slot_display_name,
+                    permissions: slot_permissions,
+                    size: slot_size,
+                    icon: slot_icon,
+                    wallpaper: slot_wallpaper,
+                    last_message: slot_last_message,
+                    last_message_id: slot_last_message_id,
+                    voice_state: slot_voice_state,
+                    threads: slot_threads,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Channel {
@@ -9311,16 +15267,50 @@ impl serde::Serialize for Channel {
 /// The channel list (reply, and push after every channel change)
 ///
 /// Chorus: The original's file watcher never fires on Linux, so other clients miss channel changes; Chorus pushes this frame (not enriched, filtered by view) to every authenticated client after every channel mutation.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChannelsGetEvent {
     /// Viewable channels in display order.
-    #[serde(rename = "val")]
     pub val: Vec<Channel>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChannelsGetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChannelsGetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChannelsGetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_val: Option<Vec<Channel>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "val" => slot_val = Some(map.next_value::<Vec<Channel>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChannelsGetEvent {
+                    val: slot_val
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("val"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ChannelsGetEvent {
@@ -9353,19 +15343,56 @@ impl serde::Serialize for ChannelsGetEvent {
 /// channelCreateEvent
 ///
 /// Reply to `channel_create`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChannelCreateEvent {
     /// A channel (text, voice, forum or separator). Arbitrary extra keys merged by `channel_update` are kept.
-    #[serde(rename = "channel")]
     pub channel: Channel,
     /// Always true.
-    #[serde(rename = "created")]
     pub created: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChannelCreateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChannelCreateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChannelCreateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<Channel> = None;
+                let mut slot_created: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<Channel>()?),
+                        "created" => slot_created = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChannelCreateEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    created: slot_created
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("created"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ChannelCreateEvent {
@@ -9397,19 +15424,56 @@ impl serde::Serialize for ChannelCreateEvent {
 /// channelUpdateEvent
 ///
 /// Reply to `channel_update`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChannelUpdateEvent {
     /// A channel (text, voice, forum or separator). Arbitrary extra keys merged by `channel_update` are kept.
-    #[serde(rename = "channel")]
     pub channel: Channel,
     /// Always true.
-    #[serde(rename = "updated")]
     pub updated: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChannelUpdateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChannelUpdateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChannelUpdateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<Channel> = None;
+                let mut slot_updated: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<Channel>()?),
+                        "updated" => slot_updated = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChannelUpdateEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    updated: slot_updated
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("updated"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ChannelUpdateEvent {
@@ -9441,22 +15505,62 @@ impl serde::Serialize for ChannelUpdateEvent {
 /// channelMoveEvent
 ///
 /// Reply to `channel_move`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChannelMoveEvent {
     /// Channel.
-    #[serde(rename = "name")]
     pub name: String,
     /// Requested position.
-    #[serde(rename = "position", deserialize_with = "crate::de::int")]
     pub position: i64,
     /// False for an unknown channel.
-    #[serde(rename = "moved")]
     pub moved: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChannelMoveEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChannelMoveEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChannelMoveEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_position: Option<i64> = None;
+                let mut slot_moved: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "position" => slot_position = Some(map.next_value::<crate::de::Int>()?.0),
+                        "moved" => slot_moved = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChannelMoveEvent {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    position: slot_position
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("position"))?,
+                    moved: slot_moved
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("moved"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ChannelMoveEvent {
@@ -9488,19 +15592,56 @@ impl serde::Serialize for ChannelMoveEvent {
 /// channelDeleteEvent
 ///
 /// Reply to `channel_delete`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChannelDeleteEvent {
     /// Channel.
-    #[serde(rename = "name")]
     pub name: String,
     /// Whether it was deleted.
-    #[serde(rename = "deleted")]
     pub deleted: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChannelDeleteEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChannelDeleteEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChannelDeleteEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_deleted: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "deleted" => slot_deleted = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChannelDeleteEvent {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    deleted: slot_deleted
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("deleted"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ChannelDeleteEvent {
@@ -9531,41 +15672,75 @@ impl serde::Serialize for ChannelDeleteEvent {
 /// One user in `users_list` (all fields) or `users_online` (no `cracked` / `pfp`).
 ///
 /// Chorus: The original reports the stored status of a connected user, so a user who set `invisible` is listed as invisible by `users_list`; Chorus reports such users as `offline`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserListEntry {
     /// Username.
-    #[serde(rename = "username")]
     pub username: String,
     /// Nickname, or null.
-    #[serde(
-        rename = "nickname",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub nickname: Option<Option<String>>,
     /// Role names.
-    #[serde(rename = "roles")]
     pub roles: Vec<String>,
     /// Colour of the first role, or null.
-    #[serde(
-        rename = "color",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub color: Option<Option<String>>,
     /// A user's presence status.
-    #[serde(rename = "status")]
     pub status: UserStatus,
     /// True for a local account (only in `users_list`).
-    #[serde(rename = "cracked", default, deserialize_with = "crate::de::present")]
     pub cracked: Option<bool>,
     /// Profile picture URL or null (only in `users_list`).
-    #[serde(
-        rename = "pfp",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub pfp: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserListEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserListEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserListEntry object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_username: Option<String> = None;
+                let mut slot_nickname: Option<Option<String>> = None;
+                let mut slot_roles: Option<Vec<String>> = None;
+                let mut slot_color: Option<Option<String>> = None;
+                let mut slot_status: Option<UserStatus> = None;
+                let mut slot_cracked: Option<bool> = None;
+                let mut slot_pfp: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "nickname" => slot_nickname = Some(map.next_value::<Option<String>>()?),
+                        "roles" => slot_roles = Some(map.next_value::<Vec<String>>()?),
+                        "color" => slot_color = Some(map.next_value::<Option<String>>()?),
+                        "status" => slot_status = Some(map.next_value::<UserStatus>()?),
+                        "cracked" => slot_cracked = Some(map.next_value::<bool>()?),
+                        "pfp" => slot_pfp = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserListEntry {
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    nickname: slot_nickname,
+                    roles: slot_roles
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("roles"))?,
+                    color: slot_color,
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                    cracked: slot_cracked,
+                    pfp: slot_pfp,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserListEntry {
@@ -9607,16 +15782,50 @@ impl serde::Serialize for UserListEntry {
 /// usersListEvent
 ///
 /// Reply to `users_list`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UsersListEvent {
     /// Every user except banned ones.
-    #[serde(rename = "users")]
     pub users: Vec<UserListEntry>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UsersListEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UsersListEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UsersListEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_users: Option<Vec<UserListEntry>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "users" => slot_users = Some(map.next_value::<Vec<UserListEntry>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UsersListEvent {
+                    users: slot_users
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("users"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UsersListEvent {
@@ -9649,16 +15858,50 @@ impl serde::Serialize for UsersListEvent {
 /// usersOnlineEvent
 ///
 /// Reply to `users_online` (one entry per connection, invisible users skipped)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UsersOnlineEvent {
     /// Online connections.
-    #[serde(rename = "users")]
     pub users: Vec<UserListEntry>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UsersOnlineEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UsersOnlineEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UsersOnlineEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_users: Option<Vec<UserListEntry>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "users" => slot_users = Some(map.next_value::<Vec<UserListEntry>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UsersOnlineEvent {
+                    users: slot_users
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("users"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UsersOnlineEvent {
@@ -9691,19 +15934,56 @@ impl serde::Serialize for UsersOnlineEvent {
 /// userTimeoutEvent
 ///
 /// Reply to `user_timeout`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserTimeoutEvent {
     /// User as sent.
-    #[serde(rename = "user")]
     pub user: String,
     /// Seconds.
-    #[serde(rename = "timeout", deserialize_with = "crate::de::int")]
     pub timeout: i64,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserTimeoutEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserTimeoutEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserTimeoutEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_timeout: Option<i64> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "timeout" => slot_timeout = Some(map.next_value::<crate::de::Int>()?.0),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserTimeoutEvent {
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    timeout: slot_timeout
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("timeout"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserTimeoutEvent {
@@ -9734,19 +16014,56 @@ impl serde::Serialize for UserTimeoutEvent {
 /// userBanEvent
 ///
 /// Reply to `user_ban`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserBanEvent {
     /// Username.
-    #[serde(rename = "user")]
     pub user: String,
     /// Whether the ban was applied.
-    #[serde(rename = "banned")]
     pub banned: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserBanEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserBanEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserBanEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_banned: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "banned" => slot_banned = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserBanEvent {
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    banned: slot_banned
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("banned"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserBanEvent {
@@ -9777,19 +16094,56 @@ impl serde::Serialize for UserBanEvent {
 /// userUnbanEvent
 ///
 /// Reply to `user_unban`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserUnbanEvent {
     /// Username.
-    #[serde(rename = "user")]
     pub user: String,
     /// Whether the ban was lifted.
-    #[serde(rename = "unbanned")]
     pub unbanned: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserUnbanEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserUnbanEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserUnbanEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_unbanned: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "unbanned" => slot_unbanned = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserUnbanEvent {
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    unbanned: slot_unbanned
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("unbanned"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserUnbanEvent {
@@ -9820,16 +16174,50 @@ impl serde::Serialize for UserUnbanEvent {
 /// usersBannedListEvent
 ///
 /// Reply to `users_banned_list`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UsersBannedListEvent {
     /// Banned usernames.
-    #[serde(rename = "users")]
     pub users: Vec<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UsersBannedListEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UsersBannedListEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UsersBannedListEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_users: Option<Vec<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "users" => slot_users = Some(map.next_value::<Vec<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UsersBannedListEvent {
+                    users: slot_users
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("users"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UsersBannedListEvent {
@@ -9863,25 +16251,67 @@ impl serde::Serialize for UsersBannedListEvent {
 /// Reply to `user_roles_get` (no `global`); reply to `user_roles_set` with `global: true` (to all); sent to all without `global` after `self_role_add` / `self_role_remove`.
 ///
 /// Chorus: Chorus refreshes the roles cached on the target's connections, so channel broadcasts follow the new roles.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UserRolesGetEvent {
     /// Username.
-    #[serde(rename = "user")]
     pub user: String,
     /// Role names.
-    #[serde(rename = "roles")]
     pub roles: Vec<String>,
     /// Colour of the first role, or null.
-    #[serde(rename = "color", deserialize_with = "crate::de::nullable")]
     pub color: Option<String>,
     /// Broadcast marker, present (true) on the forms that are fanned out to other clients.
-    #[serde(rename = "global", default, deserialize_with = "crate::de::present")]
     pub global: Option<bool>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserRolesGetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserRolesGetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserRolesGetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_roles: Option<Vec<String>> = None;
+                let mut slot_color: Option<Option<String>> = None;
+                let mut slot_global: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "roles" => slot_roles = Some(map.next_value::<Vec<String>>()?),
+                        "color" => slot_color = Some(map.next_value::<Option<String>>()?),
+                        "global" => slot_global = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserRolesGetEvent {
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    roles: slot_roles
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("roles"))?,
+                    color: slot_color
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("color"))?,
+                    global: slot_global,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UserRolesGetEvent {
@@ -9916,16 +16346,50 @@ impl serde::Serialize for UserRolesGetEvent {
 /// pfpSetEvent
 ///
 /// Reply to `pfp_set`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PfpSetEvent {
     /// The new URL.
-    #[serde(rename = "val")]
     pub val: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PfpSetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PfpSetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PfpSetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_val: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "val" => slot_val = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PfpSetEvent {
+                    val: slot_val
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("val"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PfpSetEvent {
@@ -9955,19 +16419,56 @@ impl serde::Serialize for PfpSetEvent {
 /// pfpGetEvent
 ///
 /// Reply to `pfp_get`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PfpGetEvent {
     /// URL or null.
-    #[serde(rename = "val", deserialize_with = "crate::de::nullable")]
     pub val: Option<String>,
     /// Username.
-    #[serde(rename = "username")]
     pub username: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PfpGetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PfpGetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PfpGetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_val: Option<Option<String>> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "val" => slot_val = Some(map.next_value::<Option<String>>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PfpGetEvent {
+                    val: slot_val
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("val"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PfpGetEvent {
@@ -9996,61 +16497,88 @@ impl serde::Serialize for PfpGetEvent {
 }
 
 /// A server role.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Role {
     /// Role id (uuid4).
-    #[serde(rename = "id")]
     pub id: String,
     /// Role name (the key in `roles_list`).
     ///
     /// Chorus: The original stores roles keyed by name without a `name` field, so every name-based guard and several replies saw null. Chorus always includes `name` and uses it for every check.
-    #[serde(rename = "name")]
     pub name: String,
     /// Free-text description.
-    #[serde(
-        rename = "description",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub description: Option<String>,
     /// Hex colour such as `#FF0000`, or null.
-    #[serde(
-        rename = "color",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub color: Option<Option<String>>,
     /// Shown separately in the member list.
-    #[serde(rename = "hoisted", default, deserialize_with = "crate::de::present")]
     pub hoisted: Option<bool>,
     /// Server-wide permission names (a list). A legacy dict form `{"mention_roles": true|false|"role"|["roles"]}` is still honoured.
-    #[serde(
-        rename = "permissions",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub permissions: Option<::serde_json::Value>,
     /// Whether users may give themselves this role with `self_role_add`.
-    #[serde(
-        rename = "self_assignable",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub self_assignable: Option<bool>,
     /// Optional grouping for self-assignable roles.
-    #[serde(
-        rename = "category",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub category: Option<Option<String>>,
     /// Rank: a lower position is a higher rank (owner is 0).
-    #[serde(
-        rename = "position",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub position: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Role;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Role object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<String> = None;
+                let mut slot_color: Option<Option<String>> = None;
+                let mut slot_hoisted: Option<bool> = None;
+                let mut slot_permissions: Option<::serde_json::Value> = None;
+                let mut slot_self_assignable: Option<bool> = None;
+                let mut slot_category: Option<Option<String>> = None;
+                let mut slot_position: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => slot_description = Some(map.next_value::<String>()?),
+                        "color" => slot_color = Some(map.next_value::<Option<String>>()?),
+                        "hoisted" => slot_hoisted = Some(map.next_value::<bool>()?),
+                        "permissions" => {
+                            slot_permissions = Some(map.next_value::<::serde_json::Value>()?)
+                        }
+                        "self_assignable" => slot_self_assignable = Some(map.next_value::<bool>()?),
+                        "category" => slot_category = Some(map.next_value::<Option<String>>()?),
+                        "position" => slot_position = Some(map.next_value::<crate::de::Int>()?.0),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Role {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    description: slot_description,
+                    color: slot_color,
+                    hoisted: slot_hoisted,
+                    permissions: slot_permissions,
+                    self_assignable: slot_self_assignable,
+                    category: slot_category,
+                    position: slot_position,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Role {
@@ -10105,16 +16633,53 @@ impl serde::Serialize for Role {
 /// All roles (reply, and broadcast after every role change)
 ///
 /// Chorus: The original's file-watcher push uses `val` instead of `roles`; Chorus always uses `roles`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RolesListEvent {
     /// Roles by name, in insertion order.
-    #[serde(rename = "roles")]
     pub roles: ::indexmap::IndexMap<String, Role>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RolesListEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RolesListEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RolesListEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_roles: Option<::indexmap::IndexMap<String, Role>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "roles" => {
+                            slot_roles =
+                                Some(map.next_value::<::indexmap::IndexMap<String, Role>>()?)
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RolesListEvent {
+                    roles: slot_roles
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("roles"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RolesListEvent {
@@ -10147,19 +16712,56 @@ impl serde::Serialize for RolesListEvent {
 /// roleCreateEvent
 ///
 /// Reply to `role_create`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoleCreateEvent {
     /// Role id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Role name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoleCreateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoleCreateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoleCreateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoleCreateEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoleCreateEvent {
@@ -10192,22 +16794,62 @@ impl serde::Serialize for RoleCreateEvent {
 /// Reply to `role_update`
 ///
 /// Chorus: `name` is null in the original (roles have no stored name); Chorus sends the role name.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoleUpdateEvent {
     /// Role id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Role name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Always true.
-    #[serde(rename = "updated")]
     pub updated: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoleUpdateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoleUpdateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoleUpdateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_updated: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "updated" => slot_updated = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoleUpdateEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    updated: slot_updated
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("updated"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoleUpdateEvent {
@@ -10241,22 +16883,62 @@ impl serde::Serialize for RoleUpdateEvent {
 /// Reply to `role_set`
 ///
 /// Chorus: `name` is null in the original; Chorus sends the role name.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoleSetEvent {
     /// Role id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Role name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Always true.
-    #[serde(rename = "updated")]
     pub updated: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoleSetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoleSetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoleSetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_updated: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "updated" => slot_updated = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoleSetEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    updated: slot_updated
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("updated"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoleSetEvent {
@@ -10290,22 +16972,62 @@ impl serde::Serialize for RoleSetEvent {
 /// Reply to `role_delete`
 ///
 /// Chorus: `name` is null in the original; Chorus sends the role name.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoleDeleteEvent {
     /// Role id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Role name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Always true.
-    #[serde(rename = "deleted")]
     pub deleted: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoleDeleteEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoleDeleteEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoleDeleteEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_deleted: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "deleted" => slot_deleted = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoleDeleteEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    deleted: slot_deleted
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("deleted"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoleDeleteEvent {
@@ -10337,16 +17059,50 @@ impl serde::Serialize for RoleDeleteEvent {
 /// roleReorderEvent
 ///
 /// Reply to `role_reorder`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoleReorderEvent {
     /// The order as sent.
-    #[serde(rename = "roles")]
     pub roles: Vec<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RoleReorderEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RoleReorderEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RoleReorderEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_roles: Option<Vec<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "roles" => slot_roles = Some(map.next_value::<Vec<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RoleReorderEvent {
+                    roles: slot_roles
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("roles"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RoleReorderEvent {
@@ -10378,25 +17134,69 @@ impl serde::Serialize for RoleReorderEvent {
 /// Reply to `role_permissions_set`
 ///
 /// Chorus: `name` is null in the original; Chorus sends the role name.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RolePermissionsSetEvent {
     /// Role id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Role name.
-    #[serde(rename = "name")]
     pub name: String,
     /// New permissions.
-    #[serde(rename = "permissions")]
     pub permissions: Vec<String>,
     /// Always true.
-    #[serde(rename = "updated")]
     pub updated: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RolePermissionsSetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RolePermissionsSetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RolePermissionsSetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_permissions: Option<Vec<String>> = None;
+                let mut slot_updated: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "permissions" => slot_permissions = Some(map.next_value::<Vec<String>>()?),
+                        "updated" => slot_updated = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RolePermissionsSetEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    permissions: slot_permissions.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("permissions")
+                    })?,
+                    updated: slot_updated
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("updated"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RolePermissionsSetEvent {
@@ -10431,22 +17231,65 @@ impl serde::Serialize for RolePermissionsSetEvent {
 /// Reply to `role_permissions_get`
 ///
 /// Chorus: `name` is null in the original; Chorus sends the role name.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RolePermissionsGetEvent {
     /// Role id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Role name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Permissions.
-    #[serde(rename = "permissions")]
     pub permissions: ::serde_json::Value,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RolePermissionsGetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RolePermissionsGetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RolePermissionsGetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_permissions: Option<::serde_json::Value> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "permissions" => {
+                            slot_permissions = Some(map.next_value::<::serde_json::Value>()?)
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RolePermissionsGetEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    permissions: slot_permissions.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("permissions")
+                    })?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RolePermissionsGetEvent {
@@ -10483,22 +17326,62 @@ impl serde::Serialize for RolePermissionsGetEvent {
 /// selfRoleAddEvent
 ///
 /// Reply to `self_role_add`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SelfRoleAddEvent {
     /// Role name.
-    #[serde(rename = "role")]
     pub role: String,
     /// Always true.
-    #[serde(rename = "success")]
     pub success: bool,
     /// The caller's roles now.
-    #[serde(rename = "roles")]
     pub roles: Vec<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SelfRoleAddEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SelfRoleAddEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SelfRoleAddEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_role: Option<String> = None;
+                let mut slot_success: Option<bool> = None;
+                let mut slot_roles: Option<Vec<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "role" => slot_role = Some(map.next_value::<String>()?),
+                        "success" => slot_success = Some(map.next_value::<bool>()?),
+                        "roles" => slot_roles = Some(map.next_value::<Vec<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SelfRoleAddEvent {
+                    role: slot_role
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("role"))?,
+                    success: slot_success
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("success"))?,
+                    roles: slot_roles
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("roles"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SelfRoleAddEvent {
@@ -10530,22 +17413,62 @@ impl serde::Serialize for SelfRoleAddEvent {
 /// selfRoleRemoveEvent
 ///
 /// Reply to `self_role_remove`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SelfRoleRemoveEvent {
     /// Role name.
-    #[serde(rename = "role")]
     pub role: String,
     /// Always true.
-    #[serde(rename = "success")]
     pub success: bool,
     /// The caller's roles now.
-    #[serde(rename = "roles")]
     pub roles: Vec<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SelfRoleRemoveEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SelfRoleRemoveEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SelfRoleRemoveEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_role: Option<String> = None;
+                let mut slot_success: Option<bool> = None;
+                let mut slot_roles: Option<Vec<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "role" => slot_role = Some(map.next_value::<String>()?),
+                        "success" => slot_success = Some(map.next_value::<bool>()?),
+                        "roles" => slot_roles = Some(map.next_value::<Vec<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SelfRoleRemoveEvent {
+                    role: slot_role
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("role"))?,
+                    success: slot_success
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("success"))?,
+                    roles: slot_roles
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("roles"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SelfRoleRemoveEvent {
@@ -10575,62 +17498,91 @@ impl serde::Serialize for SelfRoleRemoveEvent {
 }
 
 /// A self-assignable role in `self_roles_list`: the role fields plus `assigned`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SelfRole {
     /// Role id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Role name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Description.
-    #[serde(
-        rename = "description",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub description: Option<String>,
     /// Colour or null.
-    #[serde(
-        rename = "color",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub color: Option<Option<String>>,
     /// Hoisted flag.
-    #[serde(rename = "hoisted", default, deserialize_with = "crate::de::present")]
     pub hoisted: Option<bool>,
     /// Permission names.
-    #[serde(
-        rename = "permissions",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub permissions: Option<::serde_json::Value>,
     /// Always true here.
-    #[serde(
-        rename = "self_assignable",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub self_assignable: Option<bool>,
     /// Grouping category or null.
-    #[serde(
-        rename = "category",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub category: Option<Option<String>>,
     /// Rank position.
-    #[serde(
-        rename = "position",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub position: Option<i64>,
     /// Whether the caller currently has this role.
-    #[serde(rename = "assigned")]
     pub assigned: bool,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SelfRole {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SelfRole;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SelfRole object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<String> = None;
+                let mut slot_color: Option<Option<String>> = None;
+                let mut slot_hoisted: Option<bool> = None;
+                let mut slot_permissions: Option<::serde_json::Value> = None;
+                let mut slot_self_assignable: Option<bool> = None;
+                let mut slot_category: Option<Option<String>> = None;
+                let mut slot_position: Option<i64> = None;
+                let mut slot_assigned: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => slot_description = Some(map.next_value::<String>()?),
+                        "color" => slot_color = Some(map.next_value::<Option<String>>()?),
+                        "hoisted" => slot_hoisted = Some(map.next_value::<bool>()?),
+                        "permissions" => {
+                            slot_permissions = Some(map.next_value::<::serde_json::Value>()?)
+                        }
+                        "self_assignable" => slot_self_assignable = Some(map.next_value::<bool>()?),
+                        "category" => slot_category = Some(map.next_value::<Option<String>>()?),
+                        "position" => slot_position = Some(map.next_value::<crate::de::Int>()?.0),
+                        "assigned" => slot_assigned = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SelfRole {
+                    id: slot_id,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    description: slot_description,
+                    color: slot_color,
+                    hoisted: slot_hoisted,
+                    permissions: slot_permissions,
+                    self_assignable: slot_self_assignable,
+                    category: slot_category,
+                    position: slot_position,
+                    assigned: slot_assigned
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("assigned"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SelfRole {
@@ -10688,16 +17640,50 @@ impl serde::Serialize for SelfRole {
 /// Reply to `self_roles_list`
 ///
 /// Chorus: The original crashes before replying whenever a self-assignable role exists; Chorus answers.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SelfRolesListEvent {
     /// Self-assignable roles.
-    #[serde(rename = "roles")]
     pub roles: Vec<SelfRole>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SelfRolesListEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SelfRolesListEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SelfRolesListEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_roles: Option<Vec<SelfRole>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "roles" => slot_roles = Some(map.next_value::<Vec<SelfRole>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SelfRolesListEvent {
+                    roles: slot_roles
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("roles"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SelfRolesListEvent {
@@ -10728,20 +17714,59 @@ impl serde::Serialize for SelfRolesListEvent {
 }
 
 /// A voice channel participant.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceParticipant {
     /// Participant user id.
-    #[serde(rename = "id", default, deserialize_with = "crate::de::present")]
     pub id: Option<String>,
     /// Participant username.
-    #[serde(rename = "username")]
     pub username: String,
     /// Whether the participant is muted.
-    #[serde(rename = "muted")]
     pub muted: bool,
     /// PeerJS peer id used for WebRTC (in `voice_state` only when the caller is a participant).
-    #[serde(rename = "peer_id", default, deserialize_with = "crate::de::present")]
     pub peer_id: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceParticipant {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceParticipant;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceParticipant object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_muted: Option<bool> = None;
+                let mut slot_peer_id: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "muted" => slot_muted = Some(map.next_value::<bool>()?),
+                        "peer_id" => slot_peer_id = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceParticipant {
+                    id: slot_id,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    muted: slot_muted
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("muted"))?,
+                    peer_id: slot_peer_id,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceParticipant {
@@ -10775,14 +17800,49 @@ impl serde::Serialize for VoiceParticipant {
 /// voiceUserJoinedEvent
 ///
 /// Someone joined a voice channel (to viewers, the joiner included)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceUserJoinedEvent {
     /// Voice channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// A voice channel participant.
-    #[serde(rename = "user")]
     pub user: VoiceParticipant,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceUserJoinedEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceUserJoinedEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceUserJoinedEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_user: Option<VoiceParticipant> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "user" => slot_user = Some(map.next_value::<VoiceParticipant>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceUserJoinedEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceUserJoinedEvent {
@@ -10811,14 +17871,49 @@ impl serde::Serialize for VoiceUserJoinedEvent {
 /// voiceUserLeftEvent
 ///
 /// Someone left a voice channel (to viewers)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceUserLeftEvent {
     /// Voice channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Username.
-    #[serde(rename = "username")]
     pub username: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceUserLeftEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceUserLeftEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceUserLeftEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceUserLeftEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceUserLeftEvent {
@@ -10846,14 +17941,49 @@ impl serde::Serialize for VoiceUserLeftEvent {
 /// voiceUserUpdatedEvent
 ///
 /// A participant muted or unmuted (to viewers)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceUserUpdatedEvent {
     /// Voice channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// A voice channel participant.
-    #[serde(rename = "user")]
     pub user: VoiceParticipant,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceUserUpdatedEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceUserUpdatedEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceUserUpdatedEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_user: Option<VoiceParticipant> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "user" => slot_user = Some(map.next_value::<VoiceParticipant>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceUserUpdatedEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceUserUpdatedEvent {
@@ -10882,19 +18012,59 @@ impl serde::Serialize for VoiceUserUpdatedEvent {
 /// voiceJoinEvent
 ///
 /// Reply to `voice_join`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceJoinEvent {
     /// Voice channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// The other participants.
-    #[serde(rename = "participants")]
     pub participants: Vec<VoiceParticipant>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceJoinEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceJoinEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceJoinEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_participants: Option<Vec<VoiceParticipant>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "participants" => {
+                            slot_participants = Some(map.next_value::<Vec<VoiceParticipant>>()?)
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceJoinEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    participants: slot_participants.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("participants")
+                    })?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceJoinEvent {
@@ -10928,16 +18098,50 @@ impl serde::Serialize for VoiceJoinEvent {
 /// voiceLeaveEvent
 ///
 /// Reply to `voice_leave`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceLeaveEvent {
     /// Voice channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceLeaveEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceLeaveEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceLeaveEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceLeaveEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceLeaveEvent {
@@ -10967,19 +18171,56 @@ impl serde::Serialize for VoiceLeaveEvent {
 /// voiceMuteEvent
 ///
 /// Reply to `voice_mute`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceMuteEvent {
     /// Voice channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Now muted.
-    #[serde(rename = "muted")]
     pub muted: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceMuteEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceMuteEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceMuteEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_muted: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "muted" => slot_muted = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceMuteEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    muted: slot_muted
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("muted"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceMuteEvent {
@@ -11010,19 +18251,56 @@ impl serde::Serialize for VoiceMuteEvent {
 /// voiceUnmuteEvent
 ///
 /// Reply to `voice_unmute`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceUnmuteEvent {
     /// Voice channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Now muted.
-    #[serde(rename = "muted")]
     pub muted: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceUnmuteEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceUnmuteEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceUnmuteEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_muted: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "muted" => slot_muted = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceUnmuteEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    muted: slot_muted
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("muted"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceUnmuteEvent {
@@ -11053,19 +18331,59 @@ impl serde::Serialize for VoiceUnmuteEvent {
 /// voiceStateEvent
 ///
 /// Reply to `voice_state`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VoiceStateEvent {
     /// Voice channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Participants (`peer_id` only for participants).
-    #[serde(rename = "participants")]
     pub participants: Vec<VoiceParticipant>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceStateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceStateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceStateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_participants: Option<Vec<VoiceParticipant>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "participants" => {
+                            slot_participants = Some(map.next_value::<Vec<VoiceParticipant>>()?)
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceStateEvent {
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    participants: slot_participants.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("participants")
+                    })?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for VoiceStateEvent {
@@ -11099,19 +18417,56 @@ impl serde::Serialize for VoiceStateEvent {
 /// threadCreateEvent
 ///
 /// A thread was created
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadCreateEvent {
     /// A forum thread as sent to clients.
-    #[serde(rename = "thread")]
     pub thread: Thread,
     /// Forum channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadCreateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadCreateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadCreateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_thread: Option<Thread> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "thread" => slot_thread = Some(map.next_value::<Thread>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadCreateEvent {
+                    thread: slot_thread
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("thread"))?,
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ThreadCreateEvent {
@@ -11143,16 +18498,50 @@ impl serde::Serialize for ThreadCreateEvent {
 /// threadGetEvent
 ///
 /// Reply to `thread_get`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadGetEvent {
     /// A forum thread as sent to clients.
-    #[serde(rename = "thread")]
     pub thread: Thread,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadGetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadGetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadGetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_thread: Option<Thread> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "thread" => slot_thread = Some(map.next_value::<Thread>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadGetEvent {
+                    thread: slot_thread
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("thread"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ThreadGetEvent {
@@ -11183,19 +18572,57 @@ impl serde::Serialize for ThreadGetEvent {
 /// threadMessagesEvent
 ///
 /// Reply to `thread_messages`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadMessagesEvent {
     /// Thread id.
-    #[serde(rename = "thread_id")]
     pub thread_id: String,
     /// Messages, oldest first.
-    #[serde(rename = "messages")]
     pub messages: Vec<Message>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadMessagesEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadMessagesEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadMessagesEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_messages: Option<Vec<Message>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "messages" => slot_messages = Some(map.next_value::<Vec<Message>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadMessagesEvent {
+                    thread_id: slot_thread_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("thread_id")
+                    })?,
+                    messages: slot_messages
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("messages"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ThreadMessagesEvent {
@@ -11229,16 +18656,50 @@ impl serde::Serialize for ThreadMessagesEvent {
 /// threadUpdateEvent
 ///
 /// A thread changed (to every authenticated client)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadUpdateEvent {
     /// A forum thread as sent to clients.
-    #[serde(rename = "thread")]
     pub thread: Thread,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadUpdateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadUpdateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadUpdateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_thread: Option<Thread> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "thread" => slot_thread = Some(map.next_value::<Thread>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadUpdateEvent {
+                    thread: slot_thread
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("thread"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ThreadUpdateEvent {
@@ -11269,19 +18730,57 @@ impl serde::Serialize for ThreadUpdateEvent {
 /// threadDeleteEvent
 ///
 /// A thread was deleted
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadDeleteEvent {
     /// Thread id.
-    #[serde(rename = "thread_id")]
     pub thread_id: String,
     /// Parent forum.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadDeleteEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadDeleteEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadDeleteEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadDeleteEvent {
+                    thread_id: slot_thread_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("thread_id")
+                    })?,
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ThreadDeleteEvent {
@@ -11312,22 +18811,63 @@ impl serde::Serialize for ThreadDeleteEvent {
 /// threadJoinEvent
 ///
 /// Someone joined a thread (to all)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadJoinEvent {
     /// A forum thread as sent to clients.
-    #[serde(rename = "thread")]
     pub thread: Thread,
     /// Thread id.
-    #[serde(rename = "thread_id")]
     pub thread_id: String,
     /// Username.
-    #[serde(rename = "user")]
     pub user: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadJoinEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadJoinEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadJoinEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_thread: Option<Thread> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_user: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "thread" => slot_thread = Some(map.next_value::<Thread>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadJoinEvent {
+                    thread: slot_thread
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("thread"))?,
+                    thread_id: slot_thread_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("thread_id")
+                    })?,
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ThreadJoinEvent {
@@ -11360,22 +18900,63 @@ impl serde::Serialize for ThreadJoinEvent {
 /// threadLeaveEvent
 ///
 /// Someone left a thread (to all)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadLeaveEvent {
     /// A forum thread as sent to clients.
-    #[serde(rename = "thread")]
     pub thread: Thread,
     /// Thread id.
-    #[serde(rename = "thread_id")]
     pub thread_id: String,
     /// Username.
-    #[serde(rename = "user")]
     pub user: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadLeaveEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadLeaveEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadLeaveEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_thread: Option<Thread> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_user: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "thread" => slot_thread = Some(map.next_value::<Thread>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadLeaveEvent {
+                    thread: slot_thread
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("thread"))?,
+                    thread_id: slot_thread_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("thread_id")
+                    })?,
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ThreadLeaveEvent {
@@ -11408,11 +18989,43 @@ impl serde::Serialize for ThreadLeaveEvent {
 /// slashAddEvent
 ///
 /// Commands were registered (to all)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SlashAddEvent {
     /// New commands with `registeredBy`.
-    #[serde(rename = "commands")]
     pub commands: Vec<SlashCommand>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SlashAddEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SlashAddEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SlashAddEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_commands: Option<Vec<SlashCommand>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "commands" => slot_commands = Some(map.next_value::<Vec<SlashCommand>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SlashAddEvent {
+                    commands: slot_commands
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("commands"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SlashAddEvent {
@@ -11442,11 +19055,43 @@ impl serde::Serialize for SlashAddEvent {
 /// slashRemoveEvent
 ///
 /// A registrant disconnected (to all)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SlashRemoveEvent {
     /// Names of the removed commands.
-    #[serde(rename = "commands")]
     pub commands: Vec<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SlashRemoveEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SlashRemoveEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SlashRemoveEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_commands: Option<Vec<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "commands" => slot_commands = Some(map.next_value::<Vec<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SlashRemoveEvent {
+                    commands: slot_commands
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("commands"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SlashRemoveEvent {
@@ -11473,16 +19118,50 @@ impl serde::Serialize for SlashRemoveEvent {
 /// slashRegisterEvent
 ///
 /// Reply to `slash_register`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SlashRegisterEvent {
     /// `<n> commands registered successfully`.
-    #[serde(rename = "val")]
     pub val: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SlashRegisterEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SlashRegisterEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SlashRegisterEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_val: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "val" => slot_val = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SlashRegisterEvent {
+                    val: slot_val
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("val"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SlashRegisterEvent {
@@ -11512,16 +19191,50 @@ impl serde::Serialize for SlashRegisterEvent {
 /// slashListEvent
 ///
 /// Reply to `slash_list`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SlashListEvent {
     /// Every command, built-ins included.
-    #[serde(rename = "commands")]
     pub commands: Vec<SlashCommand>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SlashListEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SlashListEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SlashListEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_commands: Option<Vec<SlashCommand>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "commands" => slot_commands = Some(map.next_value::<Vec<SlashCommand>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SlashListEvent {
+                    commands: slot_commands
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("commands"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SlashListEvent {
@@ -11552,17 +19265,58 @@ impl serde::Serialize for SlashListEvent {
 }
 
 /// The call.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SlashCallEventVal {
     /// Command name.
-    #[serde(rename = "command")]
     pub command: String,
     /// Arguments.
-    #[serde(rename = "args")]
     pub args: ::indexmap::IndexMap<String, ::serde_json::Value>,
     /// Registrant username.
-    #[serde(rename = "commander")]
     pub commander: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SlashCallEventVal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SlashCallEventVal;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SlashCallEventVal object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_command: Option<String> = None;
+                let mut slot_args: Option<::indexmap::IndexMap<String, ::serde_json::Value>> = None;
+                let mut slot_commander: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "command" => slot_command = Some(map.next_value::<String>()?),
+                        "args" => slot_args = Some(
+                            map.next_value::<::indexmap::IndexMap<String, ::serde_json::Value>>()?,
+                        ),
+                        "commander" => slot_commander = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SlashCallEventVal {
+                    command: slot_command
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("command"))?,
+                    args: slot_args
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("args"))?,
+                    commander: slot_commander.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("commander")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SlashCallEventVal {
@@ -11591,25 +19345,71 @@ impl serde::Serialize for SlashCallEventVal {
 /// slashCallEvent
 ///
 /// A slash call forwarded to the registrant (and echoed to the caller)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SlashCallEvent {
     /// The call.
-    #[serde(rename = "val")]
     pub val: SlashCallEventVal,
     /// Invoker user id.
-    #[serde(rename = "invoker")]
     pub invoker: String,
     /// Invoker username.
-    #[serde(rename = "invokerUsername")]
     pub invoker_username: String,
     /// Channel to answer in.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SlashCallEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SlashCallEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SlashCallEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_val: Option<SlashCallEventVal> = None;
+                let mut slot_invoker: Option<String> = None;
+                let mut slot_invoker_username: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "val" => slot_val = Some(map.next_value::<SlashCallEventVal>()?),
+                        "invoker" => slot_invoker = Some(map.next_value::<String>()?),
+                        "invokerUsername" => {
+                            slot_invoker_username = Some(map.next_value::<String>()?)
+                        }
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SlashCallEvent {
+                    val: slot_val
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("val"))?,
+                    invoker: slot_invoker
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("invoker"))?,
+                    invoker_username: slot_invoker_username.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("invokerUsername")
+                    })?,
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SlashCallEvent {
@@ -11641,21 +19441,52 @@ impl serde::Serialize for SlashCallEvent {
 }
 
 /// A plugin's `getInfo()`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PluginInfo {
     /// Plugin name.
-    #[serde(rename = "name", default, deserialize_with = "crate::de::present")]
     pub name: Option<String>,
     /// Plugin description.
-    #[serde(
-        rename = "description",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub description: Option<String>,
     /// Events the plugin handles.
-    #[serde(rename = "handles", default, deserialize_with = "crate::de::present")]
     pub handles: Option<Vec<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PluginInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PluginInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PluginInfo object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<String> = None;
+                let mut slot_handles: Option<Vec<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => slot_description = Some(map.next_value::<String>()?),
+                        "handles" => slot_handles = Some(map.next_value::<Vec<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PluginInfo {
+                    name: slot_name,
+                    description: slot_description,
+                    handles: slot_handles,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PluginInfo {
@@ -11690,16 +19521,53 @@ impl serde::Serialize for PluginInfo {
 /// pluginsListEvent
 ///
 /// Reply to `plugins_list`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PluginsListEvent {
     /// Plugins by module name.
-    #[serde(rename = "plugins")]
     pub plugins: ::indexmap::IndexMap<String, PluginInfo>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PluginsListEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PluginsListEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PluginsListEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_plugins: Option<::indexmap::IndexMap<String, PluginInfo>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "plugins" => {
+                            slot_plugins =
+                                Some(map.next_value::<::indexmap::IndexMap<String, PluginInfo>>()?)
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PluginsListEvent {
+                    plugins: slot_plugins
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("plugins"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PluginsListEvent {
@@ -11732,16 +19600,50 @@ impl serde::Serialize for PluginsListEvent {
 /// pluginsReloadEvent
 ///
 /// Reply to `plugins_reload`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PluginsReloadEvent {
     /// Result text.
-    #[serde(rename = "val")]
     pub val: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PluginsReloadEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PluginsReloadEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PluginsReloadEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_val: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "val" => slot_val = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PluginsReloadEvent {
+                    val: slot_val
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("val"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PluginsReloadEvent {
@@ -11769,43 +19671,74 @@ impl serde::Serialize for PluginsReloadEvent {
 }
 
 /// Counters.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RateLimitStatusEventStatus {
     /// Messages in the last 60 s.
-    #[serde(
-        rename = "messages_this_minute",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub messages_this_minute: Option<i64>,
     /// Per-minute limit.
-    #[serde(
-        rename = "messages_per_minute_limit",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub messages_per_minute_limit: Option<i64>,
     /// Messages in the last 10 s.
-    #[serde(
-        rename = "recent_messages",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub recent_messages: Option<i64>,
     /// Burst limit.
-    #[serde(
-        rename = "burst_limit",
-        default,
-        deserialize_with = "crate::de::int_present"
-    )]
     pub burst_limit: Option<i64>,
     /// Seconds of cooldown left.
-    #[serde(
-        rename = "cooldown_remaining",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
-    pub cooldown_remaining: Option<f64>,
+    pub cooldown_remaining: Option<::serde_json::Number>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RateLimitStatusEventStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RateLimitStatusEventStatus;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RateLimitStatusEventStatus object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_messages_this_minute: Option<i64> = None;
+                let mut slot_messages_per_minute_limit: Option<i64> = None;
+                let mut slot_recent_messages: Option<i64> = None;
+                let mut slot_burst_limit: Option<i64> = None;
+                let mut slot_cooldown_remaining: Option<::serde_json::Number> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "messages_this_minute" => {
+                            slot_messages_this_minute = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "messages_per_minute_limit" => {
+                            slot_messages_per_minute_limit =
+                                Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "recent_messages" => {
+                            slot_recent_messages = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "burst_limit" => {
+                            slot_burst_limit = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "cooldown_remaining" => {
+                            slot_cooldown_remaining =
+                                Some(map.next_value::<::serde_json::Number>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RateLimitStatusEventStatus {
+                    messages_this_minute: slot_messages_this_minute,
+                    messages_per_minute_limit: slot_messages_per_minute_limit,
+                    recent_messages: slot_recent_messages,
+                    burst_limit: slot_burst_limit,
+                    cooldown_remaining: slot_cooldown_remaining,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RateLimitStatusEventStatus {
@@ -11846,19 +19779,58 @@ impl serde::Serialize for RateLimitStatusEventStatus {
 /// rateLimitStatusEvent
 ///
 /// Reply to `rate_limit_status`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RateLimitStatusEvent {
     /// Username.
-    #[serde(rename = "user")]
     pub user: String,
     /// Counters.
-    #[serde(rename = "status")]
     pub status: RateLimitStatusEventStatus,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RateLimitStatusEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RateLimitStatusEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RateLimitStatusEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_status: Option<RateLimitStatusEventStatus> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "status" => {
+                            slot_status = Some(map.next_value::<RateLimitStatusEventStatus>()?)
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RateLimitStatusEvent {
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RateLimitStatusEvent {
@@ -11890,19 +19862,56 @@ impl serde::Serialize for RateLimitStatusEvent {
 /// rateLimitResetEvent
 ///
 /// Reply to `rate_limit_reset`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RateLimitResetEvent {
     /// User as sent.
-    #[serde(rename = "user")]
     pub user: String,
     /// Result text.
-    #[serde(rename = "val")]
     pub val: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RateLimitResetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RateLimitResetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RateLimitResetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<String> = None;
+                let mut slot_val: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "val" => slot_val = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RateLimitResetEvent {
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    val: slot_val
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("val"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for RateLimitResetEvent {
@@ -11933,22 +19942,62 @@ impl serde::Serialize for RateLimitResetEvent {
 /// serverInfoEvent
 ///
 /// Reply to `server_info`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerInfoEvent {
     /// Name (`""` default).
-    #[serde(rename = "name")]
     pub name: String,
     /// Icon (`""` default).
-    #[serde(rename = "icon")]
     pub icon: String,
     /// Banner (`""` default).
-    #[serde(rename = "banner")]
     pub banner: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ServerInfoEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ServerInfoEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ServerInfoEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_icon: Option<String> = None;
+                let mut slot_banner: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "icon" => slot_icon = Some(map.next_value::<String>()?),
+                        "banner" => slot_banner = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ServerInfoEvent {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    icon: slot_icon
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("icon"))?,
+                    banner: slot_banner
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("banner"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ServerInfoEvent {
@@ -11980,22 +20029,62 @@ impl serde::Serialize for ServerInfoEvent {
 /// serverUpdateEvent
 ///
 /// Server settings changed (to all, and again as the reply)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerUpdateEvent {
     /// Name.
-    #[serde(rename = "name", deserialize_with = "crate::de::nullable")]
     pub name: Option<String>,
     /// Icon URL.
-    #[serde(rename = "icon", deserialize_with = "crate::de::nullable")]
     pub icon: Option<String>,
     /// Banner URL.
-    #[serde(rename = "banner", deserialize_with = "crate::de::nullable")]
     pub banner: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ServerUpdateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ServerUpdateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ServerUpdateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<Option<String>> = None;
+                let mut slot_icon: Option<Option<String>> = None;
+                let mut slot_banner: Option<Option<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<Option<String>>()?),
+                        "icon" => slot_icon = Some(map.next_value::<Option<String>>()?),
+                        "banner" => slot_banner = Some(map.next_value::<Option<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ServerUpdateEvent {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    icon: slot_icon
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("icon"))?,
+                    banner: slot_banner
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("banner"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ServerUpdateEvent {
@@ -12025,47 +20114,94 @@ impl serde::Serialize for ServerUpdateEvent {
 }
 
 /// A moderation log entry.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModlogEntry {
     /// Entry id `<ms>-<actor_id>`.
-    #[serde(rename = "id")]
     pub id: String,
     /// Action, e.g. `user_ban`.
-    #[serde(rename = "action")]
     pub action: String,
     /// Category, e.g. `user_moderation`.
-    #[serde(rename = "category")]
     pub category: String,
     /// Actor user id.
-    #[serde(rename = "actor_id", default, deserialize_with = "crate::de::present")]
     pub actor_id: Option<String>,
     /// Actor username.
-    #[serde(
-        rename = "actor_name",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub actor_name: Option<String>,
     /// Target id or null.
-    #[serde(
-        rename = "target_id",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub target_id: Option<Option<String>>,
     /// Target name or null.
-    #[serde(
-        rename = "target_name",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub target_name: Option<Option<String>>,
     /// Action-specific details.
-    #[serde(rename = "details", default, deserialize_with = "crate::de::present")]
     pub details: Option<::indexmap::IndexMap<String, ::serde_json::Value>>,
     /// Time, Unix seconds.
-    #[serde(rename = "timestamp")]
-    pub timestamp: f64,
+    pub timestamp: ::serde_json::Number,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ModlogEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ModlogEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ModlogEntry object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_action: Option<String> = None;
+                let mut slot_category: Option<String> = None;
+                let mut slot_actor_id: Option<String> = None;
+                let mut slot_actor_name: Option<String> = None;
+                let mut slot_target_id: Option<Option<String>> = None;
+                let mut slot_target_name: Option<Option<String>> = None;
+                let mut slot_details: Option<::indexmap::IndexMap<String, ::serde_json::Value>> =
+                    None;
+                let mut slot_timestamp: Option<::serde_json::Number> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "action" => slot_action = Some(map.next_value::<String>()?),
+                        "category" => slot_category = Some(map.next_value::<String>()?),
+                        "actor_id" => slot_actor_id = Some(map.next_value::<String>()?),
+                        "actor_name" => slot_actor_name = Some(map.next_value::<String>()?),
+                        "target_id" => slot_target_id = Some(map.next_value::<Option<String>>()?),
+                        "target_name" => {
+                            slot_target_name = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "details" => slot_details = Some(
+                            map.next_value::<::indexmap::IndexMap<String, ::serde_json::Value>>()?,
+                        ),
+                        "timestamp" => {
+                            slot_timestamp = Some(map.next_value::<::serde_json::Number>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ModlogEntry {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    action: slot_action
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("action"))?,
+                    category: slot_category
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("category"))?,
+                    actor_id: slot_actor_id,
+                    actor_name: slot_actor_name,
+                    target_id: slot_target_id,
+                    target_name: slot_target_name,
+                    details: slot_details,
+                    timestamp: slot_timestamp.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("timestamp")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ModlogEntry {
@@ -12110,25 +20246,68 @@ impl serde::Serialize for ModlogEntry {
 /// modlogGetEvent
 ///
 /// Reply to `modlog_get`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModlogGetEvent {
     /// Entries, newest first.
-    #[serde(rename = "entries")]
     pub entries: Vec<ModlogEntry>,
     /// Matching entries.
-    #[serde(rename = "total", deserialize_with = "crate::de::int")]
     pub total: i64,
     /// Offset.
-    #[serde(rename = "offset", deserialize_with = "crate::de::int")]
     pub offset: i64,
     /// Limit.
-    #[serde(rename = "limit", deserialize_with = "crate::de::int")]
     pub limit: i64,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ModlogGetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ModlogGetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ModlogGetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_entries: Option<Vec<ModlogEntry>> = None;
+                let mut slot_total: Option<i64> = None;
+                let mut slot_offset: Option<i64> = None;
+                let mut slot_limit: Option<i64> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "entries" => slot_entries = Some(map.next_value::<Vec<ModlogEntry>>()?),
+                        "total" => slot_total = Some(map.next_value::<crate::de::Int>()?.0),
+                        "offset" => slot_offset = Some(map.next_value::<crate::de::Int>()?.0),
+                        "limit" => slot_limit = Some(map.next_value::<crate::de::Int>()?.0),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ModlogGetEvent {
+                    entries: slot_entries
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("entries"))?,
+                    total: slot_total
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("total"))?,
+                    offset: slot_offset
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("offset"))?,
+                    limit: slot_limit
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("limit"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ModlogGetEvent {
@@ -12164,22 +20343,78 @@ impl serde::Serialize for ModlogGetEvent {
 /// modlogSummaryEvent
 ///
 /// Reply to `modlog_summary`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModlogSummaryEvent {
     /// `<category>.<action>` → count.
-    #[serde(rename = "action_counts")]
     pub action_counts: ::indexmap::IndexMap<String, i64>,
     /// Category → count.
-    #[serde(rename = "category_totals")]
     pub category_totals: ::indexmap::IndexMap<String, i64>,
     /// All entries.
-    #[serde(rename = "total", deserialize_with = "crate::de::int")]
     pub total: i64,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ModlogSummaryEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ModlogSummaryEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ModlogSummaryEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_action_counts: Option<::indexmap::IndexMap<String, i64>> = None;
+                let mut slot_category_totals: Option<::indexmap::IndexMap<String, i64>> = None;
+                let mut slot_total: Option<i64> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "action_counts" => {
+                            slot_action_counts =
+                                Some(crate::de::Int::map(map.next_value::<::indexmap::IndexMap<
+                                    String,
+                                    crate::de::Int,
+                                >>(
+                                )?))
+                        }
+                        "category_totals" => {
+                            slot_category_totals =
+                                Some(crate::de::Int::map(map.next_value::<::indexmap::IndexMap<
+                                    String,
+                                    crate::de::Int,
+                                >>(
+                                )?))
+                        }
+                        "total" => slot_total = Some(map.next_value::<crate::de::Int>()?.0),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ModlogSummaryEvent {
+                    action_counts: slot_action_counts.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("action_counts")
+                    })?,
+                    category_totals: slot_category_totals.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("category_totals")
+                    })?,
+                    total: slot_total
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("total"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ModlogSummaryEvent {
@@ -12211,19 +20446,56 @@ impl serde::Serialize for ModlogSummaryEvent {
 /// emojiAddEvent
 ///
 /// Reply to `emoji_add`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmojiAddEvent {
     /// New sequential id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Always true.
-    #[serde(rename = "added")]
     pub added: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmojiAddEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmojiAddEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmojiAddEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_added: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "added" => slot_added = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmojiAddEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    added: slot_added
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("added"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmojiAddEvent {
@@ -12254,19 +20526,56 @@ impl serde::Serialize for EmojiAddEvent {
 /// emojiDeleteEvent
 ///
 /// Reply to `emoji_delete`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmojiDeleteEvent {
     /// Emoji id.
-    #[serde(rename = "id", deserialize_with = "crate::de::int")]
     pub id: i64,
     /// Whether it was deleted.
-    #[serde(rename = "deleted")]
     pub deleted: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmojiDeleteEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmojiDeleteEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmojiDeleteEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<i64> = None;
+                let mut slot_deleted: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<crate::de::Int>()?.0),
+                        "deleted" => slot_deleted = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmojiDeleteEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    deleted: slot_deleted
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("deleted"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmojiDeleteEvent {
@@ -12297,19 +20606,56 @@ impl serde::Serialize for EmojiDeleteEvent {
 /// emojiUpdateEvent
 ///
 /// Reply to `emoji_update`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmojiUpdateEvent {
     /// Emoji id.
-    #[serde(rename = "id", deserialize_with = "crate::de::int")]
     pub id: i64,
     /// Whether it was updated.
-    #[serde(rename = "updated")]
     pub updated: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmojiUpdateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmojiUpdateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmojiUpdateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<i64> = None;
+                let mut slot_updated: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<crate::de::Int>()?.0),
+                        "updated" => slot_updated = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmojiUpdateEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    updated: slot_updated
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("updated"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmojiUpdateEvent {
@@ -12338,14 +20684,49 @@ impl serde::Serialize for EmojiUpdateEvent {
 }
 
 /// A custom emoji.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmojiInfo {
     /// Emoji name (`[A-Za-z0-9_]{1,64}`, unique case-insensitively).
-    #[serde(rename = "name")]
     pub name: String,
     /// File name under `/emojis/`.
-    #[serde(rename = "fileName")]
     pub file_name: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmojiInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmojiInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmojiInfo object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_file_name: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "fileName" => slot_file_name = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmojiInfo {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    file_name: slot_file_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("fileName"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmojiInfo {
@@ -12373,16 +20754,53 @@ impl serde::Serialize for EmojiInfo {
 /// emojiGetAllEvent
 ///
 /// Reply to `emoji_get_all`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmojiGetAllEvent {
     /// Emoji by id.
-    #[serde(rename = "emojis")]
     pub emojis: ::indexmap::IndexMap<String, EmojiInfo>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmojiGetAllEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmojiGetAllEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmojiGetAllEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_emojis: Option<::indexmap::IndexMap<String, EmojiInfo>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "emojis" => {
+                            slot_emojis =
+                                Some(map.next_value::<::indexmap::IndexMap<String, EmojiInfo>>()?)
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmojiGetAllEvent {
+                    emojis: slot_emojis
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("emojis"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmojiGetAllEvent {
@@ -12415,19 +20833,56 @@ impl serde::Serialize for EmojiGetAllEvent {
 /// emojiGetIdEvent
 ///
 /// Reply to `emoji_get_id`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmojiGetIdEvent {
     /// Name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmojiGetIdEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmojiGetIdEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmojiGetIdEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_id: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmojiGetIdEvent {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmojiGetIdEvent {
@@ -12458,19 +20913,56 @@ impl serde::Serialize for EmojiGetIdEvent {
 /// emojiGetFilenameEvent
 ///
 /// Reply to `emoji_get_filename`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EmojiGetFilenameEvent {
     /// Name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Bare file name.
-    #[serde(rename = "filepath")]
     pub filepath: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for EmojiGetFilenameEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = EmojiGetFilenameEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a EmojiGetFilenameEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_filepath: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "filepath" => slot_filepath = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EmojiGetFilenameEvent {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    filepath: slot_filepath
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("filepath"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for EmojiGetFilenameEvent {
@@ -12501,16 +20993,51 @@ impl serde::Serialize for EmojiGetFilenameEvent {
 /// attachmentInfoEvent
 ///
 /// Reply to `attachment_get`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AttachmentInfoEvent {
     /// AttachmentInfo, as sent to clients and embedded in messages.
-    #[serde(rename = "attachment")]
     pub attachment: Attachment,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for AttachmentInfoEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = AttachmentInfoEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a AttachmentInfoEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_attachment: Option<Attachment> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "attachment" => slot_attachment = Some(map.next_value::<Attachment>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttachmentInfoEvent {
+                    attachment: slot_attachment.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("attachment")
+                    })?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for AttachmentInfoEvent {
@@ -12541,19 +21068,57 @@ impl serde::Serialize for AttachmentInfoEvent {
 /// attachmentDeletedEvent
 ///
 /// Reply to `attachment_delete`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AttachmentDeletedEvent {
     /// Attachment id.
-    #[serde(rename = "attachment_id")]
     pub attachment_id: String,
     /// Always true.
-    #[serde(rename = "deleted")]
     pub deleted: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for AttachmentDeletedEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = AttachmentDeletedEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a AttachmentDeletedEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_attachment_id: Option<String> = None;
+                let mut slot_deleted: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "attachment_id" => slot_attachment_id = Some(map.next_value::<String>()?),
+                        "deleted" => slot_deleted = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttachmentDeletedEvent {
+                    attachment_id: slot_attachment_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("attachment_id")
+                    })?,
+                    deleted: slot_deleted
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("deleted"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for AttachmentDeletedEvent {
@@ -12584,16 +21149,50 @@ impl serde::Serialize for AttachmentDeletedEvent {
 /// pushVapidEvent
 ///
 /// Reply to `push_get_vapid`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PushVapidEvent {
     /// Base64url uncompressed P-256 public key.
-    #[serde(rename = "key")]
     pub key: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PushVapidEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PushVapidEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PushVapidEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_key: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "key" => slot_key = Some(map.next_value::<String>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PushVapidEvent {
+                    key: slot_key
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("key"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PushVapidEvent {
@@ -12623,19 +21222,59 @@ impl serde::Serialize for PushVapidEvent {
 /// pushSubscribedEvent
 ///
 /// Reply to `push_subscribe`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PushSubscribedEvent {
     /// Always true.
-    #[serde(rename = "success")]
     pub success: bool,
     /// 16 hex characters.
-    #[serde(rename = "device_fingerprint")]
     pub device_fingerprint: String,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PushSubscribedEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PushSubscribedEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PushSubscribedEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_success: Option<bool> = None;
+                let mut slot_device_fingerprint: Option<String> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => slot_success = Some(map.next_value::<bool>()?),
+                        "device_fingerprint" => {
+                            slot_device_fingerprint = Some(map.next_value::<String>()?)
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PushSubscribedEvent {
+                    success: slot_success
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("success"))?,
+                    device_fingerprint: slot_device_fingerprint.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("device_fingerprint")
+                    })?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PushSubscribedEvent {
@@ -12666,16 +21305,50 @@ impl serde::Serialize for PushSubscribedEvent {
 /// pushUnsubscribedEvent
 ///
 /// Reply to `push_unsubscribe`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PushUnsubscribedEvent {
     /// Always true.
-    #[serde(rename = "success")]
     pub success: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PushUnsubscribedEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PushUnsubscribedEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PushUnsubscribedEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_success: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => slot_success = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PushUnsubscribedEvent {
+                    success: slot_success
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("success"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PushUnsubscribedEvent {
@@ -12705,22 +21378,61 @@ impl serde::Serialize for PushUnsubscribedEvent {
 /// unreadsAckEvent
 ///
 /// Reply to `unreads_ack`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UnreadsAckEvent {
     /// Channel (channel case).
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (thread case).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Last read id or null.
-    #[serde(rename = "last_read", deserialize_with = "crate::de::nullable")]
     pub last_read: Option<String>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UnreadsAckEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UnreadsAckEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UnreadsAckEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_last_read: Option<Option<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "last_read" => slot_last_read = Some(map.next_value::<Option<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UnreadsAckEvent {
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    last_read: slot_last_read.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_read")
+                    })?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UnreadsAckEvent {
@@ -12754,17 +21466,62 @@ impl serde::Serialize for UnreadsAckEvent {
 }
 
 /// Unread state of one channel.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UnreadInfo {
     /// Last read message id or null.
-    #[serde(rename = "last_read", deserialize_with = "crate::de::nullable")]
     pub last_read: Option<String>,
     /// Unread messages (capped at 200).
-    #[serde(rename = "unread_count", deserialize_with = "crate::de::int")]
     pub unread_count: i64,
     /// Messages in the channel.
-    #[serde(rename = "total_messages", deserialize_with = "crate::de::int")]
     pub total_messages: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UnreadInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UnreadInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UnreadInfo object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_last_read: Option<Option<String>> = None;
+                let mut slot_unread_count: Option<i64> = None;
+                let mut slot_total_messages: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "last_read" => slot_last_read = Some(map.next_value::<Option<String>>()?),
+                        "unread_count" => {
+                            slot_unread_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "total_messages" => {
+                            slot_total_messages = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UnreadInfo {
+                    last_read: slot_last_read.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_read")
+                    })?,
+                    unread_count: slot_unread_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("unread_count")
+                    })?,
+                    total_messages: slot_total_messages.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("total_messages")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UnreadInfo {
@@ -12793,16 +21550,53 @@ impl serde::Serialize for UnreadInfo {
 /// unreadsGetEvent
 ///
 /// Reply to `unreads_get`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UnreadsGetEvent {
     /// Text channel → unread state.
-    #[serde(rename = "unreads")]
     pub unreads: ::indexmap::IndexMap<String, UnreadInfo>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UnreadsGetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UnreadsGetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UnreadsGetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_unreads: Option<::indexmap::IndexMap<String, UnreadInfo>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "unreads" => {
+                            slot_unreads =
+                                Some(map.next_value::<::indexmap::IndexMap<String, UnreadInfo>>()?)
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UnreadsGetEvent {
+                    unreads: slot_unreads
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("unreads"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UnreadsGetEvent {
@@ -12835,28 +21629,79 @@ impl serde::Serialize for UnreadsGetEvent {
 /// unreadsCountEvent
 ///
 /// Reply to `unreads_count`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UnreadsCountEvent {
     /// Channel (channel case).
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id (thread case).
-    #[serde(rename = "thread_id", default, deserialize_with = "crate::de::present")]
     pub thread_id: Option<String>,
     /// Unread (capped at 200).
-    #[serde(rename = "unread_count", deserialize_with = "crate::de::int")]
     pub unread_count: i64,
     /// Last read id.
-    #[serde(rename = "last_read", deserialize_with = "crate::de::nullable")]
     pub last_read: Option<String>,
     /// Messages (capped at 200).
-    #[serde(rename = "total_messages", deserialize_with = "crate::de::int")]
     pub total_messages: i64,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UnreadsCountEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UnreadsCountEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UnreadsCountEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<String> = None;
+                let mut slot_unread_count: Option<i64> = None;
+                let mut slot_last_read: Option<Option<String>> = None;
+                let mut slot_total_messages: Option<i64> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<String>()?),
+                        "unread_count" => {
+                            slot_unread_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "last_read" => slot_last_read = Some(map.next_value::<Option<String>>()?),
+                        "total_messages" => {
+                            slot_total_messages = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UnreadsCountEvent {
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    unread_count: slot_unread_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("unread_count")
+                    })?,
+                    last_read: slot_last_read.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_read")
+                    })?,
+                    total_messages: slot_total_messages.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("total_messages")
+                    })?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for UnreadsCountEvent {
@@ -12894,37 +21739,101 @@ impl serde::Serialize for UnreadsCountEvent {
 /// pollCreateEvent
 ///
 /// Reply to `poll_create`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollCreateEvent {
     /// Poll id.
-    #[serde(rename = "poll_id")]
     pub poll_id: String,
     /// Poll message id.
-    #[serde(rename = "message_id")]
     pub message_id: String,
     /// Channel (parent for threads).
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Thread id or null.
-    #[serde(rename = "thread_id", deserialize_with = "crate::de::nullable")]
     pub thread_id: Option<String>,
     /// Question.
-    #[serde(rename = "question")]
     pub question: String,
     /// Options.
-    #[serde(rename = "options")]
     pub options: Vec<PollOption>,
     /// Multi-select.
-    #[serde(rename = "allow_multiselect")]
     pub allow_multiselect: bool,
     /// Expiry or null.
-    #[serde(rename = "expires_at", deserialize_with = "crate::de::nullable")]
-    pub expires_at: Option<f64>,
+    pub expires_at: Option<::serde_json::Number>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollCreateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollCreateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollCreateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_poll_id: Option<String> = None;
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<Option<String>> = None;
+                let mut slot_question: Option<String> = None;
+                let mut slot_options: Option<Vec<PollOption>> = None;
+                let mut slot_allow_multiselect: Option<bool> = None;
+                let mut slot_expires_at: Option<Option<::serde_json::Number>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "poll_id" => slot_poll_id = Some(map.next_value::<String>()?),
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<Option<String>>()?),
+                        "question" => slot_question = Some(map.next_value::<String>()?),
+                        "options" => slot_options = Some(map.next_value::<Vec<PollOption>>()?),
+                        "allow_multiselect" => {
+                            slot_allow_multiselect = Some(map.next_value::<bool>()?)
+                        }
+                        "expires_at" => {
+                            slot_expires_at =
+                                Some(map.next_value::<Option<::serde_json::Number>>()?)
+                        }
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollCreateEvent {
+                    poll_id: slot_poll_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("poll_id"))?,
+                    message_id: slot_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_id")
+                    })?,
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    thread_id: slot_thread_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("thread_id")
+                    })?,
+                    question: slot_question
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("question"))?,
+                    options: slot_options
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("options"))?,
+                    allow_multiselect: slot_allow_multiselect.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("allow_multiselect")
+                    })?,
+                    expires_at: slot_expires_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("expires_at")
+                    })?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PollCreateEvent {
@@ -12962,32 +21871,73 @@ impl serde::Serialize for PollCreateEvent {
 }
 
 /// Tally of one poll option.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollResult {
     /// Option id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Option text.
-    #[serde(rename = "text")]
     pub text: String,
     /// Option emoji or null.
-    #[serde(
-        rename = "emoji",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub emoji: Option<Option<String>>,
     /// Number of votes.
-    #[serde(rename = "votes", deserialize_with = "crate::de::int")]
     pub votes: i64,
     /// Voters.
     ///
     /// Chorus: The original sends raw user ids in `poll_vote` / `poll_vote_update` / `poll_end`; Chorus always sends usernames (and `[]` in `poll_results` before the poll ends, as the original).
-    #[serde(rename = "voters")]
     pub voters: Vec<String>,
     /// Whether the caller voted for this option (`poll_results` only).
-    #[serde(rename = "voted", default, deserialize_with = "crate::de::present")]
     pub voted: Option<bool>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollResult {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollResult object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_text: Option<String> = None;
+                let mut slot_emoji: Option<Option<String>> = None;
+                let mut slot_votes: Option<i64> = None;
+                let mut slot_voters: Option<Vec<String>> = None;
+                let mut slot_voted: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "text" => slot_text = Some(map.next_value::<String>()?),
+                        "emoji" => slot_emoji = Some(map.next_value::<Option<String>>()?),
+                        "votes" => slot_votes = Some(map.next_value::<crate::de::Int>()?.0),
+                        "voters" => slot_voters = Some(map.next_value::<Vec<String>>()?),
+                        "voted" => slot_voted = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollResult {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    text: slot_text
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("text"))?,
+                    emoji: slot_emoji,
+                    votes: slot_votes
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("votes"))?,
+                    voters: slot_voters
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("voters"))?,
+                    voted: slot_voted,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PollResult {
@@ -13021,33 +21971,86 @@ impl serde::Serialize for PollResult {
 }
 
 /// PollResults: the tally of a poll.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollTally {
     /// Poll id.
-    #[serde(rename = "poll_id")]
     pub poll_id: String,
     /// Question.
-    #[serde(rename = "question")]
     pub question: String,
     /// Multi-select poll.
-    #[serde(rename = "allow_multiselect")]
     pub allow_multiselect: bool,
     /// Whether the poll has ended.
-    #[serde(rename = "ended")]
     pub ended: bool,
     /// End time or null.
-    #[serde(
-        rename = "ended_at",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
-    pub ended_at: Option<Option<f64>>,
+    pub ended_at: Option<Option<::serde_json::Number>>,
     /// Total number of votes.
-    #[serde(rename = "total_votes", deserialize_with = "crate::de::int")]
     pub total_votes: i64,
     /// Per-option results.
-    #[serde(rename = "results")]
     pub results: Vec<PollResult>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollTally {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollTally;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollTally object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_poll_id: Option<String> = None;
+                let mut slot_question: Option<String> = None;
+                let mut slot_allow_multiselect: Option<bool> = None;
+                let mut slot_ended: Option<bool> = None;
+                let mut slot_ended_at: Option<Option<::serde_json::Number>> = None;
+                let mut slot_total_votes: Option<i64> = None;
+                let mut slot_results: Option<Vec<PollResult>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "poll_id" => slot_poll_id = Some(map.next_value::<String>()?),
+                        "question" => slot_question = Some(map.next_value::<String>()?),
+                        "allow_multiselect" => {
+                            slot_allow_multiselect = Some(map.next_value::<bool>()?)
+                        }
+                        "ended" => slot_ended = Some(map.next_value::<bool>()?),
+                        "ended_at" => {
+                            slot_ended_at = Some(map.next_value::<Option<::serde_json::Number>>()?)
+                        }
+                        "total_votes" => {
+                            slot_total_votes = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "results" => slot_results = Some(map.next_value::<Vec<PollResult>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollTally {
+                    poll_id: slot_poll_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("poll_id"))?,
+                    question: slot_question
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("question"))?,
+                    allow_multiselect: slot_allow_multiselect.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("allow_multiselect")
+                    })?,
+                    ended: slot_ended
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("ended"))?,
+                    ended_at: slot_ended_at,
+                    total_votes: slot_total_votes.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("total_votes")
+                    })?,
+                    results: slot_results
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("results"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PollTally {
@@ -13085,22 +22088,63 @@ impl serde::Serialize for PollTally {
 /// pollVoteEvent
 ///
 /// Reply to `poll_vote`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollVoteEvent {
     /// Poll id.
-    #[serde(rename = "poll_id")]
     pub poll_id: String,
     /// The caller's votes.
-    #[serde(rename = "option_ids")]
     pub option_ids: Vec<String>,
     /// PollResults: the tally of a poll.
-    #[serde(rename = "results")]
     pub results: PollTally,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollVoteEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollVoteEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollVoteEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_poll_id: Option<String> = None;
+                let mut slot_option_ids: Option<Vec<String>> = None;
+                let mut slot_results: Option<PollTally> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "poll_id" => slot_poll_id = Some(map.next_value::<String>()?),
+                        "option_ids" => slot_option_ids = Some(map.next_value::<Vec<String>>()?),
+                        "results" => slot_results = Some(map.next_value::<PollTally>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollVoteEvent {
+                    poll_id: slot_poll_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("poll_id"))?,
+                    option_ids: slot_option_ids.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("option_ids")
+                    })?,
+                    results: slot_results
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("results"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PollVoteEvent {
@@ -13133,33 +22177,80 @@ impl serde::Serialize for PollVoteEvent {
 /// pollVoteUpdateEvent
 ///
 /// Someone voted (to viewers, the voter included)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollVoteUpdateEvent {
     /// Poll id.
-    #[serde(rename = "poll_id")]
     pub poll_id: String,
     /// Poll message id.
-    #[serde(rename = "message_id")]
     pub message_id: String,
     /// Channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Thread id or null.
-    #[serde(
-        rename = "thread_id",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub thread_id: Option<Option<String>>,
     /// Voter username.
-    #[serde(rename = "user")]
     pub user: String,
     /// The voter's options.
-    #[serde(rename = "option_ids")]
     pub option_ids: Vec<String>,
     /// PollResults: the tally of a poll.
-    #[serde(rename = "results")]
     pub results: PollTally,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollVoteUpdateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollVoteUpdateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollVoteUpdateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_poll_id: Option<String> = None;
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<Option<String>> = None;
+                let mut slot_user: Option<String> = None;
+                let mut slot_option_ids: Option<Vec<String>> = None;
+                let mut slot_results: Option<PollTally> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "poll_id" => slot_poll_id = Some(map.next_value::<String>()?),
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<Option<String>>()?),
+                        "user" => slot_user = Some(map.next_value::<String>()?),
+                        "option_ids" => slot_option_ids = Some(map.next_value::<Vec<String>>()?),
+                        "results" => slot_results = Some(map.next_value::<PollTally>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollVoteUpdateEvent {
+                    poll_id: slot_poll_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("poll_id"))?,
+                    message_id: slot_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_id")
+                    })?,
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    thread_id: slot_thread_id,
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    option_ids: slot_option_ids.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("option_ids")
+                    })?,
+                    results: slot_results
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("results"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PollVoteUpdateEvent {
@@ -13197,36 +22288,71 @@ impl serde::Serialize for PollVoteUpdateEvent {
 /// A poll ended (reply, and broadcast to viewers)
 ///
 /// The caller receives both forms: the broadcast `{poll_id, message_id, channel, thread_id, results}` and the reply `{poll_id, results}`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollEndEvent {
     /// Poll id.
-    #[serde(rename = "poll_id")]
     pub poll_id: String,
     /// PollResults: the tally of a poll.
-    #[serde(rename = "results")]
     pub results: PollTally,
     /// Broadcast form: poll message id.
-    #[serde(
-        rename = "message_id",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub message_id: Option<String>,
     /// Broadcast form: channel.
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Broadcast form: thread id or null.
-    #[serde(
-        rename = "thread_id",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub thread_id: Option<Option<String>>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollEndEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollEndEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollEndEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_poll_id: Option<String> = None;
+                let mut slot_results: Option<PollTally> = None;
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<Option<String>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "poll_id" => slot_poll_id = Some(map.next_value::<String>()?),
+                        "results" => slot_results = Some(map.next_value::<PollTally>()?),
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<Option<String>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollEndEvent {
+                    poll_id: slot_poll_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("poll_id"))?,
+                    results: slot_results
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("results"))?,
+                    message_id: slot_message_id,
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PollEndEvent {
@@ -13267,22 +22393,63 @@ impl serde::Serialize for PollEndEvent {
 /// pollResultsEvent
 ///
 /// Reply to `poll_results`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollResultsEvent {
     /// Poll id.
-    #[serde(rename = "poll_id")]
     pub poll_id: String,
     /// Poll message id.
-    #[serde(rename = "message_id")]
     pub message_id: String,
     /// PollResults: the tally of a poll.
-    #[serde(rename = "results")]
     pub results: PollTally,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollResultsEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollResultsEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollResultsEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_poll_id: Option<String> = None;
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_results: Option<PollTally> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "poll_id" => slot_poll_id = Some(map.next_value::<String>()?),
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "results" => slot_results = Some(map.next_value::<PollTally>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollResultsEvent {
+                    poll_id: slot_poll_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("poll_id"))?,
+                    message_id: slot_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_id")
+                    })?,
+                    results: slot_results
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("results"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PollResultsEvent {
@@ -13313,75 +22480,116 @@ impl serde::Serialize for PollResultsEvent {
 }
 
 /// A poll as returned by `poll_get`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Poll {
     /// Poll id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Id of the poll message.
-    #[serde(rename = "message_id")]
     pub message_id: String,
     /// Channel (the parent channel for threads).
-    #[serde(rename = "channel", default, deserialize_with = "crate::de::present")]
     pub channel: Option<String>,
     /// Thread id or null.
-    #[serde(
-        rename = "thread_id",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub thread_id: Option<Option<String>>,
     /// Question.
-    #[serde(rename = "question")]
     pub question: String,
     /// Options.
-    #[serde(rename = "options")]
     pub options: Vec<PollOption>,
     /// Multi-select poll.
-    #[serde(
-        rename = "allow_multiselect",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub allow_multiselect: Option<bool>,
     /// Expiry time or null.
-    #[serde(
-        rename = "expires_at",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
-    pub expires_at: Option<Option<f64>>,
+    pub expires_at: Option<Option<::serde_json::Number>>,
     /// Creator username.
-    #[serde(
-        rename = "created_by",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub created_by: Option<String>,
     /// Creation time.
-    #[serde(
-        rename = "created_at",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
-    pub created_at: Option<f64>,
+    pub created_at: Option<::serde_json::Number>,
     /// Whether the poll has ended.
-    #[serde(rename = "ended", default, deserialize_with = "crate::de::present")]
     pub ended: Option<bool>,
     /// End time or null.
-    #[serde(
-        rename = "ended_at",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
-    pub ended_at: Option<Option<f64>>,
+    pub ended_at: Option<Option<::serde_json::Number>>,
     /// Option ids the caller voted for.
-    #[serde(
-        rename = "user_votes",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub user_votes: Option<Vec<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Poll {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Poll;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Poll object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_thread_id: Option<Option<String>> = None;
+                let mut slot_question: Option<String> = None;
+                let mut slot_options: Option<Vec<PollOption>> = None;
+                let mut slot_allow_multiselect: Option<bool> = None;
+                let mut slot_expires_at: Option<Option<::serde_json::Number>> = None;
+                let mut slot_created_by: Option<String> = None;
+                let mut slot_created_at: Option<::serde_json::Number> = None;
+                let mut slot_ended: Option<bool> = None;
+                let mut slot_ended_at: Option<Option<::serde_json::Number>> = None;
+                let mut slot_user_votes: Option<Vec<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "thread_id" => slot_thread_id = Some(map.next_value::<Option<String>>()?),
+                        "question" => slot_question = Some(map.next_value::<String>()?),
+                        "options" => slot_options = Some(map.next_value::<Vec<PollOption>>()?),
+                        "allow_multiselect" => {
+                            slot_allow_multiselect = Some(map.next_value::<bool>()?)
+                        }
+                        "expires_at" => {
+                            slot_expires_at =
+                                Some(map.next_value::<Option<::serde_json::Number>>()?)
+                        }
+                        "created_by" => slot_created_by = Some(map.next_value::<String>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<::serde_json::Number>()?)
+                        }
+                        "ended" => slot_ended = Some(map.next_value::<bool>()?),
+                        "ended_at" => {
+                            slot_ended_at = Some(map.next_value::<Option<::serde_json::Number>>()?)
+                        }
+                        "user_votes" => slot_user_votes = Some(map.next_value::<Vec<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Poll {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    message_id: slot_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_id")
+                    })?,
+                    channel: slot_channel,
+                    thread_id: slot_thread_id,
+                    question: slot_question
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("question"))?,
+                    options: slot_options
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("options"))?,
+                    allow_multiselect: slot_allow_multiselect,
+                    expires_at: slot_expires_at,
+                    created_by: slot_created_by,
+                    created_at: slot_created_at,
+                    ended: slot_ended,
+                    ended_at: slot_ended_at,
+                    user_votes: slot_user_votes,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Poll {
@@ -13441,16 +22649,50 @@ impl serde::Serialize for Poll {
 /// pollGetEvent
 ///
 /// Reply to `poll_get`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollGetEvent {
     /// A poll as returned by `poll_get`.
-    #[serde(rename = "poll")]
     pub poll: Poll,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollGetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollGetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollGetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_poll: Option<Poll> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "poll" => slot_poll = Some(map.next_value::<Poll>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollGetEvent {
+                    poll: slot_poll
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("poll"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for PollGetEvent {
@@ -13479,43 +22721,79 @@ impl serde::Serialize for PollGetEvent {
 }
 
 /// A webhook.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Webhook {
     /// Webhook id (uuid4).
-    #[serde(rename = "id")]
     pub id: String,
     /// Target text channel.
-    #[serde(rename = "channel")]
     pub channel: String,
     /// Webhook name.
-    #[serde(rename = "name")]
     pub name: String,
     /// Secret token for `POST /webhooks?token=` (absent in `webhook_get` and, in Chorus, `webhook_list`).
     ///
     /// Chorus: The original leaks tokens in `webhook_list` and does not change them on `webhook_regenerate`; Chorus omits them from `webhook_list` and really regenerates them.
-    #[serde(rename = "token", default, deserialize_with = "crate::de::present")]
     pub token: Option<String>,
     /// Creator user id.
-    #[serde(
-        rename = "created_by",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub created_by: Option<String>,
     /// Creation time.
-    #[serde(
-        rename = "created_at",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
-    pub created_at: Option<f64>,
+    pub created_at: Option<::serde_json::Number>,
     /// Avatar URL or null.
-    #[serde(
-        rename = "avatar",
-        default,
-        deserialize_with = "crate::de::nullable_present"
-    )]
     pub avatar: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Webhook {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Webhook;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Webhook object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_channel: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_token: Option<String> = None;
+                let mut slot_created_by: Option<String> = None;
+                let mut slot_created_at: Option<::serde_json::Number> = None;
+                let mut slot_avatar: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "channel" => slot_channel = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "token" => slot_token = Some(map.next_value::<String>()?),
+                        "created_by" => slot_created_by = Some(map.next_value::<String>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<::serde_json::Number>()?)
+                        }
+                        "avatar" => slot_avatar = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Webhook {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    channel: slot_channel
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("channel"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    token: slot_token,
+                    created_by: slot_created_by,
+                    created_at: slot_created_at,
+                    avatar: slot_avatar,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for Webhook {
@@ -13556,16 +22834,50 @@ impl serde::Serialize for Webhook {
 /// webhookCreateEvent
 ///
 /// Reply to `webhook_create`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhookCreateEvent {
     /// A webhook.
-    #[serde(rename = "webhook")]
     pub webhook: Webhook,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhookCreateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhookCreateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhookCreateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_webhook: Option<Webhook> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "webhook" => slot_webhook = Some(map.next_value::<Webhook>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhookCreateEvent {
+                    webhook: slot_webhook
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("webhook"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for WebhookCreateEvent {
@@ -13596,16 +22908,50 @@ impl serde::Serialize for WebhookCreateEvent {
 /// webhookGetEvent
 ///
 /// Reply to `webhook_get` (no token)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhookGetEvent {
     /// A webhook.
-    #[serde(rename = "webhook")]
     pub webhook: Webhook,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhookGetEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhookGetEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhookGetEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_webhook: Option<Webhook> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "webhook" => slot_webhook = Some(map.next_value::<Webhook>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhookGetEvent {
+                    webhook: slot_webhook
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("webhook"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for WebhookGetEvent {
@@ -13638,16 +22984,50 @@ impl serde::Serialize for WebhookGetEvent {
 /// Reply to `webhook_list`
 ///
 /// Chorus: The original includes every token; Chorus omits them.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhookListEvent {
     /// Webhooks.
-    #[serde(rename = "webhooks")]
     pub webhooks: Vec<Webhook>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhookListEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhookListEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhookListEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_webhooks: Option<Vec<Webhook>> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "webhooks" => slot_webhooks = Some(map.next_value::<Vec<Webhook>>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhookListEvent {
+                    webhooks: slot_webhooks
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("webhooks"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for WebhookListEvent {
@@ -13680,16 +23060,50 @@ impl serde::Serialize for WebhookListEvent {
 /// webhookUpdateEvent
 ///
 /// Reply to `webhook_update` (with token)
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhookUpdateEvent {
     /// A webhook.
-    #[serde(rename = "webhook")]
     pub webhook: Webhook,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhookUpdateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhookUpdateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhookUpdateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_webhook: Option<Webhook> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "webhook" => slot_webhook = Some(map.next_value::<Webhook>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhookUpdateEvent {
+                    webhook: slot_webhook
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("webhook"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for WebhookUpdateEvent {
@@ -13720,19 +23134,56 @@ impl serde::Serialize for WebhookUpdateEvent {
 /// webhookDeleteEvent
 ///
 /// Reply to `webhook_delete`
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhookDeleteEvent {
     /// Webhook id.
-    #[serde(rename = "id")]
     pub id: String,
     /// Always true.
-    #[serde(rename = "deleted")]
     pub deleted: bool,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhookDeleteEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhookDeleteEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhookDeleteEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_deleted: Option<bool> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "deleted" => slot_deleted = Some(map.next_value::<bool>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhookDeleteEvent {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    deleted: slot_deleted
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("deleted"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for WebhookDeleteEvent {
@@ -13765,16 +23216,50 @@ impl serde::Serialize for WebhookDeleteEvent {
 /// Reply to `webhook_regenerate`
 ///
 /// Chorus: Chorus returns a new token (the original keeps the old one).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhookRegenerateEvent {
     /// A webhook.
-    #[serde(rename = "webhook")]
     pub webhook: Webhook,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
     /// Chorus: The original silently drops a non-string `listener`; Chorus treats it as an invalid frame (the field is typed `string`).
-    #[serde(rename = "listener", default, deserialize_with = "crate::de::present")]
     pub listener: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhookRegenerateEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhookRegenerateEvent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhookRegenerateEvent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_webhook: Option<Webhook> = None;
+                let mut slot_listener: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "webhook" => slot_webhook = Some(map.next_value::<Webhook>()?),
+                        "listener" => slot_listener = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhookRegenerateEvent {
+                    webhook: slot_webhook
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("webhook"))?,
+                    listener: slot_listener,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for WebhookRegenerateEvent {
@@ -16032,6 +25517,8 @@ pub enum ServerFrame {
     /// userConnectEvent
     ///
     /// A user's first connection opened, or the user left `invisible`
+    ///
+    /// Chorus: The original broadcasts `user_connect` on a first connection even when the stored status is `invisible`; Chorus does not, so invisible users stay hidden.
     UserConnectEvent(UserConnectEvent),
     /// userDisconnectEvent
     ///

@@ -56,20 +56,50 @@ impl ReactionUpdatedDataAction {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SendMessageData {
     /// Message content
     ///
     /// Chorus: The original documents only `maxLength: 500` but rejects empty text with "message text cannot be empty"; `minLength: 1` states that rule in the schema.
-    #[serde(rename = "text")]
     pub text: String,
     /// Display name for the author
-    #[serde(
-        rename = "author_name",
-        default,
-        deserialize_with = "crate::de::present"
-    )]
     pub author_name: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SendMessageData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SendMessageData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SendMessageData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_text: Option<String> = None;
+                let mut slot_author_name: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "text" => slot_text = Some(map.next_value::<String>()?),
+                        "author_name" => slot_author_name = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SendMessageData {
+                    text: slot_text
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("text"))?,
+                    author_name: slot_author_name,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for SendMessageData {
@@ -98,14 +128,50 @@ impl serde::Serialize for SendMessageData {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AddReactionData {
     /// ID of the message to react to
-    #[serde(rename = "message_id")]
     pub message_id: String,
     /// Emoji character
-    #[serde(rename = "emoji")]
     pub emoji: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for AddReactionData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = AddReactionData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a AddReactionData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_emoji: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "emoji" => slot_emoji = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AddReactionData {
+                    message_id: slot_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_id")
+                    })?,
+                    emoji: slot_emoji
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("emoji"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for AddReactionData {
@@ -131,26 +197,82 @@ impl serde::Serialize for AddReactionData {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChatMessage {
     /// Unique message identifier
-    #[serde(rename = "id")]
     pub id: String,
     /// Message content
-    #[serde(rename = "text")]
     pub text: String,
     /// User ID based on client IP
-    #[serde(rename = "author_id")]
     pub author_id: String,
     /// Display name
-    #[serde(rename = "author_name")]
     pub author_name: String,
     /// Unix timestamp in seconds
-    #[serde(rename = "created_at", deserialize_with = "crate::de::int")]
     pub created_at: i64,
     /// Map of emoji to array of user IDs who reacted
-    #[serde(rename = "reactions")]
     pub reactions: ::indexmap::IndexMap<String, Vec<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChatMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChatMessage;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChatMessage object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_text: Option<String> = None;
+                let mut slot_author_id: Option<String> = None;
+                let mut slot_author_name: Option<String> = None;
+                let mut slot_created_at: Option<i64> = None;
+                let mut slot_reactions: Option<::indexmap::IndexMap<String, Vec<String>>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "text" => slot_text = Some(map.next_value::<String>()?),
+                        "author_id" => slot_author_id = Some(map.next_value::<String>()?),
+                        "author_name" => slot_author_name = Some(map.next_value::<String>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "reactions" => {
+                            slot_reactions =
+                                Some(map.next_value::<::indexmap::IndexMap<String, Vec<String>>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChatMessage {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    text: slot_text
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("text"))?,
+                    author_id: slot_author_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("author_id")
+                    })?,
+                    author_name: slot_author_name.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("author_name")
+                    })?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                    reactions: slot_reactions.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("reactions")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ChatMessage {
@@ -180,22 +302,69 @@ impl serde::Serialize for ChatMessage {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReactionUpdatedData {
     /// ID of the message whose reactions changed
-    #[serde(rename = "message_id")]
     pub message_id: String,
     /// The emoji that was toggled
-    #[serde(rename = "emoji")]
     pub emoji: String,
     /// The user (client IP) who toggled it
-    #[serde(rename = "user_id")]
     pub user_id: String,
     /// Whether the reaction was added or removed
-    #[serde(rename = "action")]
     pub action: ReactionUpdatedDataAction,
-    #[serde(rename = "message")]
     pub message: ChatMessage,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ReactionUpdatedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ReactionUpdatedData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ReactionUpdatedData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_emoji: Option<String> = None;
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_action: Option<ReactionUpdatedDataAction> = None;
+                let mut slot_message: Option<ChatMessage> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "emoji" => slot_emoji = Some(map.next_value::<String>()?),
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "action" => {
+                            slot_action = Some(map.next_value::<ReactionUpdatedDataAction>()?)
+                        }
+                        "message" => slot_message = Some(map.next_value::<ChatMessage>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReactionUpdatedData {
+                    message_id: slot_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_id")
+                    })?,
+                    emoji: slot_emoji
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("emoji"))?,
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    action: slot_action
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("action"))?,
+                    message: slot_message
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("message"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ReactionUpdatedData {
@@ -225,11 +394,43 @@ impl serde::Serialize for ReactionUpdatedData {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ErrorData {
     /// Error message
-    #[serde(rename = "error")]
     pub error: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ErrorData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ErrorData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ErrorData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_error: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "error" => slot_error = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ErrorData {
+                    error: slot_error
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("error"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
 }
 
 impl crate::de::Validate for ErrorData {

@@ -122,6 +122,7 @@ pub enum Check {
     MaxLength(u64),
     MinLength(u64),
     Uuid,
+    DateTime,
     ConstStr(String),
     Minimum(String),
     Maximum(String),
@@ -154,7 +155,7 @@ const SCHEMA_KEYWORDS: [&str; 19] = [
     "title",
 ];
 const FORMATS_ANNOTATION_ONLY: [&str; 5] = ["int32", "int64", "double", "float", "byte"];
-const FORMATS_SERVER_ONLY: [&str; 5] = ["date-time", "uri", "email", "date", "hostname"];
+const FORMATS_SERVER_ONLY: [&str; 4] = ["uri", "email", "date", "hostname"];
 
 pub fn build(spec_file: &str, doc: &Node) -> Result<Dialect> {
     let version = doc.str_at("asyncapi").unwrap_or_default();
@@ -686,6 +687,7 @@ impl<'a> Builder<'a> {
                     match schema.str_at("format") {
                         None => {}
                         Some("uuid") => checks.push(Check::Uuid),
+                        Some("date-time") => checks.push(Check::DateTime),
                         Some(f) if FORMATS_SERVER_ONLY.contains(&f) => ensure!(
                             !client_side,
                             "format {f} is only supported on server→client frames"

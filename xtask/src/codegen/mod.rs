@@ -114,3 +114,13 @@ fn format(root: &Path, code: &str) -> Result<String> {
     }
     Ok(String::from_utf8(out.stdout)?)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The drift check, also run by plain `cargo test`.
+    #[test]
+    fn checked_in_generated_code_is_up_to_date() {
+        super::run(&crate::workspace_root(), true)
+            .expect("run `cargo xtask codegen` and commit the result");
+    }
+}

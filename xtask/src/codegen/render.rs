@@ -47,9 +47,16 @@ struct NewtypeView {
 
 struct FieldView {
     doc: Vec<String>,
-    attrs: String,
     rust: String,
+    wire: String,
     ty: String,
+    /// Reads the value from `map` (a `MapAccess`).
+    read: String,
+    /// The local that collects the value while reading the object, and its type.
+    slot: String,
+    value_ty: String,
+    /// Turns the slot into the field.
+    finish: String,
 }
 
 struct EnumView {
@@ -118,7 +125,8 @@ fn base_type(shape: &Shape) -> String {
     match &shape.kind {
         Kind::Str => "String".into(),
         Kind::Int => "i64".into(),
-        Kind::Num => "f64".into(),
+        // A `Number` keeps `24` and `24.0` apart, so frames re-encode as they came.
+        Kind::Num => "::serde_json::Number".into(),
         Kind::Bool => "bool".into(),
         Kind::Named { name, .. } => name.clone(),
         Kind::Array(item) => format!("Vec<{}>", inner_type(item)),
@@ -139,55 +147,74 @@ fn is_int_vec(shape: &Shape) -> bool {
     matches!(&shape.kind, Kind::Array(item) if matches!(item.kind, Kind::Int) && !item.nullable)
 }
 
-/// (Rust type, serde attribute) of a struct field.
-fn field_type(f: &Field) -> (String, String) {
+fn is_int_map(shape: &Shape) -> bool {
+    matches!(&shape.kind, Kind::Map(value) if matches!(value.kind, Kind::Int) && !value.nullable)
+}
+
+/// (Rust type of the field, expression reading its value from `map`).
+///
+/// The field's value `V` is `T`, or `Option<T>` when nullable; optional fields are `Option<V>`
+/// (absent → `None`), so `null` is only accepted where the schema allows it.
+fn field_type(f: &Field) -> (String, String, String) {
     let base = base_type(&f.shape);
-    let rename = format!("rename = {}", lit(&f.wire));
-    let with = |helper: &str, default: bool| {
-        let d = if default { "default, " } else { "" };
-        format!("#[serde({rename}, {d}deserialize_with = \"crate::de::{helper}\")]")
-    };
-    let plain = format!("#[serde({rename})]");
-    if let Kind::Raw(_) = f.shape.kind {
-        return if f.required {
-            (base, plain)
+    let raw = matches!(f.shape.kind, Kind::Raw(_));
+    let nullable = f.shape.nullable && !raw;
+    let (value_ty, read) = if matches!(f.shape.kind, Kind::Int) {
+        if nullable {
+            (
+                "Option<i64>".to_owned(),
+                "map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0)".to_owned(),
+            )
         } else {
-            (format!("Option<{base}>"), with("present", true))
-        };
-    }
-    let int = matches!(f.shape.kind, Kind::Int);
-    let int_vec = is_int_vec(&f.shape);
-    match (f.required, f.shape.nullable) {
-        (true, false) if int => (base, with("int", false)),
-        (true, false) if int_vec => (base, with("int_vec", false)),
-        (true, false) => (base, plain),
-        (true, true) if int => (format!("Option<{base}>"), with("int_nullable", false)),
-        (true, true) => (format!("Option<{base}>"), with("nullable", false)),
-        (false, false) if int => (format!("Option<{base}>"), with("int_present", true)),
-        (false, false) if int_vec => (format!("Option<{base}>"), with("int_vec_present", true)),
-        (false, false) => (format!("Option<{base}>"), with("present", true)),
-        (false, true) if int => (
-            format!("Option<Option<{base}>>"),
-            with("int_nullable_present", true),
-        ),
-        (false, true) => (
-            format!("Option<Option<{base}>>"),
-            with("nullable_present", true),
-        ),
-    }
+            (
+                "i64".to_owned(),
+                "map.next_value::<crate::de::Int>()?.0".to_owned(),
+            )
+        }
+    } else if is_int_map(&f.shape) && !nullable {
+        (
+            base.clone(),
+            "crate::de::Int::map(map.next_value::<::indexmap::IndexMap<String, crate::de::Int>>()?)"
+                .to_owned(),
+        )
+    } else if is_int_vec(&f.shape) && !nullable {
+        (
+            base.clone(),
+            "crate::de::Int::vec(map.next_value::<Vec<crate::de::Int>>()?)".to_owned(),
+        )
+    } else if nullable {
+        (
+            format!("Option<{base}>"),
+            format!("map.next_value::<Option<{base}>>()?"),
+        )
+    } else {
+        (base.clone(), format!("map.next_value::<{base}>()?"))
+    };
+    let ty = if f.required {
+        value_ty.clone()
+    } else {
+        format!("Option<{value_ty}>")
+    };
+    (ty, value_ty, read)
 }
 
 /// Check statements for a value `v` (an expression of type `&T`); errors are located by `wrap`.
 fn checks(shape: &Shape, v: &str, wrap: &str, depth: usize, out: &mut Vec<String>) {
     let fail = format!(".map_err(|e| e{wrap})?;");
+    let number = if matches!(shape.kind, Kind::Num) {
+        format!("crate::de::number_value({v})")
+    } else {
+        format!("*{v}")
+    };
     for c in &shape.checks {
         let call = match c {
             Check::MaxLength(n) => format!("crate::de::check_max_length({v}, {n})"),
             Check::MinLength(n) => format!("crate::de::check_min_length({v}, {n})"),
             Check::Uuid => format!("crate::de::check_uuid({v})"),
+            Check::DateTime => format!("crate::de::check_date_time({v})"),
             Check::ConstStr(s) => format!("crate::de::check_const_str({v}, {})", lit(s)),
-            Check::Minimum(l) => format!("crate::de::check_minimum(*{v}, {l})"),
-            Check::Maximum(l) => format!("crate::de::check_maximum(*{v}, {l})"),
+            Check::Minimum(l) => format!("crate::de::check_minimum({number}, {l})"),
+            Check::Maximum(l) => format!("crate::de::check_maximum({number}, {l})"),
             Check::MinItems(n) => format!("crate::de::check_min_items({v}.len(), {n})"),
             Check::MaxItems(n) => format!("crate::de::check_max_items({v}.len(), {n})"),
         };
@@ -433,12 +460,25 @@ pub fn render(d: &Dialect) -> anyhow::Result<String> {
                     .fields
                     .iter()
                     .map(|f| {
-                        let (ty, attrs) = field_type(f);
+                        let (ty, value_ty, read) = field_type(f);
+                        let slot = format!("slot_{}", f.rust.trim_start_matches("r#"));
+                        let finish = if f.required {
+                            format!(
+                                "{slot}.ok_or_else(|| <A::Error as serde::de::Error>::missing_field({}))?",
+                                lit(&f.wire)
+                            )
+                        } else {
+                            slot.clone()
+                        };
                         FieldView {
                             doc: doc_lines(&f.doc),
-                            attrs,
                             rust: f.rust.clone(),
+                            wire: lit(&f.wire),
                             ty,
+                            read,
+                            slot,
+                            value_ty,
+                            finish,
                         }
                     })
                     .collect(),

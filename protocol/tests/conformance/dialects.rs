@@ -1,0 +1,95 @@
+//! The dialects under test, and the schema oracle for each.
+
+use chorus_protocol::{messaging, originchats, reactions};
+use serde_json::Value;
+
+/// Decodes a frame and re-encodes it, or reports the decode error's wording.
+pub type RoundTrip = fn(&str) -> Result<String, String>;
+
+pub struct Dialect {
+    pub name: &'static str,
+    pub spec: &'static str,
+    pub client: &'static [(&'static str, &'static str)],
+    pub server: &'static [(&'static str, &'static str)],
+    pub client_round_trip: RoundTrip,
+    pub server_round_trip: RoundTrip,
+}
+
+macro_rules! dialect {
+    ($m:ident) => {
+        Dialect {
+            name: stringify!($m),
+            spec: $m::SPEC_JSON,
+            client: $m::CLIENT_MESSAGES,
+            server: $m::SERVER_MESSAGES,
+            client_round_trip: |s| {
+                $m::ClientFrame::decode(s)
+                    .map(|f| serde_json::to_string(&f).expect("frames always encode"))
+                    .map_err(|e| e.message().to_owned())
+            },
+            server_round_trip: |s| {
+                $m::ServerFrame::decode(s)
+                    .map(|f| serde_json::to_string(&f).expect("frames always encode"))
+                    .map_err(|e| e.message().to_owned())
+            },
+        }
+    };
+}
+
+pub fn all() -> Vec<Dialect> {
+    vec![
+        dialect!(reactions),
+        dialect!(originchats),
+        dialect!(messaging),
+    ]
+}
+
+/// The JSON Schema validators of one direction's messages (draft 7, formats checked).
+pub struct Oracle {
+    validators: Vec<jsonschema::Validator>,
+}
+
+impl Oracle {
+    pub fn new(spec: &str, messages: &[(&str, &str)]) -> Oracle {
+        let doc: Value = serde_json::from_str(spec).expect("the embedded spec is JSON");
+        let validators = messages
+            .iter()
+            .map(|(_, pointer)| validator(&doc, pointer))
+            .collect();
+        Oracle { validators }
+    }
+
+    /// A frame is valid for a direction when it matches one of its messages.
+    pub fn accepts(&self, frame: &Value) -> bool {
+        self.validators.iter().any(|v| v.is_valid(frame))
+    }
+}
+
+/// A validator for the schema at `pointer`, resolving `$ref`s inside the spec document.
+pub fn validator(doc: &Value, pointer: &str) -> jsonschema::Validator {
+    let mut root = doc.clone();
+    let object = root.as_object_mut().expect("the spec is an object");
+    object.insert(
+        "$schema".into(),
+        Value::String("http://json-schema.org/draft-07/schema#".into()),
+    );
+    object.insert("allOf".into(), serde_json::json!([{ "$ref": pointer }]));
+    // Draft 7 predates `format: uuid`; AsyncAPI specs use it, so it is checked here too
+    // (hyphenated form only, as JSON Schema 2019-09 defines it).
+    jsonschema::draft7::options()
+        .should_validate_formats(true)
+        .with_format("uuid", |s: &str| {
+            s.len() == 36 && uuid::Uuid::try_parse(s).is_ok()
+        })
+        .build(&root)
+        .unwrap_or_else(|e| panic!("schema at {pointer} does not compile: {e}"))
+}
+
+/// The message object a payload pointer belongs to (`…/Message/payload` → `…/Message`).
+pub fn message_at<'a>(doc: &'a Value, payload_pointer: &str) -> &'a Value {
+    let message = payload_pointer
+        .strip_prefix('#')
+        .and_then(|p| p.strip_suffix("/payload"))
+        .expect("payload pointers end in /payload");
+    doc.pointer(message).expect("the message exists")
+}
