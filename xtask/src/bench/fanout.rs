@@ -21,11 +21,12 @@ pub struct Args {
     /// sender goes over the reaction chat limit of 60 messages a minute).
     #[arg(long, default_value_t = 20)]
     senders: usize,
-    /// Total messages per second, all senders together.
-    #[arg(long, default_value_t = 100.0)]
-    rate: f64,
-    /// Seconds of sending.
-    #[arg(long, default_value_t = 10.0)]
+    /// Total messages per second, all senders together; a comma-separated list runs one round
+    /// per rate (each against a fresh server).
+    #[arg(long, value_delimiter = ',', default_values_t = [100.0, 200.0, 400.0])]
+    rate: Vec<f64>,
+    /// Seconds of sending per round.
+    #[arg(long, default_value_t = 8.0)]
     duration: f64,
     /// Seconds to wait after the last send for deliveries still in flight.
     #[arg(long, default_value_t = 5.0)]
@@ -55,6 +56,8 @@ struct Outcome {
     first_error: Option<String>,
     other_frames: u64,
     closed_early: u64,
+    closed_senders: u64,
+    close_reason: Option<String>,
     deliveries_per_s: f64,
     active_s: f64,
     latency: LatencySummary,
@@ -64,69 +67,92 @@ struct Outcome {
     peak_rss: u64,
 }
 
-pub fn run(mut args: Args) -> anyhow::Result<()> {
+/// One load level: the same for both servers.
+#[derive(Clone, Copy)]
+struct Round {
+    rate: f64,
+    senders: usize,
+    per_sender: u64,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
     common::ensure_release()?;
     let nofile = common::raise_nofile();
-    // Messages one sender sends in any 60 s window must stay under the limit.
-    let needed =
-        ((args.rate * args.duration.min(60.0) / PER_SENDER_PER_MINUTE).ceil() as usize).max(1);
     let mut notes = Vec::new();
-    if args.senders < needed {
-        let note = format!(
-            "senders raised from {} to {needed} so that each stays under {PER_SENDER_PER_MINUTE} \
-             messages a minute (reaction chat rate limit: 60/min per IP)",
-            args.senders
-        );
-        eprintln!("bench: {note}");
-        notes.push(note);
-        args.senders = needed;
+    let mut rounds = Vec::new();
+    for &rate in &args.rate {
+        anyhow::ensure!(rate > 0.0, "--rate must be positive");
+        // Messages one sender sends in any 60 s window must stay under the limit.
+        let needed =
+            ((rate * args.duration.min(60.0) / PER_SENDER_PER_MINUTE).ceil() as usize).max(1);
+        let senders = args.senders.max(needed);
+        if senders > args.senders {
+            notes.push(format!(
+                "{rate} msg/s: senders raised from {} to {senders} so that each stays under \
+                 {PER_SENDER_PER_MINUTE} messages a minute (reaction chat limit: 60/min per IP)",
+                args.senders
+            ));
+        }
+        anyhow::ensure!(senders <= args.clients, "more senders than clients");
+        let per_sender = (rate * args.duration / senders as f64).round().max(1.0) as u64;
+        rounds.push(Round {
+            rate,
+            senders,
+            per_sender,
+        });
     }
-    anyhow::ensure!(args.senders <= args.clients, "more senders than clients");
     let chorus_bin = if args.target.chorus() {
         Some(super::chorus::binary(&args.chorus)?)
     } else {
         None
     };
     println!(
-        "fanout: {} clients, {} senders, {} msg/s for {} s (offered {:.0} deliveries/s); \
-         machine: {}; load average {}; RLIMIT_NOFILE {nofile}",
+        "fanout: {} clients, rates {:?} msg/s for {} s each; machine: {}; load average {}; \
+         RLIMIT_NOFILE {nofile}",
         args.clients,
-        args.senders,
         args.rate,
         args.duration,
-        args.rate * args.clients as f64,
         common::machine(),
         common::loadavg()
     );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let mut results: Vec<(&str, Outcome)> = Vec::new();
-    if args.target.baseline() {
-        let server = common::start_baseline()?;
-        eprintln!(
-            "bench: baseline server pid {} on {}",
-            server.pid(),
-            server.addr
-        );
-        let out = rt.block_on(load(&server, "/ws", &args))?;
-        server.stop();
-        results.push(("baseline", out));
-    }
-    if let Some(bin) = &chorus_bin {
-        let server = super::chorus::start(bin, &args.chorus, &[], None)?;
-        eprintln!("bench: chorus pid {} on {}", server.pid(), server.addr);
-        let out = rt.block_on(load(&server, "/ws", &args))?;
-        server.stop();
-        results.push(("chorus", out));
+    let mut results: Vec<(&str, Round, Outcome)> = Vec::new();
+    for &round in &rounds {
+        if args.target.baseline() {
+            let server = common::start_baseline()?;
+            eprintln!(
+                "bench: {} msg/s, baseline server pid {} on {}",
+                round.rate,
+                server.pid(),
+                server.addr
+            );
+            let out = rt.block_on(load(&server, "/ws", &args, round))?;
+            server.stop();
+            results.push(("baseline", round, out));
+        }
+        if let Some(bin) = &chorus_bin {
+            let server = super::chorus::start(bin, &args.chorus, &[], None)?;
+            eprintln!(
+                "bench: {} msg/s, chorus pid {} on {}",
+                round.rate,
+                server.pid(),
+                server.addr
+            );
+            let out = rt.block_on(load(&server, "/ws", &args, round))?;
+            server.stop();
+            results.push(("chorus", round, out));
+        }
     }
     rt.shutdown_timeout(Duration::from_secs(1));
 
     let mut table = Table::new(&[
         "server",
+        "msg/s",
+        "offered deliveries/s",
         "deliveries/s",
-        "delivered",
-        "lost",
+        "undelivered",
         "p50 ms",
         "p99 ms",
         "max ms",
@@ -135,12 +161,13 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
         "peak RSS MiB",
         "load-gen CPU %",
     ]);
-    for (name, o) in &results {
+    for (name, round, o) in &results {
         let cpu = o.server_user_s + o.server_sys_s;
         table.row(vec![
             name.to_string(),
+            format!("{}", round.rate),
+            format!("{:.0}", round.rate * o.connected as f64),
             format!("{:.0}", o.deliveries_per_s),
-            format!("{}", o.delivered),
             format!("{}", o.expected.saturating_sub(o.delivered)),
             format!("{:.2}", o.latency.p50_ms),
             format!("{:.2}", o.latency.p99_ms),
@@ -155,73 +182,78 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
             format!("{:.1}", common::mib(o.peak_rss)),
             format!("{:.0}", 100.0 * o.loadgen_cpu_s / o.active_s),
         ]);
+        let at = format!("{name} at {} msg/s", round.rate);
         if o.connect_failed > 0 {
             notes.push(format!(
-                "{name}: {} of {} clients failed to connect",
+                "{at}: {} of {} clients failed to connect",
                 o.connect_failed,
                 o.connected + o.connect_failed
             ));
         }
         if o.errors > 0 {
             notes.push(format!(
-                "{name}: {} error frames, first: {}",
+                "{at}: {} error frames, first: {}",
                 o.errors,
                 o.first_error.as_deref().unwrap_or("?")
             ));
         }
         if o.other_frames > 0 {
-            notes.push(format!("{name}: {} unexpected frames", o.other_frames));
+            notes.push(format!("{at}: {} unexpected frames", o.other_frames));
         }
         if o.closed_early > 0 {
             notes.push(format!(
-                "{name}: {} clients closed by the server during the run",
-                o.closed_early
+                "{at}: {} clients closed by the server during the run ({} of them senders; \
+                 first: {})",
+                o.closed_early,
+                o.closed_senders,
+                o.close_reason.as_deref().unwrap_or("?")
             ));
         }
-        let planned_span =
-            (per_sender_planned(&args) as f64 - 1.0) * args.senders as f64 / args.rate;
+        let planned_span = round.per_sender as f64 * round.senders as f64 / round.rate;
         if o.send_span_s > planned_span * 1.1 + 0.1 {
             notes.push(format!(
-                "{name}: sending took {:.1} s instead of {planned_span:.1} s (load generator \
-                 behind schedule: the offered rate was not reached)",
+                "{at}: sending took {:.1} s instead of {planned_span:.1} s (senders behind \
+                 schedule: the offered rate was not reached)",
                 o.send_span_s
             ));
         }
         if o.sent < o.planned {
             notes.push(format!(
-                "{name}: only {} of {} messages sent (a sender's socket failed)",
+                "{at}: only {} of {} messages sent (a sender's socket failed)",
                 o.sent, o.planned
             ));
         }
     }
-    let mut ratio_line = None;
-    if let (Some((_, b)), Some((_, c))) = (
-        results.iter().find(|(n, _)| *n == "baseline"),
-        results.iter().find(|(n, _)| *n == "chorus"),
-    ) {
-        let per_cpu = |o: &Outcome| o.delivered as f64 / (o.server_user_s + o.server_sys_s);
-        let line = format!(
-            "chorus / baseline: deliveries/s {:.0} %, deliveries per server CPU-second {:.0} %, \
-             p99 latency {:.1}×",
-            100.0 * c.deliveries_per_s / b.deliveries_per_s,
-            100.0 * per_cpu(c) / per_cpu(b),
-            c.latency.p99_ms / b.latency.p99_ms
-        );
-        ratio_line = Some(line);
+    let mut ratio_lines = Vec::new();
+    for round in &rounds {
+        let find = |n: &str| {
+            results
+                .iter()
+                .find(|(name, r, _)| *name == n && r.rate == round.rate)
+                .map(|(_, _, o)| o)
+        };
+        if let (Some(b), Some(c)) = (find("baseline"), find("chorus")) {
+            let per_cpu = |o: &Outcome| o.delivered as f64 / (o.server_user_s + o.server_sys_s);
+            ratio_lines.push(format!(
+                "chorus / baseline at {} msg/s: deliveries/s {:.0} %, deliveries per server \
+                 CPU-second {:.0} %, p99 latency {:.1}×",
+                round.rate,
+                100.0 * c.deliveries_per_s / b.deliveries_per_s,
+                100.0 * per_cpu(c) / per_cpu(b),
+                c.latency.p99_ms / b.latency.p99_ms
+            ));
+        }
     }
     println!();
     print!("{}", table.text());
-    if let Some(l) = &ratio_line {
+    for l in &ratio_lines {
         println!("{l}");
     }
     for n in &notes {
         println!("note: {n}");
     }
     if !args.no_record {
-        let mut all_notes = Vec::new();
-        if let Some(l) = ratio_line {
-            all_notes.push(format!("**{l}**"));
-        }
+        let mut all_notes: Vec<String> = ratio_lines.iter().map(|l| format!("**{l}**")).collect();
         all_notes.extend(notes);
         all_notes.push(
             "deliveries/s = messages received by all clients / (last receipt − first send); \
@@ -230,19 +262,20 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
              generator shares the same cores"
                 .into(),
         );
+        let senders: Vec<String> = rounds.iter().map(|r| r.senders.to_string()).collect();
         common::append_report(
             "fanout",
             &[
                 (
                     "parameters".into(),
                     format!(
-                        "{} clients in one room, {} senders, {} msg/s total for {} s \
-                         (offered {:.0} deliveries/s), drain ≤ {} s",
+                        "{} clients in one room (senders included), rates {:?} msg/s total, \
+                         senders {} (one per rate), {} s of sending per round, drain ≤ {} s; \
+                         a fresh server process per round",
                         args.clients,
-                        args.senders,
                         args.rate,
+                        senders.join("/"),
                         args.duration,
-                        args.rate * args.clients as f64,
                         args.drain
                     ),
                 ),
@@ -253,10 +286,6 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
-}
-
-fn per_sender_planned(args: &Args) -> u64 {
-    (args.rate * args.duration / args.senders as f64).round() as u64
 }
 
 struct Shared {
@@ -272,6 +301,7 @@ struct ReceiverResult {
     first_error: Option<String>,
     other: u64,
     closed: bool,
+    close_reason: Option<String>,
 }
 
 async fn receiver(
@@ -285,6 +315,7 @@ async fn receiver(
         first_error: None,
         other: 0,
         closed: false,
+        close_reason: None,
     };
     loop {
         tokio::select! {
@@ -304,8 +335,22 @@ async fn receiver(
                         r.other += 1;
                     }
                 }
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+                Some(Ok(Message::Close(frame))) => {
                     r.closed = !*stop.borrow();
+                    r.close_reason = Some(match frame {
+                        Some(f) => format!("close {} {:?}", u16::from(f.code), f.reason.as_str()),
+                        None => "close without code".into(),
+                    });
+                    break;
+                }
+                Some(Err(e)) => {
+                    r.closed = !*stop.borrow();
+                    r.close_reason = Some(format!("error: {e}"));
+                    break;
+                }
+                None => {
+                    r.closed = !*stop.borrow();
+                    r.close_reason = Some("connection ended".into());
                     break;
                 }
                 Some(Ok(_)) => {}
@@ -315,7 +360,12 @@ async fn receiver(
     r
 }
 
-async fn load(server: &ServerProc, path: &str, args: &Args) -> anyhow::Result<Outcome> {
+async fn load(
+    server: &ServerProc,
+    path: &str,
+    args: &Args,
+    round: Round,
+) -> anyhow::Result<Outcome> {
     let t_connect = Instant::now();
     let (clients, connect_failed, first_err) =
         common::connect_many(server.addr, path, 0, args.clients, 64 * 1024, 128).await;
@@ -343,7 +393,7 @@ async fn load(server: &ServerProc, path: &str, args: &Args) -> anyhow::Result<Ou
     let mut receivers = Vec::new();
     for (i, ws) in clients {
         let (sink, stream) = ws.split();
-        if sinks.len() < args.senders {
+        if sinks.len() < round.senders {
             sinks.push((i, sink));
         } else {
             idle_sinks.push(sink);
@@ -358,8 +408,8 @@ async fn load(server: &ServerProc, path: &str, args: &Args) -> anyhow::Result<Ou
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let senders = sinks.len();
-    let period = Duration::from_secs_f64(senders as f64 / args.rate);
-    let per_sender = per_sender_planned(args);
+    let period = Duration::from_secs_f64(senders as f64 / round.rate);
+    let per_sender = round.per_sender;
     let cpu0 = server.cpu();
     let self0 = common::cpu_seconds(std::process::id()).unwrap_or_default();
     let first_send = common::now_nanos();
@@ -400,10 +450,17 @@ async fn load(server: &ServerProc, path: &str, args: &Args) -> anyhow::Result<Ou
     let peak_rss = server.hwm();
     let _ = stop_tx.send(true);
     let mut latencies = Vec::with_capacity(expected as usize);
-    let (mut errors, mut other, mut closed_early) = (0, 0, 0);
+    let (mut errors, mut other, mut closed_early, mut closed_senders) = (0, 0, 0, 0);
     let mut first_error = None;
-    for r in receivers {
+    let mut close_reason = None;
+    for (k, r) in receivers.into_iter().enumerate() {
         let r = r.await?;
+        if r.closed {
+            closed_senders += (k < round.senders) as u64;
+            if close_reason.is_none() {
+                close_reason = r.close_reason;
+            }
+        }
         latencies.extend_from_slice(&r.latencies_us);
         errors += r.errors;
         other += r.other;
@@ -433,6 +490,8 @@ async fn load(server: &ServerProc, path: &str, args: &Args) -> anyhow::Result<Ou
         first_error,
         other_frames: other,
         closed_early,
+        closed_senders,
+        close_reason,
         deliveries_per_s: delivered as f64 / active_s,
         active_s,
         latency: common::Latencies(latencies).summary(),

@@ -18,14 +18,14 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[derive(clap::Args, Clone)]
 pub struct Args {
-    /// Concurrent clients.
-    #[arg(long, short = 'c', default_value_t = 4)]
-    clients: usize,
+    /// Concurrent clients; a comma-separated list runs one round per value (fresh server each).
+    #[arg(long, short = 'c', value_delimiter = ',', default_values_t = [4, 16, 64])]
+    clients: Vec<usize>,
     /// Messages each client keeps in flight (sent, not yet echoed).
-    #[arg(long, short = 'w', default_value_t = 64)]
+    #[arg(long, short = 'w', default_value_t = 4)]
     window: usize,
-    /// Seconds of sending.
-    #[arg(long, default_value_t = 10.0)]
+    /// Seconds of sending per round.
+    #[arg(long, default_value_t = 8.0)]
     duration: f64,
     /// Seconds to wait after the last send for outstanding acknowledgements.
     #[arg(long, default_value_t = 10.0)]
@@ -51,6 +51,7 @@ const INGEST_SETTINGS: &[(&str, &str)] = &[
 ];
 
 struct Outcome {
+    clients: usize,
     connected: usize,
     sent: u64,
     acked: u64,
@@ -73,7 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None
     };
     println!(
-        "ingest: {} clients × {} in flight for {} s; machine: {}; load average {}; \
+        "ingest: {:?} clients × {} in flight for {} s; machine: {}; load average {}; \
          RLIMIT_NOFILE {nofile}",
         args.clients,
         args.window,
@@ -85,16 +86,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let mut results: Vec<(&str, Outcome)> = Vec::new();
-    if args.target.baseline() {
-        let server = common::start_baseline()?;
-        let out = rt.block_on(load(&server, &args))?;
-        server.stop();
-        results.push(("baseline (no storage)", out));
-    }
-    if let Some(bin) = &chorus_bin {
+    for &clients in &args.clients {
+        if args.target.baseline() {
+            let server = common::start_baseline()?;
+            let out = rt.block_on(load(&server, clients, &args))?;
+            server.stop();
+            results.push(("baseline (no storage)", out));
+        }
+        let Some(bin) = &chorus_bin else { continue };
         let server = super::chorus::start(bin, &args.chorus, INGEST_SETTINGS, None)?;
-        eprintln!("bench: chorus pid {} on {}", server.pid(), server.addr);
-        let mut out = rt.block_on(load(&server, &args))?;
+        eprintln!(
+            "bench: chorus pid {} on {}, {clients} clients",
+            server.pid(),
+            server.addr
+        );
+        let mut out = rt.block_on(load(&server, clients, &args))?;
         if !args.no_verify {
             let data = server.crash();
             let server = super::chorus::start(bin, &args.chorus, INGEST_SETTINGS, data)?;
@@ -110,8 +116,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     let mut table = Table::new(&[
         "server",
+        "clients",
         "acked msg/s",
         "acked",
+        "deliveries/s (all clients)",
         "p50 ms",
         "p99 ms",
         "max ms",
@@ -123,8 +131,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for (name, o) in &results {
         table.row(vec![
             name.to_string(),
+            o.clients.to_string(),
             format!("{:.0}", o.acked_per_s),
             o.acked.to_string(),
+            format!("{:.0}", o.acked_per_s * o.connected as f64),
             format!("{:.2}", o.latency.p50_ms),
             format!("{:.2}", o.latency.p99_ms),
             format!("{:.2}", o.latency.max_ms),
@@ -142,10 +152,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 o.first_error.as_deref().unwrap_or("?")
             ));
         }
-        if o.connected < args.clients {
+        if o.connected < o.clients {
             notes.push(format!(
                 "{name}: only {} of {} clients connected",
-                o.connected, args.clients
+                o.connected, o.clients
             ));
         }
         if o.sent > o.acked + o.errors {
@@ -182,7 +192,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 (
                     "parameters".into(),
                     format!(
-                        "{} clients (own loopback addresses) × {} messages in flight, {} s",
+                        "{:?} clients (own loopback addresses, one round each) × {} messages \
+                         in flight, {} s per round",
                         args.clients, args.window, args.duration
                     ),
                 ),
@@ -205,9 +216,9 @@ struct Shared {
     last_ack: AtomicU64,
 }
 
-async fn load(server: &ServerProc, args: &Args) -> anyhow::Result<Outcome> {
+async fn load(server: &ServerProc, n: usize, args: &Args) -> anyhow::Result<Outcome> {
     let (clients, failed, first_err) =
-        common::connect_many(server.addr, "/ws", 0, args.clients, 128 * 1024, 64).await;
+        common::connect_many(server.addr, "/ws", 0, n, 128 * 1024, 64).await;
     if failed > 0 {
         eprintln!(
             "bench: {failed} clients failed to connect: {}",
@@ -319,6 +330,7 @@ async fn load(server: &ServerProc, args: &Args) -> anyhow::Result<Outcome> {
         / 1e9)
         .max(1e-9);
     Ok(Outcome {
+        clients: n,
         connected,
         sent: shared.sent.load(Ordering::Relaxed),
         acked,
