@@ -111,7 +111,7 @@ impl Default for StorageConfig {
 impl Default for WebSocketConfig {
     fn default() -> Self {
         Self {
-            outbound_queue: 256,
+            outbound_queue: 2048,
             read_buffer: 4096,
             write_buffer: 4096,
             max_message_size: 64 * 1024,
@@ -173,7 +173,8 @@ group_commit_max = 1024
 
 [websocket]
 # Frames queued for one connection; a client that lets more pile up is closed (1008).
-outbound_queue = 256
+# Keep it above storage.group_commit_max: one commit can publish that many events at once.
+outbound_queue = 2048
 # Per-connection socket buffers, in bytes (small keeps idle connections cheap).
 read_buffer = 4096
 write_buffer = 4096

@@ -14,7 +14,7 @@ use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 /// Index of a dialect's renderer in the hub.
 pub type DialectId = usize;
@@ -71,7 +71,7 @@ pub type ConnId = u64;
 pub struct Hub {
     topics: RwLock<HashMap<Topic, IndexMap<ConnId, Subscriber>>>,
     renderers: Vec<Arc<dyn Renderer>>,
-    queue: mpsc::UnboundedSender<Event>,
+    queue: mpsc::UnboundedSender<(Event, Option<oneshot::Sender<()>>)>,
     next_conn: AtomicU64,
     pub slow_consumers_kicked: AtomicU64,
 }
@@ -81,7 +81,7 @@ impl Hub {
     pub fn new(
         renderers: Vec<Arc<dyn Renderer>>,
     ) -> (Arc<Hub>, impl Future<Output = ()> + Send + 'static) {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Event, Option<oneshot::Sender<()>>)>();
         let hub = Arc::new(Hub {
             topics: RwLock::new(HashMap::new()),
             renderers,
@@ -91,9 +91,12 @@ impl Hub {
         });
         let weak = Arc::downgrade(&hub);
         let dispatcher = async move {
-            while let Some(event) = rx.recv().await {
+            while let Some((event, delivered)) = rx.recv().await {
                 let Some(hub) = weak.upgrade() else { break };
                 hub.deliver(&event);
+                if let Some(d) = delivered {
+                    let _ = d.send(());
+                }
             }
         };
         (hub, dispatcher)
@@ -125,7 +128,15 @@ impl Hub {
 
     /// Queues `event` for delivery after every event published before it.
     pub fn publish(&self, event: Event) {
-        let _ = self.queue.send(event);
+        let _ = self.queue.send((event, None));
+    }
+
+    /// Like `publish`; the receiver resolves once the event sits in every subscriber's queue
+    /// (so a reply sent after it reaches a client after the event).
+    pub fn publish_acked(&self, event: Event) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.queue.send((event, Some(tx)));
+        rx
     }
 
     fn deliver(&self, event: &Event) {

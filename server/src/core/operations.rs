@@ -19,6 +19,9 @@ pub const MAX_MESSAGE_CHARS: usize = 4000;
 /// Longest reaction key (OriginChats allows custom-emoji URLs up to 200 characters).
 pub const MAX_EMOJI_CHARS: usize = 200;
 
+/// A queued operation: resolves once its write is durable.
+pub type Pending<T> = std::pin::Pin<Box<dyn Future<Output = CoreResult<T>> + Send + 'static>>;
+
 pub struct Core {
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
@@ -263,6 +266,12 @@ impl Core {
 
     /// Posts a message; every subscriber of the room receives `MessageCreated` once it is durable.
     pub async fn send_message(&self, new: NewMessage) -> CoreResult<Arc<Message>> {
+        self.submit_message(new).await?.await
+    }
+
+    /// Checks and queues a message; the returned future resolves when it is durable. A caller
+    /// that submits several messages gets them stored (and published) in submission order.
+    pub async fn submit_message(&self, new: NewMessage) -> CoreResult<Pending<Arc<Message>>> {
         let room = self
             .require(
                 &new.author_id,
@@ -297,21 +306,33 @@ impl Core {
             reply_to: new.reply_to,
         };
         let hub = self.hub.clone();
-        let published: Arc<Mutex<Option<Arc<Message>>>> = Arc::default();
+        type Published = Option<(Arc<Message>, tokio::sync::oneshot::Receiver<()>)>;
+        let published: Arc<Mutex<Published>> = Arc::default();
         let slot = published.clone();
-        let stored = self
+        let ticket = self
             .store
             .insert_message(
                 rec,
                 Some(Box::new(move |m: &Message| {
                     let m = Arc::new(m.clone());
-                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());
-                    hub.publish(Event::MessageCreated { message: m });
+                    let delivered = hub.publish_acked(Event::MessageCreated { message: m.clone() });
+                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((m, delivered));
                 })),
             )
             .await?;
-        let shared = published.lock().unwrap_or_else(|e| e.into_inner()).take();
-        Ok(shared.unwrap_or_else(|| Arc::new(stored)))
+        Ok(Box::pin(async move {
+            let stored = ticket.await?;
+            let shared = published.lock().unwrap_or_else(|e| e.into_inner()).take();
+            match shared {
+                Some((m, delivered)) => {
+                    // Resolve only once subscribers have the event queued, so whatever the
+                    // caller sends next follows the broadcast.
+                    let _ = delivered.await;
+                    Ok(m)
+                }
+                None => Ok(Arc::new(stored)),
+            }
+        }))
     }
 
     /// Adds `user`'s reaction `emoji` to a message, or removes it if present.

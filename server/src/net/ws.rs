@@ -3,13 +3,28 @@
 
 use crate::hub::{Frame, Kick, SLOW_CONSUMER_CLOSE};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::SinkExt;
+use futures_util::stream::FuturesOrdered;
+use futures_util::{SinkExt, StreamExt};
+use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Most queued frames written before one flush.
 const WRITE_BATCH: usize = 64;
+/// Most client operations of one connection waiting for their writes to become durable; the
+/// connection reads no further frames while this many are outstanding.
+const MAX_PIPELINE: usize = 32;
+
+/// A reply that becomes known once an operation's write is durable (None: no reply).
+pub type Later = Pin<Box<dyn Future<Output = Option<Utf8Bytes>> + Send + 'static>>;
+
+/// What a client frame produced. Replies reach the client in the order of the frames.
+pub enum Reply {
+    None,
+    Now(Utf8Bytes),
+    Later(Later),
+}
 
 /// Writes frames to this connection only (replies, history).
 pub struct Out<'a> {
@@ -38,13 +53,10 @@ pub trait Session: Send {
     /// Runs once after the upgrade (e.g. send history). Returns the highest store sequence
     /// already shown, so queued creation events up to it are skipped.
     fn open(&mut self, out: &mut Out<'_>) -> impl Future<Output = Result<i64, axum::Error>> + Send;
-    fn text(
-        &mut self,
-        text: &str,
-        out: &mut Out<'_>,
-    ) -> impl Future<Output = Result<(), axum::Error>> + Send;
-    fn binary(&mut self, out: &mut Out<'_>)
-    -> impl Future<Output = Result<(), axum::Error>> + Send;
+    /// Handles one text frame. Operations that write may return `Reply::Later` right after
+    /// queueing their write, so a client can pipeline frames.
+    fn text(&mut self, text: &str) -> impl Future<Output = Reply> + Send;
+    fn binary(&mut self) -> Reply;
     /// Runs when the connection ends, however it ends.
     fn closed(&mut self);
 }
@@ -66,7 +78,8 @@ pub async fn run<S: Session>(mut ws: WebSocket, mut session: S, driver: Driver) 
             ws: &mut ws,
             unflushed: 0,
         };
-        match session.open(&mut out).await {
+        // Boxed: keeps the large history-loading state out of the long-lived connection task.
+        match Box::pin(session.open(&mut out)).await {
             Ok(seq) => match out.flush().await {
                 Ok(()) => seq,
                 Err(_) => {
@@ -80,20 +93,27 @@ pub async fn run<S: Session>(mut ws: WebSocket, mut session: S, driver: Driver) 
             }
         }
     };
+    let mut pending: FuturesOrdered<Later> = FuturesOrdered::new();
     let close: Option<(u16, &'static str)> = loop {
         tokio::select! {
             biased;
             _ = shutdown.cancelled() => {
-                // Deliver what is already queued (committed events), then say goodbye.
-                let mut n = 0;
+                // Finish the operations in flight, deliver what is already queued (committed
+                // events), then say goodbye.
+                while let Some(reply) = pending.next().await {
+                    if let Some(t) = reply && ws.feed(Message::Text(t)).await.is_err() {
+                        break;
+                    }
+                }
                 while let Ok(f) = rx.try_recv() {
                     if write_frame(&mut ws, f, &mut shown).await.is_err() { break; }
-                    n += 1;
                 }
-                if n > 0 { let _ = ws.flush().await; }
+                let _ = ws.flush().await;
                 break Some((1001, "server shutting down"));
             }
             _ = kick.kicked() => break Some(SLOW_CONSUMER_CLOSE),
+            // Queued events before replies: a reply never overtakes an event published
+            // before its operation completed.
             frame = rx.recv() => {
                 let Some(frame) = frame else { break Some(SLOW_CONSUMER_CLOSE) };
                 if write_frame(&mut ws, frame, &mut shown).await.is_err() { break None; }
@@ -105,19 +125,36 @@ pub async fn run<S: Session>(mut ws: WebSocket, mut session: S, driver: Driver) 
                 }
                 if ws.flush().await.is_err() { break None; }
             }
-            msg = ws.recv() => {
-                let mut out = Out { ws: &mut ws, unflushed: 0 };
-                let r = match msg {
-                    Some(Ok(Message::Text(t))) => session.text(t.as_str(), &mut out).await,
-                    Some(Ok(Message::Binary(_))) => session.binary(&mut out).await,
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
+            Some(reply) = pending.next(), if !pending.is_empty() => {
+                if let Some(t) = reply && ws.send(Message::Text(t)).await.is_err() {
+                    break None;
+                }
+            }
+            msg = ws.recv(), if pending.len() < MAX_PIPELINE => {
+                let reply = match msg {
+                    // Boxed: an idle connection's task stays small.
+                    Some(Ok(Message::Text(t))) => Box::pin(session.text(t.as_str())).await,
+                    Some(Ok(Message::Binary(_))) => session.binary(),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Reply::None,
                     Some(Ok(Message::Close(_))) | None => break None,
                     Some(Err(e)) => {
                         tracing::debug!(error = %e, "websocket read error");
                         break None;
                     }
                 };
-                if r.is_err() || out.flush().await.is_err() { break None; }
+                let ok = match reply {
+                    Reply::None => ws.flush().await.is_ok(),
+                    Reply::Now(t) if pending.is_empty() => ws.send(Message::Text(t)).await.is_ok(),
+                    Reply::Now(t) => {
+                        pending.push_back(Box::pin(std::future::ready(Some(t))));
+                        true
+                    }
+                    Reply::Later(f) => {
+                        pending.push_back(f);
+                        true
+                    }
+                };
+                if !ok { break None; }
             }
         }
     };

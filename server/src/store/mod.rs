@@ -30,6 +30,8 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'a>>;
+/// A queued write: resolves once the write is durable (or failed).
+pub type Ticket<T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'static>>;
 /// Runs after the commit of the write it belongs to, in commit order.
 pub type CommitHook<T> = Box<dyn FnOnce(&T) + Send>;
 
@@ -58,11 +60,14 @@ pub trait Store: Send + Sync + 'static {
     fn overrides(&self, room: RoomId) -> BoxFut<'_, Vec<Override>>;
 
     // --- messages, reactions
+    /// Queues a message. The outer future resolves once the write is queued (after every write
+    /// queued before it by the same caller), the [`Ticket`] once it is durable: callers may
+    /// pipeline several writes and await them in order.
     fn insert_message(
         &self,
         rec: MessageRecord,
         hook: Option<CommitHook<Message>>,
-    ) -> BoxFut<'_, Message>;
+    ) -> BoxFut<'_, Ticket<Message>>;
     fn message(&self, id: MessageId) -> BoxFut<'_, Option<Message>>;
     /// Messages of `room` with `seq > after_seq`, oldest first, at most `limit`.
     fn messages_after(&self, room: RoomId, after_seq: i64, limit: u32) -> BoxFut<'_, Vec<Message>>;

@@ -11,7 +11,7 @@
 //! - Other processes (`chorus user add` while the server runs) write through SQLite's own
 //!   locking, waiting up to `busy_timeout`.
 
-use super::{BoxFut, CommitHook, Store, StoreError, StoreResult};
+use super::{BoxFut, CommitHook, Store, StoreError, StoreResult, Ticket};
 use crate::core::ids::{MessageId, RoleId, RoomId, SpaceId, UserId};
 use crate::core::messages::{Message, MessageRecord, ReactionAction, ReactionGroup, UserRef};
 use crate::core::permissions::{Override, OverrideTarget, Permissions, Role};
@@ -143,12 +143,22 @@ impl SqliteStore {
     }
 
     async fn submit(&self, op: Op, hook: Option<DoneHook>) -> StoreResult<Done> {
+        self.enqueue(op, hook).await?.await
+    }
+
+    /// Queues a write (in order with the caller's earlier writes); the returned future resolves
+    /// once it is durable.
+    async fn enqueue(
+        &self,
+        op: Op,
+        hook: Option<DoneHook>,
+    ) -> StoreResult<impl Future<Output = StoreResult<Done>> + Send + 'static> {
         let (reply, rx) = oneshot::channel();
         self.writer
             .send(Msg::Job(Job { op, hook, reply }))
             .await
             .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        Ok(async move { rx.await.map_err(|_| StoreError::Closed)? })
     }
 }
 
@@ -856,7 +866,7 @@ impl Store for SqliteStore {
         &self,
         rec: MessageRecord,
         hook: Option<CommitHook<Message>>,
-    ) -> BoxFut<'_, Message> {
+    ) -> BoxFut<'_, Ticket<Message>> {
         Box::pin(async move {
             let hook = hook.map(|h| {
                 Box::new(move |d: &Done| {
@@ -865,10 +875,13 @@ impl Store for SqliteStore {
                     }
                 }) as DoneHook
             });
-            match self.submit(Op::InsertMessage(rec), hook).await? {
-                Done::Message(m) => Ok(m),
-                _ => Err(backend("unexpected write result")),
-            }
+            let durable = self.enqueue(Op::InsertMessage(rec), hook).await?;
+            Ok(Box::pin(async move {
+                match durable.await? {
+                    Done::Message(m) => Ok(m),
+                    _ => Err(backend("unexpected write result")),
+                }
+            }) as Ticket<Message>)
         })
     }
 

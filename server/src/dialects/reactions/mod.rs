@@ -11,7 +11,7 @@ use crate::core::messages::{Message, NewMessage, ReactionAction};
 use crate::core::ratelimit::RateLimiter;
 use crate::core::users::User;
 use crate::hub::{ConnId, Renderer};
-use crate::net::ws::{Out, Session};
+use crate::net::ws::{Out, Reply, Session};
 use axum::extract::ws::Utf8Bytes;
 use chorus_protocol::reactions::{
     self as proto, AddReactionData, ChatMessage, ErrorData, Handler, ReactionUpdatedData,
@@ -51,12 +51,13 @@ pub struct Cx {
 
 impl Handler for Reactions {
     type Context = Cx;
-    /// A frame for this client only (errors); broadcasts go through the hub.
-    type Output = Option<ServerFrame>;
+    /// What this client alone gets (errors), now or once the write is durable; broadcasts go
+    /// through the hub.
+    type Output = Reply;
 
-    async fn send_message(&self, cx: &mut Cx, req: SendMessageData) -> Option<ServerFrame> {
+    async fn send_message(&self, cx: &mut Cx, req: SendMessageData) -> Reply {
         if !self.limiter.check(&cx.user.id) {
-            return Some(error(RATE_LIMITED));
+            return Reply::Now(encode(&error(RATE_LIMITED)));
         }
         let new = NewMessage {
             room_id: self.room.clone(),
@@ -65,20 +66,22 @@ impl Handler for Reactions {
             content: req.text,
             reply_to: None,
         };
-        match self.core.send_message(new).await {
-            Ok(_) => None,
-            Err(e) => Some(core_error(e)),
+        match self.core.submit_message(new).await {
+            Ok(durable) => Reply::Later(Box::pin(async move {
+                durable.await.err().map(|e| encode(&core_error(e)))
+            })),
+            Err(e) => Reply::Now(encode(&core_error(e))),
         }
     }
 
-    async fn add_reaction(&self, cx: &mut Cx, req: AddReactionData) -> Option<ServerFrame> {
+    async fn add_reaction(&self, cx: &mut Cx, req: AddReactionData) -> Reply {
         match self
             .core
             .toggle_reaction(&cx.user, &MessageId(req.message_id), &req.emoji)
             .await
         {
-            Ok(_) => None,
-            Err(e) => Some(core_error(e)),
+            Ok(_) => Reply::None,
+            Err(e) => Reply::Now(encode(&core_error(e))),
         }
     }
 }
@@ -191,19 +194,15 @@ impl Session for ReactionsSession {
         }
     }
 
-    async fn text(&mut self, text: &str, out: &mut Out<'_>) -> Result<(), axum::Error> {
-        let reply = match proto::decode(text) {
+    async fn text(&mut self, text: &str) -> Reply {
+        match proto::decode(text) {
             Ok(frame) => proto::dispatch(&*self.dialect, &mut self.cx, frame).await,
-            Err(e) => Some(error(e.message())),
-        };
-        if let Some(reply) = reply {
-            out.send(encode(&reply)).await?;
+            Err(e) => Reply::Now(encode(&error(e.message()))),
         }
-        Ok(())
     }
 
-    async fn binary(&mut self, out: &mut Out<'_>) -> Result<(), axum::Error> {
-        out.send(encode(&error(INVALID_FORMAT))).await
+    fn binary(&mut self) -> Reply {
+        Reply::Now(encode(&error(INVALID_FORMAT)))
     }
 
     fn closed(&mut self) {
