@@ -280,6 +280,239 @@ fn simple(kind: DecodeErrorKind, message: &'static str, detail: String) -> Decod
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Composite and integer tags (`x-chorus.<dir>.tag: [op, t]`, `op: {type: integer, const: 10}`)
+// ---------------------------------------------------------------------------------------------
+
+/// The value of one tag key in a frame, as read by [`read_tags`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagSlot<'a> {
+    /// The key is not in the frame (or was not needed to identify it).
+    Absent,
+    /// An integer (`10`, or `10.0`: JSON Schema compares numbers by value).
+    Int(i64),
+    Str(Cow<'a, str>),
+    /// Any other JSON value, `null` included: it identifies no message.
+    Other,
+}
+
+impl TagSlot<'_> {
+    /// A borrowed view, for matching against literal patterns.
+    pub fn as_ref(&self) -> TagRef<'_> {
+        match self {
+            TagSlot::Absent => TagRef::Absent,
+            TagSlot::Int(i) => TagRef::Int(*i),
+            TagSlot::Str(s) => TagRef::Str(s),
+            TagSlot::Other => TagRef::Other,
+        }
+    }
+}
+
+/// A borrowed [`TagSlot`]: generated decoders match `[TagRef::Int(0), TagRef::Str("READY")]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagRef<'a> {
+    Absent,
+    Int(i64),
+    Str(&'a str),
+    Other,
+}
+
+/// Reads the tag keys `keys` of a frame.
+///
+/// Fast path: the frame starts with the keys in order, with integer or escape-free string
+/// values (`{"op":0,"t":"MESSAGE_CREATE",…`, what Chorus itself encodes). When `decided` says
+/// the first value alone identifies the message (`{"op":11}`), the other keys are not read and
+/// stay [`TagSlot::Absent`]. Otherwise the whole object is scanned once for every key.
+///
+/// The first key must hold a string or an integer, else the frame has no tag.
+pub fn read_tags<'a, const N: usize>(
+    input: &'a str,
+    keys: &[&str; N],
+    decided: impl Fn(TagRef<'_>) -> bool,
+    errors: &Errors,
+) -> Result<[TagSlot<'a>; N], DecodeError> {
+    if let Some(tags) = anchored_tags(input, keys, &decided) {
+        return Ok(tags);
+    }
+    let mut de = serde_json::Deserializer::from_str(input);
+    let scanned = TagsSeed(keys)
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v));
+    let tags = match scanned {
+        Err(e) => {
+            return Err(simple(
+                DecodeErrorKind::NotJson,
+                errors.not_json,
+                e.to_string(),
+            ));
+        }
+        Ok(None) => {
+            return Err(simple(
+                DecodeErrorKind::NotObject,
+                errors.not_object,
+                "the frame is not a JSON object".into(),
+            ));
+        }
+        Ok(Some(tags)) => tags,
+    };
+    let key = keys[0];
+    match tags[0] {
+        TagSlot::Int(_) | TagSlot::Str(_) => Ok(tags),
+        TagSlot::Absent => Err(simple(
+            DecodeErrorKind::MissingTag,
+            errors.missing_tag,
+            format!("no `{key}` key"),
+        )),
+        TagSlot::Other => Err(simple(
+            DecodeErrorKind::MissingTag,
+            errors.missing_tag,
+            format!("`{key}` is neither a string nor an integer"),
+        )),
+    }
+}
+
+fn anchored_tags<'a, const N: usize>(
+    input: &'a str,
+    keys: &[&str; N],
+    decided: impl Fn(TagRef<'_>) -> bool,
+) -> Option<[TagSlot<'a>; N]> {
+    let mut tags = [const { TagSlot::Absent }; N];
+    let mut rest = input.strip_prefix('{')?;
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+            rest = rest.strip_prefix(',')?;
+        }
+        rest = rest
+            .strip_prefix('"')?
+            .strip_prefix(*key)?
+            .strip_prefix("\":")?;
+        let (value, after) = anchored_value(rest)?;
+        tags[i] = value;
+        rest = after;
+        if i == 0 && decided(tags[0].as_ref()) {
+            break;
+        }
+    }
+    Some(tags)
+}
+
+/// An escape-free string or a plain integer at the start of `rest`.
+fn anchored_value(rest: &str) -> Option<(TagSlot<'_>, &str)> {
+    if let Some(s) = rest.strip_prefix('"') {
+        let end = s.find('"')?;
+        let value = &s[..end];
+        if value.contains('\\') {
+            return None;
+        }
+        return Some((TagSlot::Str(Cow::Borrowed(value)), &s[end + 1..]));
+    }
+    let digits = rest.strip_prefix('-').unwrap_or(rest);
+    let n = digits.bytes().take_while(u8::is_ascii_digit).count();
+    let len = rest.len() - digits.len() + n;
+    // Only `,` or `}` may follow: `1.5`, `1e3` and `012` take the full scan.
+    if n == 0
+        || (n > 1 && digits.starts_with('0'))
+        || !matches!(rest.as_bytes().get(len), Some(b',' | b'}'))
+    {
+        return None;
+    }
+    let value = rest[..len].parse().ok()?;
+    Some((TagSlot::Int(value), &rest[len..]))
+}
+
+struct TagsSeed<'k, const N: usize>(&'k [&'k str; N]);
+
+impl<'de, const N: usize> DeserializeSeed<'de> for TagsSeed<'_, N> {
+    type Value = Option<[TagSlot<'de>; N]>; // None: the root is not an object
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(TagsVisitor(self.0))
+    }
+}
+
+struct TagsVisitor<'k, const N: usize>(&'k [&'k str; N]);
+
+impl<'de, const N: usize> Visitor<'de> for TagsVisitor<'_, N> {
+    type Value = Option<[TagSlot<'de>; N]>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut tags = [const { TagSlot::Absent }; N];
+        while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+            match self.0.iter().position(|key| *key == k) {
+                // A repeated key: like the schema validators, the last one wins.
+                Some(i) => tags[i] = tag_slot(map.next_value::<serde_json::Value>()?),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Some(tags))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+fn tag_slot(v: serde_json::Value) -> TagSlot<'static> {
+    match v {
+        serde_json::Value::String(s) => TagSlot::Str(Cow::Owned(s)),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => TagSlot::Int(i),
+            None => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f >= -(2f64.powi(63)) && f < 2f64.powi(63) => {
+                    TagSlot::Int(f as i64)
+                }
+                _ => TagSlot::Other,
+            },
+        },
+        _ => TagSlot::Other,
+    }
+}
+
+/// The readable form of tag values: the value for one key, `op=0,t=FOO` for several (keys
+/// without a string or integer value are left out).
+pub fn readable_tags(keys: &[&str], tags: &[TagRef<'_>]) -> String {
+    let value = |t: &TagRef<'_>| match t {
+        TagRef::Int(i) => Some(i.to_string()),
+        TagRef::Str(s) => Some((*s).to_owned()),
+        TagRef::Absent | TagRef::Other => None,
+    };
+    if let ([_], [t]) = (keys, tags) {
+        return value(t).unwrap_or_default();
+    }
+    let parts: Vec<String> = keys
+        .iter()
+        .zip(tags)
+        .filter_map(|(k, t)| value(t).map(|v| format!("{k}={v}")))
+        .collect();
+    parts.join(",")
+}
+
+/// The error for tag values that identify no message.
+pub fn unknown_tags(keys: &[&str], tags: &[TagRef<'_>], errors: &Errors) -> DecodeError {
+    unknown_tag(&readable_tags(keys, tags), errors)
+}
+
 /// Whether the text is a JSON object without a `key` member (used to try untagged messages).
 pub fn lacks_tag(input: &str, key: &str) -> bool {
     let mut de = serde_json::Deserializer::from_str(input);
@@ -755,6 +988,59 @@ mod tests {
         assert_eq!(anchored_tag(r#"{ "cmd":"ping"}"#, "cmd"), None);
         assert_eq!(anchored_tag(r#"{"cmd":"p\"ing"}"#, "cmd"), None);
         assert_eq!(anchored_tag(r#"{"cmdx":"ping"}"#, "cmd"), None);
+    }
+
+    #[test]
+    fn anchored_tags_read_integers_and_consecutive_keys() {
+        let keys = &["op", "t"];
+        let never = |_: TagRef<'_>| false;
+        let tags = anchored_tags(r#"{"op":0,"t":"READY","s":1}"#, keys, never).unwrap();
+        assert_eq!(tags[0], TagSlot::Int(0));
+        assert_eq!(tags[1], TagSlot::Str(Cow::Borrowed("READY")));
+        // The first value alone decides: the rest is not looked at.
+        let hello = |t: TagRef<'_>| t == TagRef::Int(10);
+        let tags = anchored_tags(r#"{"op":10,"d":{}}"#, keys, hello).unwrap();
+        assert_eq!(tags, [TagSlot::Int(10), TagSlot::Absent]);
+        assert!(anchored_tags(r#"{"op":11}"#, &["op"], never).is_some());
+        assert!(anchored_tags(r#"{"op":-3}"#, &["op"], never).is_some());
+        // Anything unusual takes the full scan.
+        assert!(anchored_tags(r#"{"op":0,"d":{},"t":"READY"}"#, keys, never).is_none());
+        assert!(anchored_tags(r#"{"op":1.0}"#, &["op"], never).is_none());
+        assert!(anchored_tags(r#"{"op":01}"#, &["op"], never).is_none());
+        assert!(anchored_tags(r#"{"op":1e1}"#, &["op"], never).is_none());
+        assert!(anchored_tags(r#"{ "op":1}"#, &["op"], never).is_none());
+    }
+
+    #[test]
+    fn scanned_tags_compare_numbers_by_value() {
+        let errors = Errors {
+            not_json: "j",
+            not_object: "o",
+            missing_tag: "m",
+            unknown_tag: "u {tag}",
+            invalid: "i",
+        };
+        let keys = &["op", "t"];
+        let never = |_: TagRef<'_>| false;
+        let tags = read_tags(r#"{"d":null,"t":"X","op":2.0}"#, keys, never, &errors).unwrap();
+        assert_eq!(tags, [TagSlot::Int(2), TagSlot::Str(Cow::Borrowed("X"))]);
+        let tags = read_tags(r#"{"op":2,"t":null}"#, keys, never, &errors).unwrap();
+        assert_eq!(tags, [TagSlot::Int(2), TagSlot::Other]);
+        let e = read_tags(r#"{"op":true}"#, keys, never, &errors).unwrap_err();
+        assert_eq!(e.kind(), DecodeErrorKind::MissingTag);
+        let e = read_tags(r#"{"t":"X"}"#, keys, never, &errors).unwrap_err();
+        assert_eq!(e.kind(), DecodeErrorKind::MissingTag);
+        let e = read_tags("[1]", keys, never, &errors).unwrap_err();
+        assert_eq!(e.kind(), DecodeErrorKind::NotObject);
+        let refs = [TagRef::Int(0), TagRef::Str("FOO")];
+        let e = unknown_tags(keys, &refs, &errors);
+        assert_eq!(e.message(), "u op=0,t=FOO");
+        assert_eq!(e.tag(), Some("op=0,t=FOO"));
+        assert_eq!(readable_tags(&["op"], &[TagRef::Int(5)]), "5");
+        assert_eq!(
+            readable_tags(keys, &[TagRef::Int(9), TagRef::Other]),
+            "op=9"
+        );
     }
 
     #[test]

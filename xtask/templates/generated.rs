@@ -199,6 +199,38 @@ const {{ m.wording_name }}: &[crate::de::Wording] = &[
 impl {{ dir.enum_name }} {
     /// The key that carries the tag of these frames.
     pub const TAG_KEY: &'static str = {{ dir.tag_key }};
+{%- if let Some(c) = dir.composite %}
+
+    /// The keys whose values identify a frame, in wire order (a key a message leaves out is
+    /// not part of its identity).
+    pub const TAG_KEYS: &'static [&'static str] = &[{% for k in c.keys %}{{ k }}, {% endfor %}];
+
+    /// Decodes one text frame, enforcing every constraint of the spec; errors carry the
+    /// dialect's own wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+{%- if dir.has_untagged %}
+        let tags = match crate::de::read_tags(input, &[{% for k in c.keys %}{{ k }}, {% endfor %}], {{ c.decided }}, &ERRORS) {
+            Ok(tags) => tags,
+            Err(e)
+                if e.kind() == crate::de::DecodeErrorKind::MissingTag
+                    && crate::de::lacks_tag(input, Self::TAG_KEY) =>
+            {
+                return Self::decode_untagged(input);
+            }
+            Err(e) => return Err(e),
+        };
+{%- else %}
+        let tags = crate::de::read_tags(input, &[{% for k in c.keys %}{{ k }}, {% endfor %}], {{ c.decided }}, &ERRORS)?;
+{%- endif %}
+        let tags = tags.each_ref().map(crate::de::TagSlot::as_ref);
+        match tags {
+{%- for m in dir.messages %}{% if m.tag.is_some() %}
+            {{ m.pattern }} => {{ m.decode }},
+{%- endif %}{% endfor %}
+            _ => Err(crate::de::unknown_tags(Self::TAG_KEYS, &tags, &ERRORS)),
+        }
+    }
+{%- else %}
 
     /// Decodes one text frame, enforcing every constraint of the spec; errors carry the
     /// dialect's own wording.
@@ -224,6 +256,7 @@ impl {{ dir.enum_name }} {
             other => Err(crate::de::unknown_tag(other, &ERRORS)),
         }
     }
+{%- endif %}
 {%- if dir.has_untagged %}
 
     /// Frames without a tag: the first untagged message the frame satisfies.
@@ -238,7 +271,7 @@ impl {{ dir.enum_name }} {
     }
 {%- endif %}
 
-    /// The wire tag of this frame{% if dir.has_untagged %} (`None` for untagged frames){% endif %}.
+    /// The {% if dir.composite.is_some() %}readable {% endif %}wire tag of this frame{% if dir.composite.is_some() %}, as in the message tables and in [`crate::de::DecodeError::tag`]{% endif %}{% if dir.has_untagged %} (`None` for untagged frames){% endif %}.
     pub fn tag(&self) -> Option<&'static str> {
         match self {
 {%- for m in dir.messages %}
@@ -246,6 +279,19 @@ impl {{ dir.enum_name }} {
 {%- endfor %}
         }
     }
+{%- if let Some(c) = dir.composite %}
+{%- for a in c.accessors %}
+
+    /// The `{{ a.key }}` tag value of this frame.
+    pub fn {{ a.name }}(&self) -> {{ a.ty }} {
+        match self {
+{%- for (k, v) in a.arms %}
+            Self::{{ k }}(_) => {{ v }},
+{%- endfor %}
+        }
+    }
+{%- endfor %}
+{%- endif %}
 }
 
 impl serde::Serialize for {{ dir.enum_name }} {

@@ -29,7 +29,8 @@ pub struct Errors {
 }
 
 pub struct Direction {
-    pub tag: String,
+    /// The keys whose constants identify a frame (`x-chorus.<dir>.tag`: one key or a list).
+    pub tag_keys: Vec<String>,
     /// `Some("data")`: adjacent frames `{tag, data}`; `None`: flat frames.
     pub content: Option<String>,
     pub messages: Vec<Message>,
@@ -38,8 +39,9 @@ pub struct Direction {
 pub struct Message {
     /// Variant name (the message key).
     pub key: String,
-    /// Wire tag value; `None` for an untagged frame.
-    pub tag: Option<String>,
+    /// The frame's identity, one entry per tag key (`None`: the key is not part of it);
+    /// `None` for an untagged frame.
+    pub tag: Option<Vec<Option<TagConst>>>,
     /// Rust type of the payload (a struct).
     pub payload: String,
     /// An adjacent frame whose content key may be absent (the payload is then `Option<_>`).
@@ -50,6 +52,58 @@ pub struct Message {
     pub doc: String,
     /// (path pattern, keyword, text) rows for the wording of decode errors.
     pub wording: Vec<(String, String, String)>,
+}
+
+/// A tag value: the `const` of a tag property.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TagConst {
+    Str(String),
+    Int(i64),
+}
+
+impl TagConst {
+    fn kind(&self) -> &'static str {
+        match self {
+            TagConst::Str(_) => "string",
+            TagConst::Int(_) => "integer",
+        }
+    }
+    /// The value as it reads in a readable tag (`send_message`, `10`).
+    pub fn text(&self) -> String {
+        match self {
+            TagConst::Str(s) => s.clone(),
+            TagConst::Int(i) => i.to_string(),
+        }
+    }
+}
+
+impl Direction {
+    /// Whether this direction has the original form: one key with string values. Its code is
+    /// generated as before composite and integer tags existed.
+    pub fn is_simple(&self) -> bool {
+        self.tag_keys.len() == 1
+            && self.messages.iter().all(|m| {
+                m.tag
+                    .iter()
+                    .flatten()
+                    .all(|c| matches!(c, Some(TagConst::Str(_))))
+            })
+    }
+
+    /// The readable form of a message's tag: the value for one key, `op=0,t=READY` for several.
+    pub fn readable_tag(&self, m: &Message) -> Option<String> {
+        let tag = m.tag.as_ref()?;
+        if self.tag_keys.len() == 1 {
+            return tag[0].as_ref().map(TagConst::text);
+        }
+        let parts: Vec<String> = self
+            .tag_keys
+            .iter()
+            .zip(tag)
+            .filter_map(|(k, c)| c.as_ref().map(|c| format!("{k}={}", c.text())))
+            .collect();
+        Some(parts.join(","))
+    }
 }
 
 pub struct Operation {
@@ -194,17 +248,35 @@ pub fn build(spec_file: &str, doc: &Node) -> Result<Dialect> {
             invalid: get("invalid")?,
         }
     };
-    let envelope = |dir: &str| -> Result<(String, Option<String>)> {
+    let envelope = |dir: &str| -> Result<(Vec<String>, Option<String>)> {
         let d = chorus.get(dir).with_context(|| format!("x-chorus.{dir}"))?;
-        let tag = d
-            .str_at("tag")
-            .with_context(|| format!("x-chorus.{dir}.tag"))?;
+        let tag = match d.get("tag") {
+            Some(Node::Str(k)) => vec![k.clone()],
+            Some(Node::Seq(keys)) => keys
+                .iter()
+                .map(|k| k.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .with_context(|| format!("x-chorus.{dir}.tag: a list of keys"))?,
+            _ => bail!("x-chorus.{dir}.tag must be a key or a list of keys"),
+        };
+        ensure!(!tag.is_empty(), "x-chorus.{dir}.tag lists no key");
+        let unique: BTreeSet<&String> = tag.iter().collect();
+        ensure!(
+            unique.len() == tag.len(),
+            "x-chorus.{dir}.tag lists a key twice"
+        );
         let content = match d.get("content") {
             None | Some(Node::Null) => None,
             Some(Node::Str(s)) => Some(s.clone()),
             Some(_) => bail!("x-chorus.{dir}.content must be a string or null"),
         };
-        Ok((tag.to_owned(), content))
+        if let Some(c) = &content {
+            ensure!(
+                !tag.contains(c),
+                "x-chorus.{dir}: the content key cannot be a tag key"
+            );
+        }
+        Ok((tag, content))
     };
 
     // Which messages each direction has, from the operations.
@@ -258,12 +330,12 @@ pub fn build(spec_file: &str, doc: &Node) -> Result<Dialect> {
     let (ctag, ccontent) = envelope("client")?;
     let (stag, scontent) = envelope("server")?;
     let mut client = Direction {
-        tag: ctag,
+        tag_keys: ctag,
         content: ccontent,
         messages: Vec::new(),
     };
     let mut server = Direction {
-        tag: stag,
+        tag_keys: stag,
         content: scontent,
         messages: Vec::new(),
     };
@@ -298,13 +370,8 @@ pub fn build(spec_file: &str, doc: &Node) -> Result<Dialect> {
             .with_context(|| format!("{spec_file}: message {key}"))?;
         direction.messages.push(m);
     }
-    for d in [&client, &server] {
-        let mut seen = BTreeSet::new();
-        for m in &d.messages {
-            if let Some(t) = &m.tag {
-                ensure!(seen.insert(t.clone()), "tag value {t:?} is used twice");
-            }
-        }
+    for (name, d) in [("client", &client), ("server", &server)] {
+        check_tags(d).with_context(|| format!("{spec_file}: {name} messages"))?;
     }
     let mut ops = Vec::new();
     let mut methods = BTreeSet::new();
@@ -341,6 +408,51 @@ pub fn build(spec_file: &str, doc: &Node) -> Result<Dialect> {
         types: b.types,
         operations: ops,
     })
+}
+
+/// Every tag key has values of one type, and no frame can match two messages: any two tagged
+/// messages have a key where both have a value and the values differ.
+fn check_tags(d: &Direction) -> Result<()> {
+    let tagged: Vec<(&Message, &Vec<Option<TagConst>>)> = d
+        .messages
+        .iter()
+        .filter_map(|m| m.tag.as_ref().map(|t| (m, t)))
+        .collect();
+    for (i, key) in d.tag_keys.iter().enumerate() {
+        let kinds: BTreeSet<&str> = tagged
+            .iter()
+            .filter_map(|(_, t)| t[i].as_ref().map(TagConst::kind))
+            .collect();
+        ensure!(
+            kinds.len() <= 1,
+            "the values of tag key `{key}` mix types ({kinds:?})"
+        );
+    }
+    if !d.is_simple() {
+        for key in &d.tag_keys {
+            let method = rust_field(key);
+            ensure!(
+                !["decode", "decode_untagged", "tag"].contains(&method.as_str()),
+                "tag key `{key}` would clash with the generated method {method}()"
+            );
+        }
+    }
+    for (a, (ma, ta)) in tagged.iter().enumerate() {
+        for (mb, tb) in &tagged[a + 1..] {
+            let apart = ta
+                .iter()
+                .zip(tb.iter())
+                .any(|(x, y)| matches!((x, y), (Some(x), Some(y)) if x != y));
+            ensure!(
+                apart,
+                "messages {} and {} cannot be told apart by their tags ({})",
+                ma.key,
+                mb.key,
+                d.readable_tag(ma).unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn op_doc(op: &Node) -> String {
@@ -408,20 +520,31 @@ impl<'a> Builder<'a> {
             .cloned()
             .unwrap_or_default();
         let required = required_set(payload);
-        let mut tag = None;
+        let mut tag: Vec<Option<TagConst>> = vec![None; dir.tag_keys.len()];
         let mut consts = Vec::new();
         let mut rest: IndexMap<String, Node> = IndexMap::new();
         for (name, original) in &props {
             let schema = self.resolve(original)?;
-            if *name == dir.tag && !untagged {
-                let c = schema
-                    .get("const")
-                    .context("the tag property needs a const")?;
-                let Node::Str(v) = c else {
-                    bail!("only string tag values are supported so far");
+            if let (Some(i), false) = (dir.tag_keys.iter().position(|k| k == name), untagged) {
+                let value = match schema.get("const") {
+                    Some(Node::Str(v)) => TagConst::Str(v.clone()),
+                    Some(Node::Int(v)) => TagConst::Int(*v),
+                    Some(_) => bail!("tag `{name}`: only string and integer values are supported"),
+                    None => bail!(
+                        "tag `{name}` needs a const (leave the property out when it is not part of \
+                         this message's identity)"
+                    ),
                 };
-                ensure!(required.contains(name), "the tag must be required");
-                tag = Some(v.clone());
+                let expected = match value {
+                    TagConst::Str(_) => "string",
+                    TagConst::Int(_) => "integer",
+                };
+                ensure!(
+                    schema.str_at("type").is_none_or(|t| t == expected),
+                    "tag `{name}`: `type` must be {expected}"
+                );
+                ensure!(required.contains(name), "the tag `{name}` must be required");
+                tag[i] = Some(value);
             } else if let (Some(c), true) = (schema.get("const"), required.contains(name)) {
                 ensure!(
                     !client_side,
@@ -433,10 +556,11 @@ impl<'a> Builder<'a> {
             }
         }
         ensure!(
-            untagged || tag.is_some(),
+            untagged || tag[0].is_some(),
             "payload has no `{}` tag property",
-            dir.tag
+            dir.tag_keys[0]
         );
+        let tag = (!untagged).then_some(tag);
         let optional_content = dir
             .content
             .as_ref()
@@ -847,4 +971,151 @@ fn collect_wording(
         collect_wording(doc, ap, &format!("{path}.*"), out, seen)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Dialect, TagConst, build};
+    use crate::codegen::{render, yaml};
+
+    /// A one-channel spec with client messages tagged by `op` and server messages by the
+    /// given `x-chorus.server.tag`, each server message with the given tag properties.
+    fn spec(server_tag: &str, server: &[(&str, &str)]) -> String {
+        let mut out = format!(
+            "asyncapi: 3.0.0
+info: {{title: T, version: '1'}}
+channels:
+  ws:
+    address: /ws
+    x-chorus:
+      module: t
+      client: {{tag: op, content: null}}
+      server: {{tag: {server_tag}, content: null}}
+      errors: {{not_json: j, not_object: o, missing_tag: m, unknown_tag: 'u {{tag}}', invalid: i}}
+    messages:
+      Ping: {{$ref: '#/components/messages/Ping'}}
+"
+        );
+        for (key, _) in server {
+            out += &format!("      {key}: {{$ref: '#/components/messages/{key}'}}\n");
+        }
+        out += "operations:
+  ping:
+    action: receive
+    channel: {$ref: '#/channels/ws'}
+    messages: [{$ref: '#/channels/ws/messages/Ping'}]
+  events:
+    action: send
+    channel: {$ref: '#/channels/ws'}
+    messages:
+";
+        for (key, _) in server {
+            out += &format!("      - {{$ref: '#/channels/ws/messages/{key}'}}\n");
+        }
+        out += "components:
+  messages:
+    Ping:
+      name: ping
+      payload:
+        type: object
+        required: [op]
+        properties:
+          op: {type: integer, const: 1}
+          d: {type: [integer, 'null']}
+      examples: [{name: p, payload: {op: 1, d: null}}]
+";
+        for (key, props) in server {
+            let required: Vec<&str> = props
+                .split(", ")
+                .filter_map(|p| p.split(':').next())
+                .filter(|p| !p.is_empty())
+                .collect();
+            out += &format!(
+                "    {key}:
+      name: {key}
+      payload:
+        type: object
+        required: [{}, s]
+        properties: {{{props}, s: {{type: integer}}}}
+      examples: [{{name: e, payload: {{}}}}]
+",
+                required.join(", ")
+            );
+        }
+        out
+    }
+
+    fn dialect(text: &str) -> anyhow::Result<Dialect> {
+        build("t.yaml", &yaml::load(text)?)
+    }
+
+    #[test]
+    fn composite_tags_identify_messages_by_their_constants() {
+        let d = dialect(&spec(
+            "[op, t]",
+            &[
+                ("Hello", "op: {type: integer, const: 10}"),
+                ("Ready", "op: {const: 0}, t: {type: string, const: READY}"),
+                ("Resumed", "op: {const: 0}, t: {const: RESUMED}"),
+            ],
+        ))
+        .unwrap();
+        let tags: Vec<_> = d
+            .server
+            .messages
+            .iter()
+            .map(|m| d.server.readable_tag(m))
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                Some("op=10".into()),
+                Some("op=0,t=READY".into()),
+                Some("op=0,t=RESUMED".into())
+            ]
+        );
+        assert!(!d.server.is_simple() && !d.client.is_simple());
+        assert!(d.server.messages[0].tag.as_ref().unwrap()[1].is_none());
+        assert!(matches!(
+            &d.client.messages[0].tag.as_ref().unwrap()[0],
+            Some(TagConst::Int(1))
+        ));
+        let code = render::render(&d).unwrap();
+        assert!(code.contains("[crate::de::TagRef::Int(0), crate::de::TagRef::Str(\"READY\")] =>"));
+        assert!(code.contains("|first| matches!(first, crate::de::TagRef::Int(10))"));
+        assert!(code.contains("pub fn t(&self) -> Option<&'static str>"));
+        assert!(code.contains("pub fn op(&self) -> i64"));
+    }
+
+    #[test]
+    fn frames_that_could_match_two_messages_are_rejected() {
+        let e = dialect(&spec(
+            "[op, t]",
+            &[
+                ("Status", "op: {const: 50}"),
+                ("Ratchet", "op: {const: 50}, t: {const: RATCHET_UPDATE}"),
+            ],
+        ))
+        .err()
+        .unwrap();
+        assert!(format!("{e:#}").contains("cannot be told apart"), "{e:#}");
+    }
+
+    #[test]
+    fn tag_values_of_one_key_share_a_type() {
+        let e = dialect(&spec(
+            "op",
+            &[("A", "op: {const: 0}"), ("B", "op: {const: '1'}")],
+        ))
+        .err()
+        .unwrap();
+        assert!(format!("{e:#}").contains("mix types"), "{e:#}");
+        let e = dialect(&spec(
+            "[op, t]",
+            &[("A", "op: {const: 0}, t: {type: string}")],
+        ))
+        .err()
+        .unwrap();
+        assert!(format!("{e:#}").contains("needs a const"), "{e:#}");
+    }
 }

@@ -3,7 +3,7 @@
 //! This module turns the IR into a view of ready-made snippets (types, serde attributes,
 //! checks); the template arranges them into the module.
 
-use super::ir::{Check, Dialect, Direction, Field, Kind, Message, Shape, TypeDef};
+use super::ir::{Check, Dialect, Direction, Field, Kind, Message, Shape, TagConst, TypeDef};
 use super::names::rust_field;
 use askama::Template;
 
@@ -72,6 +72,25 @@ struct DirView {
     tag_key: String,
     messages: Vec<MsgView>,
     has_untagged: bool,
+    /// Integer or several tag keys: decoded through `crate::de::read_tags`.
+    composite: Option<CompositeView>,
+}
+
+struct CompositeView {
+    /// `["op", "t"]`
+    keys: Vec<String>,
+    /// A closure telling whether the first key's value alone identifies the message.
+    decided: String,
+    accessors: Vec<AccessorView>,
+}
+
+/// `pub fn op(&self) -> i64`: one tag key's value.
+struct AccessorView {
+    name: String,
+    key: String,
+    ty: String,
+    /// (variant, value expression)
+    arms: Vec<(String, String)>,
 }
 
 struct EnvelopeView {
@@ -83,8 +102,10 @@ struct MsgView {
     key: String,
     doc: Vec<String>,
     payload: String,
-    /// The wire tag literal, or `None` for untagged frames.
+    /// The readable tag literal, or `None` for untagged frames.
     tag: Option<String>,
+    /// The pattern matching the tag values of a composite direction.
+    pattern: String,
     pointer: String,
     wording_name: String,
     wording: Vec<(String, String, String)>,
@@ -215,8 +236,8 @@ fn checks(shape: &Shape, v: &str, wrap: &str, depth: usize, out: &mut Vec<String
             Check::ConstStr(s) => format!("crate::de::check_const_str({v}, {})", lit(s)),
             Check::Minimum(l) => format!("crate::de::check_minimum({number}, {l})"),
             Check::Maximum(l) => format!("crate::de::check_maximum({number}, {l})"),
-            Check::MinItems(n) => format!("crate::de::check_min_items({v}.len(), {n})"),
-            Check::MaxItems(n) => format!("crate::de::check_max_items({v}.len(), {n})"),
+            Check::MinItems(n) => format!("crate::de::check_min_items({}.len(), {n})", receiver(v)),
+            Check::MaxItems(n) => format!("crate::de::check_max_items({}.len(), {n})", receiver(v)),
         };
         out.push(format!("{call}{fail}"));
     }
@@ -265,6 +286,15 @@ fn checks(shape: &Shape, v: &str, wrap: &str, depth: usize, out: &mut Vec<String
             }
         }
         _ => {}
+    }
+}
+
+/// `&self.x` as a method receiver: `(&self.x)`, so `.len()` applies to the field.
+fn receiver(v: &str) -> String {
+    if v.starts_with('&') {
+        format!("({v})")
+    } else {
+        v.to_owned()
     }
 }
 
@@ -352,16 +382,97 @@ fn dir_view(d: &Direction, enum_name: &str, prefix: &str) -> DirView {
         .collect();
     DirView {
         enum_name: enum_name.to_owned(),
-        tag_key: lit(&d.tag),
+        tag_key: lit(&d.tag_keys[0]),
         has_untagged: d.messages.iter().any(|m| m.tag.is_none()),
+        composite: (!d.is_simple()).then(|| composite_view(d)),
         envelope,
         messages,
     }
 }
 
+fn tag_pattern(c: &TagConst) -> String {
+    match c {
+        TagConst::Str(s) => format!("crate::de::TagRef::Str({})", lit(s)),
+        TagConst::Int(i) => format!("crate::de::TagRef::Int({i})"),
+    }
+}
+
+fn tag_value(c: &TagConst) -> String {
+    match c {
+        TagConst::Str(s) => lit(s),
+        TagConst::Int(i) => format!("{i}"),
+    }
+}
+
+fn composite_view(d: &Direction) -> CompositeView {
+    let tagged: Vec<&Vec<Option<TagConst>>> =
+        d.messages.iter().filter_map(|m| m.tag.as_ref()).collect();
+    // First values whose messages need no other key (by construction, one message each).
+    let mut alone: Vec<String> = tagged
+        .iter()
+        .filter(|t| t[1..].iter().all(Option::is_none))
+        .filter_map(|t| t[0].as_ref().map(tag_pattern))
+        .collect();
+    alone.dedup();
+    let decided = if alone.len() == tagged.len() {
+        "|_| true".to_owned()
+    } else if alone.is_empty() {
+        "|_| false".to_owned()
+    } else {
+        format!("|first| matches!(first, {})", alone.join(" | "))
+    };
+    let accessors = d
+        .tag_keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let values: Vec<Option<&TagConst>> = d
+                .messages
+                .iter()
+                .map(|m| m.tag.as_ref().and_then(|t| t[i].as_ref()))
+                .collect();
+            let always = values.iter().all(Option::is_some);
+            let base = match values.iter().flatten().next() {
+                Some(TagConst::Int(_)) => "i64",
+                _ => "&'static str",
+            };
+            let ty = if always {
+                base.to_owned()
+            } else {
+                format!("Option<{base}>")
+            };
+            let arms = d
+                .messages
+                .iter()
+                .zip(&values)
+                .map(|(m, v)| {
+                    let expr = match v {
+                        Some(c) if always => tag_value(c),
+                        Some(c) => format!("Some({})", tag_value(c)),
+                        None => "None".to_owned(),
+                    };
+                    (m.key.clone(), expr)
+                })
+                .collect();
+            AccessorView {
+                name: rust_field(key),
+                key: key.clone(),
+                ty,
+                arms,
+            }
+        })
+        .collect();
+    CompositeView {
+        keys: d.tag_keys.iter().map(|k| lit(k)).collect(),
+        decided,
+        accessors,
+    }
+}
+
 fn msg_view(m: &Message, d: &Direction, envelope: Option<&EnvelopeView>) -> MsgView {
     let wording_name = format!("WORDING_{}", screaming(&m.key));
-    let tag_arg = match &m.tag {
+    let readable = d.readable_tag(m);
+    let tag_arg = match &readable {
         Some(t) => format!("Some({})", lit(t)),
         None => "None".into(),
     };
@@ -377,6 +488,20 @@ fn msg_view(m: &Message, d: &Direction, envelope: Option<&EnvelopeView>) -> MsgV
             "crate::de::check_consts(input, &[{}], {tag_arg}, {wording_name}, &ERRORS)?;",
             list.join(", ")
         )
+    };
+    let pattern = match &m.tag {
+        Some(tag) => {
+            let parts: Vec<String> = tag
+                .iter()
+                .map(|c| {
+                    c.as_ref()
+                        .map(tag_pattern)
+                        .unwrap_or_else(|| "_".to_owned())
+                })
+                .collect();
+            format!("[{}]", parts.join(", "))
+        }
+        None => String::new(),
     };
     let parse = match (envelope, &m.tag) {
         (Some(env), Some(_)) => format!(
@@ -397,12 +522,13 @@ fn msg_view(m: &Message, d: &Direction, envelope: Option<&EnvelopeView>) -> MsgV
         format!("{{ {consts_check} {parse} }}")
     };
     let mut serialize = Vec::new();
-    if let Some(t) = &m.tag {
-        serialize.push(format!(
-            "map.serialize_entry({}, {})?;",
-            lit(&d.tag),
-            lit(t)
-        ));
+    for (key, value) in d.tag_keys.iter().zip(m.tag.iter().flatten()) {
+        let Some(value) = value else { continue };
+        let value = match value {
+            TagConst::Str(s) => lit(s),
+            TagConst::Int(i) => format!("&{i}i64"),
+        };
+        serialize.push(format!("map.serialize_entry({}, {value})?;", lit(key)));
     }
     for (k, v) in &m.consts {
         serialize.push(format!(
@@ -424,7 +550,8 @@ fn msg_view(m: &Message, d: &Direction, envelope: Option<&EnvelopeView>) -> MsgV
         key: m.key.clone(),
         doc: doc_lines(&m.doc),
         payload: payload_type(m),
-        tag: m.tag.as_deref().map(lit),
+        tag: readable.as_deref().map(lit),
+        pattern,
         pointer: lit(&m.pointer),
         wording_name,
         wording: m
@@ -496,13 +623,18 @@ pub fn render(d: &Dialect) -> anyhow::Result<String> {
             }),
         }
     }
-    let mut client_tags: Vec<String> = d
+    // Sorted by value (numerically for integer tags).
+    let mut tagged: Vec<&Message> = d
         .client
         .messages
         .iter()
-        .filter_map(|m| m.tag.clone())
+        .filter(|m| m.tag.is_some())
         .collect();
-    client_tags.sort();
+    tagged.sort_by(|a, b| a.tag.cmp(&b.tag));
+    let client_tags: Vec<String> = tagged
+        .iter()
+        .filter_map(|m| d.client.readable_tag(m))
+        .collect();
     let view = Generated {
         spec_file: d.spec_file.clone(),
         title: d.title.clone(),
