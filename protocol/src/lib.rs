@@ -6,6 +6,7 @@
 //! The crate does no I/O and depends on nothing server-side: clients can use it alone.
 
 pub mod de;
+pub mod gateway;
 pub mod messaging;
 pub mod originchats;
 pub mod reactions;

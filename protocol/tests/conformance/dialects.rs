@@ -1,6 +1,6 @@
 //! The dialects under test, and the schema oracle for each.
 
-use chorus_protocol::{messaging, originchats, reactions};
+use chorus_protocol::{gateway, messaging, originchats, reactions};
 use serde_json::Value;
 
 /// Decodes a frame and re-encodes it, or reports the decode error's wording.
@@ -11,17 +11,30 @@ pub struct Dialect {
     pub spec: &'static str,
     pub client: &'static [(&'static str, &'static str)],
     pub server: &'static [(&'static str, &'static str)],
+    /// The keys identifying a frame of each direction, in the order they are encoded.
+    pub client_tag_keys: &'static [&'static str],
+    pub server_tag_keys: &'static [&'static str],
     pub client_round_trip: RoundTrip,
     pub server_round_trip: RoundTrip,
 }
 
 macro_rules! dialect {
+    // A dialect whose frames are identified by one string key.
     ($m:ident) => {
+        dialect!($m, &[$m::ClientFrame::TAG_KEY], &[$m::ServerFrame::TAG_KEY])
+    };
+    // Integer or composite tags: the generated `TAG_KEYS`.
+    ($m:ident, keys) => {
+        dialect!($m, $m::ClientFrame::TAG_KEYS, $m::ServerFrame::TAG_KEYS)
+    };
+    ($m:ident, $client_keys:expr, $server_keys:expr) => {
         Dialect {
             name: stringify!($m),
             spec: $m::SPEC_JSON,
             client: $m::CLIENT_MESSAGES,
             server: $m::SERVER_MESSAGES,
+            client_tag_keys: $client_keys,
+            server_tag_keys: $server_keys,
             client_round_trip: |s| {
                 $m::ClientFrame::decode(s)
                     .map(|f| serde_json::to_string(&f).expect("frames always encode"))
@@ -41,6 +54,7 @@ pub fn all() -> Vec<Dialect> {
         dialect!(reactions),
         dialect!(originchats),
         dialect!(messaging),
+        dialect!(gateway, keys),
     ]
 }
 

@@ -124,6 +124,7 @@ fn build_corpora() -> Vec<Corpus> {
             server,
             client_round_trip,
             server_round_trip,
+            ..
         } = d;
         let doc: Value = serde_json::from_str(spec).unwrap();
         for (direction, messages, round_trip) in [
@@ -226,7 +227,7 @@ proptest! {
     /// Random chains of up to four mutations.
     #[test]
     fn decode_agrees_with_the_schema_on_mutation_chains(
-        corpus in 0usize..6,
+        corpus in 0usize..8,
         example in any::<usize>(),
         chain in prop::collection::vec((0u8..3, any::<usize>(), any::<usize>()), 1..5),
     ) {

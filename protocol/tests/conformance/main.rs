@@ -5,3 +5,4 @@
 mod dialects;
 mod differential;
 mod examples;
+mod gateway;

@@ -14,7 +14,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// The specs the generator reads, in order.
-pub const SPECS: &[&str] = &["reactions.yaml", "originchats.yaml", "messaging.yaml"];
+pub const SPECS: &[&str] = &[
+    "reactions.yaml",
+    "originchats.yaml",
+    "messaging.yaml",
+    "gateway.yaml",
+];
 
 pub fn run(root: &Path, check: bool) -> Result<()> {
     let mut stale = Vec::new();
