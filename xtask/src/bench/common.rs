@@ -65,6 +65,8 @@ pub fn cargo_build_release(packages: &[&str]) -> anyhow::Result<()> {
 
 /// Raise the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit.
 pub fn raise_nofile() -> u64 {
+    // Snapshot the load average before any benchmark load (see `loadavg`).
+    let _ = loadavg();
     // SAFETY: plain libc calls on a stack struct.
     unsafe {
         let mut lim = libc::rlimit {
@@ -118,10 +120,36 @@ pub fn vm_bytes(pid: u32, key: &str) -> anyhow::Result<u64> {
     bail!("{key} not in /proc/{pid}/status")
 }
 
+/// The load averages (1, 5, 15 min) when first asked, i.e. at the start of the benchmark.
 pub fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
+    static AT_START: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    AT_START
+        .get_or_init(|| {
+            std::fs::read_to_string("/proc/loadavg")
+                .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
+/// A warning when other work was running at the start of the benchmark (1-minute load
+/// average above half the cores): its numbers are noisy.
+pub fn busy_note() -> Option<String> {
+    let load: f64 = loadavg()
+        .split_whitespace()
+        .next()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0.0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1) as f64;
+    (load > cores / 2.0).then(|| {
+        format!(
+            "NOISY: the machine was busy with other work (1-minute load average {load:.1} on \
+             {cores} cores at the start); the servers and the load generator got only part of \
+             the CPU"
+        )
+    })
 }
 
 /// "2 × AMD EPYC, 23.5 GiB RAM, Linux 6.x"
@@ -509,6 +537,9 @@ pub fn append_report(
     let _ = writeln!(text, "- machine: {}", machine());
     let _ = writeln!(text, "- command: `{}`", command_line());
     let _ = writeln!(text, "- load average at start: {}", loadavg());
+    if let Some(busy) = busy_note() {
+        let _ = writeln!(text, "- **{busy}**");
+    }
     for (k, v) in params {
         let _ = writeln!(text, "- {k}: {v}");
     }

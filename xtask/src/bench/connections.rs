@@ -120,6 +120,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for n in &notes {
         println!("note: {n}");
     }
+    if let Some(busy) = common::busy_note() {
+        println!("note: {busy}");
+    }
     if !args.no_record {
         notes.push(
             "KiB / connection = (VmRSS with all connections open and settled − VmRSS before \

@@ -252,6 +252,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for n in &notes {
         println!("note: {n}");
     }
+    if let Some(busy) = common::busy_note() {
+        println!("note: {busy}");
+    }
     if !args.no_record {
         let mut all_notes: Vec<String> = ratio_lines.iter().map(|l| format!("**{l}**")).collect();
         all_notes.extend(notes);

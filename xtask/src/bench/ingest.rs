@@ -6,7 +6,8 @@
 //! replays on connect: every acknowledged message must be there.
 //!
 //! Every client also receives every other client's messages (the reaction chat broadcasts to
-//! all), so C is kept small: the point is the store, not the fan-out.
+//! all), so a round with C clients also costs C deliveries per message: the default rounds
+//! (1, 4, 16, 64 clients) show where the store stops being the limit and the fan-out starts.
 
 use super::common::{self, LatencySummary, ServerProc, Table, Target};
 use futures_util::{SinkExt, StreamExt};
@@ -19,13 +20,14 @@ use tokio_tungstenite::tungstenite::Message;
 #[derive(clap::Args, Clone)]
 pub struct Args {
     /// Concurrent clients; a comma-separated list runs one round per value (fresh server each).
-    #[arg(long, short = 'c', value_delimiter = ',', default_values_t = [4, 16, 64])]
+    #[arg(long, short = 'c', value_delimiter = ',', default_values_t = [1, 4, 16, 64])]
     clients: Vec<usize>,
-    /// Messages each client keeps in flight (sent, not yet echoed).
-    #[arg(long, short = 'w', default_value_t = 4)]
+    /// Messages each client keeps in flight (sent, not yet echoed). Chorus handles one frame
+    /// of a connection at a time, so more than 1 only queues them in the socket.
+    #[arg(long, short = 'w', default_value_t = 1)]
     window: usize,
     /// Seconds of sending per round.
-    #[arg(long, default_value_t = 8.0)]
+    #[arg(long, default_value_t = 6.0)]
     duration: f64,
     /// Seconds to wait after the last send for outstanding acknowledgements.
     #[arg(long, default_value_t = 10.0)]
@@ -177,6 +179,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     print!("{}", table.text());
     for n in &notes {
         println!("note: {n}");
+    }
+    if let Some(busy) = common::busy_note() {
+        println!("note: {busy}");
     }
     if !args.no_record {
         notes.push(
