@@ -134,6 +134,26 @@ pub const SERVER_MESSAGES: &[(&str, &str)] = &[
         "op=0,t=VOICE_STATE_UPDATE",
         "#/components/messages/VoiceStateUpdateEvent/payload",
     ),
+    (
+        "op=0,t=CHANNEL_PINS_UPDATE",
+        "#/components/messages/ChannelPinsUpdate/payload",
+    ),
+    (
+        "op=0,t=GUILD_BAN_ADD",
+        "#/components/messages/GuildBanAdd/payload",
+    ),
+    (
+        "op=0,t=GUILD_BAN_REMOVE",
+        "#/components/messages/GuildBanRemove/payload",
+    ),
+    (
+        "op=0,t=WEBHOOKS_UPDATE",
+        "#/components/messages/WebhooksUpdate/payload",
+    ),
+    (
+        "op=0,t=SECURITY_LOGOUT",
+        "#/components/messages/SecurityLogout/payload",
+    ),
 ];
 
 /// The new status; `invisible` is broadcast as `offline`.
@@ -6963,6 +6983,652 @@ impl serde::Serialize for VoiceStateUpdateEvent {
     }
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelPinsUpdateData {
+    /// Channel id.
+    pub channel_id: String,
+    /// Server id, null in DMs.
+    pub guild_id: Option<String>,
+    /// Always empty in the reference.
+    pub pinned_message_ids: Vec<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChannelPinsUpdateData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChannelPinsUpdateData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChannelPinsUpdateData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_guild_id: Option<Option<String>> = None;
+                let mut slot_pinned_message_ids: Option<Vec<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "guild_id" => slot_guild_id = Some(map.next_value::<Option<String>>()?),
+                        "pinned_message_ids" => {
+                            slot_pinned_message_ids = Some(map.next_value::<Vec<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChannelPinsUpdateData {
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    guild_id: slot_guild_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("guild_id"))?,
+                    pinned_message_ids: slot_pinned_message_ids.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("pinned_message_ids")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ChannelPinsUpdateData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ChannelPinsUpdateData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("guild_id", &self.guild_id)?;
+        map.serialize_entry("pinned_message_ids", &self.pinned_message_ids)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ChannelPinsUpdateData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// CHANNEL_PINS_UPDATE (dispatch)
+///
+/// A message was pinned or unpinned (MESSAGE_UPDATE carries the message itself).
+///
+/// Chorus: The reference sends the ids of this event as JSON numbers; Chorus sends strings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelPinsUpdate {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: ChannelPinsUpdateData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChannelPinsUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChannelPinsUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChannelPinsUpdate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<ChannelPinsUpdateData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<ChannelPinsUpdateData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChannelPinsUpdate {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ChannelPinsUpdate {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ChannelPinsUpdate {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ChannelPinsUpdate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuildBanData {
+    /// Server id.
+    pub guild_id: String,
+    /// Banned or unbanned user.
+    pub user_id: String,
+    /// Ban reason, when given.
+    pub reason: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for GuildBanData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = GuildBanData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a GuildBanData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_guild_id: Option<String> = None;
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_reason: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "guild_id" => slot_guild_id = Some(map.next_value::<String>()?),
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "reason" => slot_reason = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GuildBanData {
+                    guild_id: slot_guild_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("guild_id"))?,
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    reason: slot_reason,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for GuildBanData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(Some(v)) = &self.reason {
+            crate::de::check_max_length(v, 512).map_err(|e| e.at_key("reason"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for GuildBanData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("guild_id", &self.guild_id)?;
+        map.serialize_entry("user_id", &self.user_id)?;
+        if let Some(v) = &self.reason {
+            map.serialize_entry("reason", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for GuildBanData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// GUILD_BAN_ADD (dispatch)
+///
+/// A user was banned from a server (needs GUILD_BANS).
+///
+/// Chorus: The reference sends the ids of this event as JSON numbers; Chorus sends strings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuildBanAdd {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: GuildBanData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for GuildBanAdd {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = GuildBanAdd;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a GuildBanAdd object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<GuildBanData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<GuildBanData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GuildBanAdd {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for GuildBanAdd {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for GuildBanAdd {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for GuildBanAdd {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// GUILD_BAN_REMOVE (dispatch)
+///
+/// A ban was lifted (needs GUILD_BANS).
+///
+/// Chorus: The reference sends the ids of this event as JSON numbers; Chorus sends strings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuildBanRemove {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: GuildBanData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for GuildBanRemove {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = GuildBanRemove;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a GuildBanRemove object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<GuildBanData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<GuildBanData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GuildBanRemove {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for GuildBanRemove {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for GuildBanRemove {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for GuildBanRemove {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhooksUpdateData {
+    /// Server id.
+    pub guild_id: String,
+    /// The webhook's channel.
+    pub channel_id: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhooksUpdateData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhooksUpdateData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhooksUpdateData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_guild_id: Option<String> = None;
+                let mut slot_channel_id: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "guild_id" => slot_guild_id = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhooksUpdateData {
+                    guild_id: slot_guild_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("guild_id"))?,
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for WebhooksUpdateData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for WebhooksUpdateData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("guild_id", &self.guild_id)?;
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for WebhooksUpdateData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// WEBHOOKS_UPDATE (dispatch)
+///
+/// A webhook of a channel was created, changed or deleted (needs GUILD_WEBHOOKS).
+///
+/// Chorus: The reference sends the ids as JSON numbers, and `guild_id: 0` when a webhook is deleted; Chorus sends string ids and the real server id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhooksUpdate {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: WebhooksUpdateData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhooksUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhooksUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhooksUpdate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<WebhooksUpdateData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<WebhooksUpdateData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhooksUpdate {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for WebhooksUpdate {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for WebhooksUpdate {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for WebhooksUpdate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityLogoutData {
+    /// The user logged out.
+    pub user_id: String,
+    /// Notice text ("Security logout").
+    pub message: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SecurityLogoutData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SecurityLogoutData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SecurityLogoutData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_message: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "message" => slot_message = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SecurityLogoutData {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    message: slot_message
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("message"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for SecurityLogoutData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for SecurityLogoutData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("message", &self.message)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for SecurityLogoutData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// SECURITY_LOGOUT (dispatch)
+///
+/// An administrator forced the user out; sent only to that user.
+///
+/// Chorus: The reference keeps the socket open after this event (the token is only checked at IDENTIFY and RESUME); Chorus closes sessions whose token is revoked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityLogout {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: SecurityLogoutData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SecurityLogout {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SecurityLogout;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SecurityLogout object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<SecurityLogoutData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<SecurityLogoutData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SecurityLogout {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for SecurityLogout {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for SecurityLogout {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for SecurityLogout {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// A frame a client sends to the server.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientFrame {
@@ -7384,6 +8050,36 @@ pub enum ServerFrame {
     ///
     /// A user's voice state changed (after ops 4, 20 and 21); needs GUILD_VOICE_STATES.
     VoiceStateUpdateEvent(VoiceStateUpdateEvent),
+    /// CHANNEL_PINS_UPDATE (dispatch)
+    ///
+    /// A message was pinned or unpinned (MESSAGE_UPDATE carries the message itself).
+    ///
+    /// Chorus: The reference sends the ids of this event as JSON numbers; Chorus sends strings.
+    ChannelPinsUpdate(ChannelPinsUpdate),
+    /// GUILD_BAN_ADD (dispatch)
+    ///
+    /// A user was banned from a server (needs GUILD_BANS).
+    ///
+    /// Chorus: The reference sends the ids of this event as JSON numbers; Chorus sends strings.
+    GuildBanAdd(GuildBanAdd),
+    /// GUILD_BAN_REMOVE (dispatch)
+    ///
+    /// A ban was lifted (needs GUILD_BANS).
+    ///
+    /// Chorus: The reference sends the ids of this event as JSON numbers; Chorus sends strings.
+    GuildBanRemove(GuildBanRemove),
+    /// WEBHOOKS_UPDATE (dispatch)
+    ///
+    /// A webhook of a channel was created, changed or deleted (needs GUILD_WEBHOOKS).
+    ///
+    /// Chorus: The reference sends the ids as JSON numbers, and `guild_id: 0` when a webhook is deleted; Chorus sends string ids and the real server id.
+    WebhooksUpdate(WebhooksUpdate),
+    /// SECURITY_LOGOUT (dispatch)
+    ///
+    /// An administrator forced the user out; sent only to that user.
+    ///
+    /// Chorus: The reference keeps the socket open after this event (the token is only checked at IDENTIFY and RESUME); Chorus closes sessions whose token is revoked.
+    SecurityLogout(SecurityLogout),
 }
 
 const WORDING_HELLO: &[crate::de::Wording] = &[];
@@ -7414,6 +8110,11 @@ const WORDING_GUILD_ROLE_CREATE: &[crate::de::Wording] = &[];
 const WORDING_GUILD_ROLE_UPDATE: &[crate::de::Wording] = &[];
 const WORDING_GUILD_ROLE_DELETE: &[crate::de::Wording] = &[];
 const WORDING_VOICE_STATE_UPDATE_EVENT: &[crate::de::Wording] = &[];
+const WORDING_CHANNEL_PINS_UPDATE: &[crate::de::Wording] = &[];
+const WORDING_GUILD_BAN_ADD: &[crate::de::Wording] = &[];
+const WORDING_GUILD_BAN_REMOVE: &[crate::de::Wording] = &[];
+const WORDING_WEBHOOKS_UPDATE: &[crate::de::Wording] = &[];
+const WORDING_SECURITY_LOGOUT: &[crate::de::Wording] = &[];
 
 impl ServerFrame {
     /// The key that carries the tag of these frames.
@@ -7706,6 +8407,56 @@ impl ServerFrame {
                 &ERRORS,
             )
             .map(Self::VoiceStateUpdateEvent),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("CHANNEL_PINS_UPDATE"),
+            ] => crate::de::parse::<ChannelPinsUpdate>(
+                input,
+                Some("op=0,t=CHANNEL_PINS_UPDATE"),
+                WORDING_CHANNEL_PINS_UPDATE,
+                &ERRORS,
+            )
+            .map(Self::ChannelPinsUpdate),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("GUILD_BAN_ADD"),
+            ] => crate::de::parse::<GuildBanAdd>(
+                input,
+                Some("op=0,t=GUILD_BAN_ADD"),
+                WORDING_GUILD_BAN_ADD,
+                &ERRORS,
+            )
+            .map(Self::GuildBanAdd),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("GUILD_BAN_REMOVE"),
+            ] => crate::de::parse::<GuildBanRemove>(
+                input,
+                Some("op=0,t=GUILD_BAN_REMOVE"),
+                WORDING_GUILD_BAN_REMOVE,
+                &ERRORS,
+            )
+            .map(Self::GuildBanRemove),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("WEBHOOKS_UPDATE"),
+            ] => crate::de::parse::<WebhooksUpdate>(
+                input,
+                Some("op=0,t=WEBHOOKS_UPDATE"),
+                WORDING_WEBHOOKS_UPDATE,
+                &ERRORS,
+            )
+            .map(Self::WebhooksUpdate),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("SECURITY_LOGOUT"),
+            ] => crate::de::parse::<SecurityLogout>(
+                input,
+                Some("op=0,t=SECURITY_LOGOUT"),
+                WORDING_SECURITY_LOGOUT,
+                &ERRORS,
+            )
+            .map(Self::SecurityLogout),
             _ => Err(crate::de::unknown_tags(Self::TAG_KEYS, &tags, &ERRORS)),
         }
     }
@@ -7741,6 +8492,11 @@ impl ServerFrame {
             Self::GuildRoleUpdate(_) => Some("op=0,t=GUILD_ROLE_UPDATE"),
             Self::GuildRoleDelete(_) => Some("op=0,t=GUILD_ROLE_DELETE"),
             Self::VoiceStateUpdateEvent(_) => Some("op=0,t=VOICE_STATE_UPDATE"),
+            Self::ChannelPinsUpdate(_) => Some("op=0,t=CHANNEL_PINS_UPDATE"),
+            Self::GuildBanAdd(_) => Some("op=0,t=GUILD_BAN_ADD"),
+            Self::GuildBanRemove(_) => Some("op=0,t=GUILD_BAN_REMOVE"),
+            Self::WebhooksUpdate(_) => Some("op=0,t=WEBHOOKS_UPDATE"),
+            Self::SecurityLogout(_) => Some("op=0,t=SECURITY_LOGOUT"),
         }
     }
 
@@ -7775,6 +8531,11 @@ impl ServerFrame {
             Self::GuildRoleUpdate(_) => 0,
             Self::GuildRoleDelete(_) => 0,
             Self::VoiceStateUpdateEvent(_) => 0,
+            Self::ChannelPinsUpdate(_) => 0,
+            Self::GuildBanAdd(_) => 0,
+            Self::GuildBanRemove(_) => 0,
+            Self::WebhooksUpdate(_) => 0,
+            Self::SecurityLogout(_) => 0,
         }
     }
 
@@ -7809,6 +8570,11 @@ impl ServerFrame {
             Self::GuildRoleUpdate(_) => Some("GUILD_ROLE_UPDATE"),
             Self::GuildRoleDelete(_) => Some("GUILD_ROLE_DELETE"),
             Self::VoiceStateUpdateEvent(_) => Some("VOICE_STATE_UPDATE"),
+            Self::ChannelPinsUpdate(_) => Some("CHANNEL_PINS_UPDATE"),
+            Self::GuildBanAdd(_) => Some("GUILD_BAN_ADD"),
+            Self::GuildBanRemove(_) => Some("GUILD_BAN_REMOVE"),
+            Self::WebhooksUpdate(_) => Some("WEBHOOKS_UPDATE"),
+            Self::SecurityLogout(_) => Some("SECURITY_LOGOUT"),
         }
     }
 }
@@ -7952,6 +8718,31 @@ impl serde::Serialize for ServerFrame {
             Self::VoiceStateUpdateEvent(payload) => {
                 map.serialize_entry("op", &0i64)?;
                 map.serialize_entry("t", "VOICE_STATE_UPDATE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::ChannelPinsUpdate(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "CHANNEL_PINS_UPDATE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::GuildBanAdd(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "GUILD_BAN_ADD")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::GuildBanRemove(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "GUILD_BAN_REMOVE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::WebhooksUpdate(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "WEBHOOKS_UPDATE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::SecurityLogout(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "SECURITY_LOGOUT")?;
                 crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
             }
         }
