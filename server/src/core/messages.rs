@@ -39,7 +39,7 @@ pub struct Message {
 #[derive(Debug, Clone)]
 pub struct NewMessage {
     pub room_id: RoomId,
-    pub author_id: UserId,
+    pub author: UserRef,
     pub author_name: Option<String>,
     pub content: String,
     pub reply_to: Option<MessageId>,
@@ -50,7 +50,7 @@ pub struct NewMessage {
 pub struct MessageRecord {
     pub id: MessageId,
     pub room_id: RoomId,
-    pub author_id: UserId,
+    pub author: UserRef,
     pub author_name: Option<String>,
     pub content: String,
     pub created_at: i64,

@@ -274,7 +274,7 @@ impl Core {
     pub async fn submit_message(&self, new: NewMessage) -> CoreResult<Pending<Arc<Message>>> {
         let room = self
             .require(
-                &new.author_id,
+                &new.author.id,
                 &new.room_id,
                 Permissions::SEND_MESSAGES,
                 "send_messages",
@@ -299,7 +299,7 @@ impl Core {
         let rec = MessageRecord {
             id: MessageId::generate(),
             room_id: new.room_id,
-            author_id: new.author_id,
+            author: new.author,
             author_name: new.author_name,
             content: new.content,
             created_at: now_ms(),

@@ -399,7 +399,7 @@ async fn apply(conn: &mut SqliteConnection, op: &Op) -> StoreResult<Done> {
             )
             .bind(rec.id.as_str())
             .bind(rec.room_id.as_str())
-            .bind(rec.author_id.as_str())
+            .bind(rec.author.id.as_str())
             .bind(rec.author_name.as_deref())
             .bind(&rec.content)
             .bind(rec.created_at)
@@ -407,19 +407,11 @@ async fn apply(conn: &mut SqliteConnection, op: &Op) -> StoreResult<Done> {
             .fetch_one(&mut *conn)
             .await?;
             let seq: i64 = row.try_get(0)?;
-            let username: Option<String> =
-                sqlx::query_scalar("SELECT username FROM users WHERE id = ?1")
-                    .bind(rec.author_id.as_str())
-                    .fetch_optional(&mut *conn)
-                    .await?;
             Ok(Done::Message(Message {
                 seq,
                 id: rec.id.clone(),
                 room_id: rec.room_id.clone(),
-                author: UserRef {
-                    id: rec.author_id.clone(),
-                    username: username.unwrap_or_else(|| rec.author_id.0.clone()),
-                },
+                author: rec.author.clone(),
                 author_name: rec.author_name.clone(),
                 content: rec.content.clone(),
                 created_at: rec.created_at,

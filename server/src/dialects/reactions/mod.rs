@@ -7,7 +7,7 @@ use crate::core::Core;
 use crate::core::CoreError;
 use crate::core::events::{Event, Topic};
 use crate::core::ids::{MessageId, RoomId};
-use crate::core::messages::{Message, NewMessage, ReactionAction};
+use crate::core::messages::{Message, NewMessage, ReactionAction, UserRef};
 use crate::core::ratelimit::RateLimiter;
 use crate::core::users::User;
 use crate::hub::{ConnId, Renderer};
@@ -61,7 +61,10 @@ impl Handler for Reactions {
         }
         let new = NewMessage {
             room_id: self.room.clone(),
-            author_id: cx.user.id.clone(),
+            author: UserRef {
+                id: cx.user.id.clone(),
+                username: cx.user.username.clone(),
+            },
             author_name: Some(req.author_name.unwrap_or_else(|| "Anonymous".into())),
             content: req.text,
             reply_to: None,
