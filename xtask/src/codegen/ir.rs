@@ -520,6 +520,12 @@ impl<'a> Builder<'a> {
             .cloned()
             .unwrap_or_default();
         let required = required_set(payload);
+        for r in &required {
+            ensure!(
+                props.contains_key(r),
+                "required property {r} is not declared"
+            );
+        }
         let mut tag: Vec<Option<TagConst>> = vec![None; dir.tag_keys.len()];
         let mut consts = Vec::new();
         let mut rest: IndexMap<String, Node> = IndexMap::new();
@@ -1025,10 +1031,14 @@ channels:
       examples: [{name: p, payload: {op: 1, d: null}}]
 ";
         for (key, props) in server {
+            // The top-level property names: the words followed by `: {`.
             let required: Vec<&str> = props
-                .split(", ")
-                .filter_map(|p| p.split(':').next())
-                .filter(|p| !p.is_empty())
+                .match_indices(": {")
+                .map(|(i, _)| {
+                    let head = &props[..i];
+                    let start = head.rfind([' ', '{']).map_or(0, |j| j + 1);
+                    &head[start..]
+                })
                 .collect();
             out += &format!(
                 "    {key}:
