@@ -84,6 +84,33 @@ async fn sigterm_closes_sockets_with_1001_and_keeps_every_acknowledged_message()
 }
 
 #[tokio::test]
+async fn every_broadcast_message_survives_sigkill() {
+    // All test clients share one IP, hence one user: lift the 60/minute limit.
+    let mut server = Server::start_with(
+        Options::default().env("CHORUS__REACTIONS__RATE_LIMIT_MESSAGES", "1000"),
+    );
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        clients.push(server.client().await);
+    }
+    // Four clients pipelining writes; a message is acknowledged when its broadcast arrives.
+    for (i, c) in clients.iter_mut().enumerate() {
+        for n in 0..25 {
+            c.say(&format!("c{i} m{n}")).await;
+        }
+    }
+    let seen = clients[0].recv_n(100).await;
+    server.kill();
+    let server = server.restart();
+    let mut c = server.client().await;
+    let history = c.history(100).await;
+    assert_eq!(
+        history, seen,
+        "history after SIGKILL differs from what was broadcast"
+    );
+}
+
+#[tokio::test]
 async fn user_add_and_token_issue_work_while_the_server_runs() {
     let server = Server::start();
     let mut c = server.client().await;

@@ -202,6 +202,13 @@ impl Server {
         wait_with_patience(&mut child)
     }
 
+    /// SIGKILL: no chance to clean up.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().expect("killing chorus");
+        child.wait().expect("reaping chorus");
+    }
+
     /// Stops the server and starts a new process on the same data directory.
     pub fn restart(mut self) -> Server {
         if self.child.is_some() {
