@@ -389,3 +389,71 @@ impl Core {
         Ok((action, Arc::new(updated)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::{SqliteSettings, SqliteStore};
+
+    async fn core() -> (Core, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "chorus-core-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let store = SqliteStore::open(&dir.join("chorus.db"), SqliteSettings::default())
+            .await
+            .unwrap();
+        let (hub, dispatcher) = Hub::new(Vec::new());
+        tokio::spawn(dispatcher);
+        (Core::new(Arc::new(store), hub), dir)
+    }
+
+    #[tokio::test]
+    async fn accounts_passwords_and_tokens() {
+        let (core, dir) = core().await;
+        let alice = core.create_account("alice", "pw", None).await.unwrap();
+        assert!(matches!(
+            core.create_account("Alice", "x", None).await,
+            Err(CoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            core.create_account("10.0.0.1", "x", None).await,
+            Err(CoreError::Invalid(_))
+        ));
+        assert_eq!(core.login("ALICE", "pw").await.unwrap().id, alice.id);
+        assert!(matches!(
+            core.login("alice", "wrong").await,
+            Err(CoreError::Unauthorized)
+        ));
+        let token = core.issue_token("alice").await.unwrap();
+        assert_eq!(core.authenticate(&token).await.unwrap().id, alice.id);
+        assert!(matches!(
+            core.authenticate("nope").await,
+            Err(CoreError::Unauthorized)
+        ));
+        // A local account may post in the default room; an IP user too.
+        let general = core.room_by_name("general").await.unwrap();
+        let (_, perms) = core.permissions(&alice.id, &general.id).await.unwrap();
+        assert!(perms.contains(Permissions::SEND_MESSAGES | Permissions::ADD_REACTIONS));
+        let ip = core.ip_user("192.0.2.9").await.unwrap();
+        let m = core
+            .send_message(NewMessage {
+                room_id: general.id.clone(),
+                author: UserRef {
+                    id: ip.id.clone(),
+                    username: ip.username.clone(),
+                },
+                author_name: None,
+                content: "hi".into(),
+                reply_to: None,
+            })
+            .await
+            .unwrap();
+        let (action, updated) = core.toggle_reaction(&alice, &m.id, "👍").await.unwrap();
+        assert_eq!(action, ReactionAction::Added);
+        assert_eq!(updated.reactions[0].users[0].username, "alice");
+        core.store().close().await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

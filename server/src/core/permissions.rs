@@ -115,6 +115,13 @@ impl Permissions {
     }
 }
 
+impl std::ops::BitOr for Permissions {
+    type Output = Permissions;
+    fn bitor(self, rhs: Permissions) -> Permissions {
+        self.union(rhs)
+    }
+}
+
 /// A role in a space. Higher `position` = more authority (`@everyone` is 0).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Role {
