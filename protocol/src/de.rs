@@ -579,6 +579,25 @@ where
     }
 }
 
+/// Parses a JSON-object body (an HTTP request or response) as `T` and validates it. Like
+/// [`parse`], with one more distinction: a body that is JSON but not an object gets `not_object`.
+pub fn parse_body<'a, T>(
+    input: &'a str,
+    wording: &[Wording],
+    errors: &Errors,
+) -> Result<T, DecodeError>
+where
+    T: Deserialize<'a> + Validate,
+{
+    parse(input, None, wording, errors).map_err(|e| {
+        if e.kind == (DecodeErrorKind::Invalid { keyword: "type" }) && e.path.is_empty() {
+            simple(DecodeErrorKind::NotObject, errors.not_object, e.detail)
+        } else {
+            e
+        }
+    })
+}
+
 /// Checks envelope constants (`"global": true`, `"type": "broadcast_group"`) of a frame.
 pub fn check_consts(
     input: &str,

@@ -3,10 +3,16 @@
 //! enforces every constraint of the spec and words errors as the dialect does), a `Handler`
 //! trait with one method per client operation, and the spec itself as JSON.
 //!
+//! `plexichat_rest` is the REST side, from an OpenAPI document: typed request and response
+//! bodies (`decode` with the same strictness and wording machinery) and a route table of
+//! [`rest::Route`]s.
+//!
 //! The crate does no I/O and depends on nothing server-side: clients can use it alone.
 
 pub mod de;
 pub mod gateway;
 pub mod messaging;
 pub mod originchats;
+pub mod plexichat_rest;
 pub mod reactions;
+pub mod rest;

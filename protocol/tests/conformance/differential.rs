@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 /// Replacement values that probe types, lengths, formats and bounds.
-fn probes() -> Vec<Value> {
+pub(crate) fn probes() -> Vec<Value> {
     vec![
         Value::Null,
         json!(true),
@@ -32,7 +32,7 @@ fn probes() -> Vec<Value> {
 }
 
 /// JSON pointers of every value inside `v` (the root excluded).
-fn paths(v: &Value, at: String, out: &mut Vec<String>) {
+pub(crate) fn paths(v: &Value, at: String, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
             for (k, child) in m {
@@ -53,14 +53,14 @@ fn paths(v: &Value, at: String, out: &mut Vec<String>) {
 }
 
 #[derive(Debug, Clone)]
-enum Mutation {
+pub(crate) enum Mutation {
     Remove(usize),
     Replace(usize, usize),
     AddKey(usize),
     Root(usize),
 }
 
-fn apply(frame: &Value, all_paths: &[String], m: &Mutation) -> Value {
+pub(crate) fn apply(frame: &Value, all_paths: &[String], m: &Mutation) -> Value {
     let mut v = frame.clone();
     match m {
         Mutation::Remove(p) => {

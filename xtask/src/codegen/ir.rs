@@ -322,11 +322,7 @@ pub fn build(spec_file: &str, doc: &Node) -> Result<Dialect> {
         }
     }
 
-    let mut b = Builder {
-        doc,
-        types: IndexMap::new(),
-        in_progress: BTreeSet::new(),
-    };
+    let mut b = Builder::new(doc);
     let (ctag, ccontent) = envelope("client")?;
     let (stag, scontent) = envelope("server")?;
     let mut client = Direction {
@@ -465,7 +461,7 @@ fn op_doc(op: &Node) -> String {
     parts.join("\n\n")
 }
 
-fn describe(n: &Node) -> String {
+pub(super) fn describe(n: &Node) -> String {
     let mut parts = Vec::new();
     for k in ["title", "summary", "description"] {
         if let Some(s) = n.str_at(k) {
@@ -481,13 +477,39 @@ fn describe(n: &Node) -> String {
     parts.join("\n\n")
 }
 
-struct Builder<'a> {
+/// Schema → Rust types, shared by the AsyncAPI and OpenAPI front-ends.
+pub(super) struct Builder<'a> {
     doc: &'a Node,
     types: IndexMap<String, TypeDef>,
     in_progress: BTreeSet<String>,
 }
 
 impl<'a> Builder<'a> {
+    pub(super) fn new(doc: &'a Node) -> Self {
+        Builder {
+            doc,
+            types: IndexMap::new(),
+            in_progress: BTreeSet::new(),
+        }
+    }
+
+    /// The named types built so far, in the order they were first reached.
+    pub(super) fn into_types(self) -> IndexMap<String, TypeDef> {
+        self.types
+    }
+
+    /// Registers a transparent wrapper for a non-object body (a list, a map).
+    pub(super) fn newtype(&mut self, name: &str, doc: String, shape: Shape) {
+        self.types.insert(
+            name.to_owned(),
+            TypeDef::Newtype(NewtypeDef {
+                name: name.to_owned(),
+                doc,
+                shape,
+            }),
+        );
+    }
+
     fn message(
         &mut self,
         key: &str,
@@ -708,7 +730,12 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn shape(&mut self, schema: &Node, context: &str, client_side: bool) -> Result<Shape> {
+    pub(super) fn shape(
+        &mut self,
+        schema: &Node,
+        context: &str,
+        client_side: bool,
+    ) -> Result<Shape> {
         if let Some(r) = schema.str_at("$ref") {
             let m = schema.as_map().expect("a $ref is in a map");
             ensure!(
@@ -933,7 +960,7 @@ fn check_keywords(schema: &Node) -> Result<()> {
 }
 
 /// Collects `x-error`/`x-errors` rows with their path patterns.
-fn collect_wording(
+pub(super) fn collect_wording(
     doc: &Node,
     schema: &Node,
     path: &str,

@@ -1,10 +1,12 @@
 //! `cargo xtask codegen`: spec/*.yaml → protocol/src/<dialect>/{generated.rs, spec.json}.
+//! AsyncAPI 3 documents describe WebSocket dialects; OpenAPI 3.1 ones REST APIs (`openapi.rs`).
 //!
 //! load (YAML, order kept) → IR (with the checks of spec/README.md) → askama → rustfmt →
 //! write, or with `--check` compare and fail on drift.
 
 mod ir;
 mod names;
+mod openapi;
 mod render;
 mod yaml;
 
@@ -19,6 +21,7 @@ pub const SPECS: &[&str] = &[
     "originchats.yaml",
     "messaging.yaml",
     "gateway.yaml",
+    "plexichat-rest.yaml",
 ];
 
 pub fn run(root: &Path, check: bool) -> Result<()> {
@@ -51,12 +54,19 @@ fn generate(root: &Path, spec: &str, check: bool, stale: &mut Vec<String>) -> Re
         }
         let text = std::fs::read_to_string(&path)?;
         let doc = yaml::load(&text).with_context(|| format!("parsing spec/{spec}"))?;
-        let dialect = ir::build(spec, &doc).with_context(|| format!("spec/{spec}"))?;
-        let code = format(root, &render::render(&dialect)?)
+        // An OpenAPI document (REST bodies and routes) or an AsyncAPI one (WebSocket frames).
+        let (module, code) = if openapi::is_openapi(&doc) {
+            let api = openapi::build(spec, &doc).with_context(|| format!("spec/{spec}"))?;
+            (api.module.clone(), render::render_rest(&api)?)
+        } else {
+            let dialect = ir::build(spec, &doc).with_context(|| format!("spec/{spec}"))?;
+            (dialect.module.clone(), render::render(&dialect)?)
+        };
+        let code = format(root, &code)
             .with_context(|| format!("formatting the code generated from spec/{spec}"))?;
         let mut json = serde_json::to_string_pretty(&doc)?;
         json.push('\n');
-        let dir = root.join("protocol/src").join(&dialect.module);
+        let dir = root.join("protocol/src").join(&module);
         for (file, contents) in [("generated.rs", code), ("spec.json", json)] {
             let target = dir.join(file);
             if !ensure_file_contents(&target, &contents, check)? {

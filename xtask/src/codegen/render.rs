@@ -5,6 +5,7 @@
 
 use super::ir::{Check, Dialect, Direction, Field, Kind, Message, Shape, TagConst, TypeDef};
 use super::names::rust_field;
+use super::openapi::RestApi;
 use askama::Template;
 
 #[derive(Template)]
@@ -564,11 +565,14 @@ fn msg_view(m: &Message, d: &Direction, envelope: Option<&EnvelopeView>) -> MsgV
     }
 }
 
-pub fn render(d: &Dialect) -> anyhow::Result<String> {
+/// The views of the named types, shared by both templates (through `types.rs`).
+fn type_views(
+    types: &indexmap::IndexMap<String, TypeDef>,
+) -> (Vec<StructView>, Vec<EnumView>, Vec<NewtypeView>) {
     let mut structs = Vec::new();
     let mut enums = Vec::new();
     let mut newtypes = Vec::new();
-    for t in d.types.values() {
+    for t in types.values() {
         match t {
             TypeDef::Newtype(n) => {
                 let mut validate = Vec::new();
@@ -623,6 +627,11 @@ pub fn render(d: &Dialect) -> anyhow::Result<String> {
             }),
         }
     }
+    (structs, enums, newtypes)
+}
+
+pub fn render(d: &Dialect) -> anyhow::Result<String> {
+    let (structs, enums, newtypes) = type_views(&d.types);
     // Sorted by value (numerically for integer tags).
     let mut tagged: Vec<&Message> = d
         .client
@@ -667,6 +676,115 @@ pub fn render(d: &Dialect) -> anyhow::Result<String> {
             })
             .collect(),
         client_tags: client_tags.iter().map(|t| lit(t)).collect(),
+    };
+    Ok(view.render()?)
+}
+
+#[derive(Template)]
+#[template(path = "rest.rs", escape = "none")]
+struct Rest {
+    spec_file: String,
+    title: String,
+    errors: ErrorsView,
+    structs: Vec<StructView>,
+    enums: Vec<EnumView>,
+    newtypes: Vec<NewtypeView>,
+    bodies: Vec<BodyView>,
+    routes: Vec<RouteView>,
+}
+
+struct BodyView {
+    name: String,
+    /// "request" or "response"
+    role: &'static str,
+    wording_name: String,
+    wording: Vec<(String, String, String)>,
+    parse: String,
+}
+
+struct RouteView {
+    const_name: String,
+    doc: Vec<String>,
+    method: String,
+    path: String,
+    operation_id: String,
+    public: bool,
+    request: String,
+    success: u16,
+    responses: Vec<(u16, String)>,
+}
+
+fn body_expr(api: &RestApi, body: &Option<(String, String)>) -> String {
+    match body {
+        None => "None".into(),
+        Some((name, media)) => format!(
+            "Some(crate::rest::Body {{ type_name: {}, schema: {}, media: {}, reencode: {name}::reencode }})",
+            lit(name),
+            lit(&api.bodies[name].schema),
+            lit(media)
+        ),
+    }
+}
+
+pub fn render_rest(api: &RestApi) -> anyhow::Result<String> {
+    let (structs, enums, newtypes) = type_views(&api.types);
+    let bodies = api
+        .bodies
+        .values()
+        .map(|b| {
+            let wording_name = format!("WORDING_{}", screaming(&b.name));
+            let parse = if b.object {
+                format!("crate::de::parse_body::<Self>(input, {wording_name}, &ERRORS)")
+            } else {
+                format!("crate::de::parse::<Self>(input, None, {wording_name}, &ERRORS)")
+            };
+            BodyView {
+                name: b.name.clone(),
+                role: if b.request { "request" } else { "response" },
+                wording: b
+                    .wording
+                    .iter()
+                    .map(|(p, k, t)| (lit(p), lit(k), lit(t)))
+                    .collect(),
+                wording_name,
+                parse,
+            }
+        })
+        .collect();
+    let routes = api
+        .routes
+        .iter()
+        .map(|r| RouteView {
+            const_name: screaming(&r.operation_id),
+            doc: doc_lines(&format!("`{} {}`: {}", r.method, r.path, r.doc)),
+            method: lit(&r.method),
+            path: lit(&r.path),
+            operation_id: lit(&r.operation_id),
+            public: r.public,
+            request: body_expr(api, &r.request),
+            success: r.success,
+            responses: r
+                .responses
+                .iter()
+                .map(|(status, body)| (*status, body_expr(api, body)))
+                .collect(),
+        })
+        .collect();
+    let view = Rest {
+        spec_file: api.spec_file.clone(),
+        title: api.title.clone(),
+        errors: ErrorsView {
+            not_json: lit(&api.errors.not_json),
+            not_object: lit(&api.errors.not_object),
+            missing_tag: lit(&api.errors.missing_tag),
+            unknown_tag: lit(&api.errors.unknown_tag),
+            invalid: lit(&api.errors.invalid),
+        },
+        structs,
+        enums,
+        newtypes,
+        bodies,
+        routes,
     };
     Ok(view.render()?)
 }

@@ -1,0 +1,285 @@
+//! The Plexichat REST bodies, from the OpenAPI 3.1 document: every request and response example
+//! validates against its schema (JSON Schema 2020-12, the dialect of OpenAPI 3.1), decodes
+//! through the generated type and re-encodes to the same JSON; request-body `decode` accepts
+//! exactly what the schema accepts, on every single mutation of every example.
+
+use crate::differential::{Mutation, apply, paths, probes};
+use chorus_protocol::de::DecodeErrorKind;
+use chorus_protocol::plexichat_rest::{self as api, ROUTES};
+use chorus_protocol::rest::Body;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+fn doc() -> Value {
+    serde_json::from_str(api::SPEC_JSON).expect("the embedded document is JSON")
+}
+
+/// A draft 2020-12 validator for the schema at `pointer`, resolving `$ref`s in the document.
+fn validator(doc: &Value, pointer: &str) -> jsonschema::Validator {
+    let mut root = doc.clone();
+    let object = root.as_object_mut().expect("the document is an object");
+    object.insert(
+        "$schema".into(),
+        Value::String("https://json-schema.org/draft/2020-12/schema".into()),
+    );
+    object.insert("allOf".into(), serde_json::json!([{ "$ref": pointer }]));
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&root)
+        .unwrap_or_else(|e| panic!("schema at {pointer} does not compile: {e}"))
+}
+
+/// (example name, value) of a media type object, `$ref`s to `components/examples` resolved.
+fn examples(doc: &Value, media: &str) -> Vec<(String, Value)> {
+    let m = doc
+        .pointer(media.strip_prefix('#').unwrap())
+        .unwrap_or_else(|| panic!("no media type object at {media}"));
+    let examples = m["examples"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{media} has no examples"));
+    assert!(!examples.is_empty(), "{media} has no examples");
+    examples
+        .iter()
+        .map(|(name, e)| {
+            let e = match e.get("$ref").and_then(Value::as_str) {
+                Some(r) => doc.pointer(r.strip_prefix('#').unwrap()).unwrap(),
+                None => e,
+            };
+            (name.clone(), e["value"].clone())
+        })
+        .collect()
+}
+
+/// Every body of every route: (route, role, body), each media type object once.
+fn bodies() -> Vec<(&'static str, String, Body)> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for r in ROUTES {
+        let all = r
+            .request
+            .map(|b| ("request".to_owned(), b))
+            .into_iter()
+            .chain(
+                r.responses
+                    .iter()
+                    .filter_map(|resp| resp.body.map(|b| (resp.status.to_string(), b))),
+            );
+        for (role, body) in all {
+            if seen.insert(body.media) {
+                out.push((r.operation_id, role, body));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_example_validates_decodes_and_round_trips() {
+    let doc = doc();
+    let mut count = 0;
+    let mut snapshot = String::new();
+    for (op, role, body) in bodies() {
+        let schema = validator(&doc, body.schema);
+        for (name, value) in examples(&doc, body.media) {
+            let errors: Vec<String> = schema.iter_errors(&value).map(|e| e.to_string()).collect();
+            assert!(
+                errors.is_empty(),
+                "{op} {role}: example {name} violates {}: {errors:?}",
+                body.schema
+            );
+            let encoded = (body.reencode)(&value.to_string()).unwrap_or_else(|e| {
+                panic!(
+                    "{op} {role}: example {name} does not decode as {}: {e}",
+                    body.type_name
+                )
+            });
+            let back: Value = serde_json::from_str(&encoded).unwrap();
+            assert_eq!(
+                back, value,
+                "{op} {role}: example {name} does not re-encode to itself"
+            );
+            writeln!(snapshot, "{op} {role} {name}: {encoded}").unwrap();
+            count += 1;
+        }
+    }
+    assert!(count >= 25, "only {count} examples");
+    insta::assert_snapshot!("plexichat_rest_examples", snapshot);
+}
+
+#[test]
+fn the_route_table_covers_the_first_slice() {
+    let table: Vec<String> = ROUTES
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {} -> {} {}",
+                r.method,
+                r.path,
+                r.operation_id,
+                r.request.map_or("-", |b| b.type_name),
+                r.success_status,
+                r.success().map_or("-", |b| b.type_name)
+            )
+        })
+        .collect();
+    assert_eq!(
+        table,
+        [
+            "GET /api/v1/version getVersion - -> 200 VersionResponse",
+            "POST /api/v1/version/negotiate negotiateVersion NegotiateRequest -> 200 NegotiateResponse",
+            "GET /api/v1/capabilities getCapabilities - -> 200 CapabilitiesResponse",
+            "GET /api/v1/health getHealth - -> 200 HealthResponse",
+            "POST /api/v1/auth/register register RegisterRequest -> 200 LoginResponse",
+            "POST /api/v1/auth/login login LoginRequest -> 200 LoginResponse",
+            "POST /api/v1/auth/logout logout - -> 200 Success",
+            "POST /api/v1/auth/refresh refresh - -> 200 LoginResponse",
+            "GET /api/v1/users/@me getCurrentUser - -> 200 User",
+            "GET /api/v1/channels/{channel_id}/messages listMessages - -> 200 MessageList",
+            "POST /api/v1/channels/{channel_id}/messages createMessage CreateMessageRequest -> 200 Message",
+            "PATCH /api/v1/channels/{channel_id}/messages/{message_id} editMessage EditMessageRequest -> 200 Message",
+            "DELETE /api/v1/channels/{channel_id}/messages/{message_id} deleteMessage - -> 200 Success",
+        ]
+    );
+    let public: Vec<&str> = ROUTES
+        .iter()
+        .filter(|r| r.public)
+        .map(|r| r.operation_id)
+        .collect();
+    assert_eq!(
+        public,
+        [
+            "getVersion",
+            "negotiateVersion",
+            "getCapabilities",
+            "getHealth",
+            "register",
+            "login"
+        ]
+    );
+    assert_eq!(
+        api::NEGOTIATE_VERSION
+            .response(426)
+            .unwrap()
+            .body
+            .unwrap()
+            .type_name,
+        "Error"
+    );
+}
+
+#[test]
+fn request_bodies_are_worded_by_the_document() {
+    let e = api::LoginRequest::decode("{").unwrap_err();
+    assert_eq!(
+        (e.kind(), e.message()),
+        (DecodeErrorKind::NotJson, api::ERRORS.not_json)
+    );
+    for text in ["[1]", "\"x\"", "null", "3"] {
+        let e = api::LoginRequest::decode(text).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.message()),
+            (DecodeErrorKind::NotObject, api::ERRORS.not_object),
+            "{text}"
+        );
+    }
+    let e = api::LoginRequest::decode(r#"{"username":"alice"}"#).unwrap_err();
+    assert_eq!(
+        e.kind(),
+        DecodeErrorKind::Invalid {
+            keyword: "required"
+        }
+    );
+    assert_eq!((e.path(), e.message()), ("password", api::ERRORS.invalid));
+    let e = api::RegisterRequest::decode(r#"{"username":"al","email":"a@b.c","password":"x"}"#)
+        .unwrap_err();
+    assert_eq!(
+        e.message(),
+        "Invalid username: String should have at least 3 characters"
+    );
+    let long = "x".repeat(4001);
+    let e = api::EditMessageRequest::decode(&format!(r#"{{"content":"{long}"}}"#)).unwrap_err();
+    assert_eq!(
+        (e.kind(), e.path()),
+        (
+            DecodeErrorKind::Invalid {
+                keyword: "maxLength"
+            },
+            "content"
+        )
+    );
+    // Ids are accepted as strings or integers; an optional field is never null.
+    let m = api::CreateMessageRequest::decode(r#"{"content":"hi","reply_to_id":42}"#).unwrap();
+    assert_eq!(m.reply_to_id, Some(serde_json::json!(42)));
+    assert!(api::CreateMessageRequest::decode(r#"{"content":null}"#).is_err());
+}
+
+fn agree(schema: &jsonschema::Validator, body: &Body, value: &Value) -> Result<(), String> {
+    let text = value.to_string();
+    let schema_ok = schema.is_valid(value);
+    let decoded = (body.reencode)(&text);
+    if schema_ok != decoded.is_ok() {
+        return Err(format!(
+            "{}: schema says {}, decode says {decoded:?} for {text}",
+            body.type_name,
+            if schema_ok { "valid" } else { "invalid" },
+        ));
+    }
+    if let Ok(encoded) = decoded {
+        let back: Value = serde_json::from_str(&encoded).unwrap();
+        if !schema.is_valid(&back) {
+            return Err(format!(
+                "{}: re-encoded body is invalid: {encoded}",
+                body.type_name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every single mutation of every request-body example: `decode` agrees with the schema.
+#[test]
+fn request_body_decode_agrees_with_the_schema_on_every_single_mutation() {
+    let doc = doc();
+    let mut failures = Vec::new();
+    let mut checked = 0usize;
+    for (_, role, body) in bodies() {
+        if role != "request" {
+            continue;
+        }
+        let schema = validator(&doc, body.schema);
+        for (_, example) in examples(&doc, body.media) {
+            let mut all = Vec::new();
+            paths(&example, String::new(), &mut all);
+            let mut mutations = vec![Mutation::AddKey(usize::MAX)];
+            mutations.extend((0..probes().len()).map(Mutation::Root));
+            for p in 0..all.len() {
+                mutations.push(Mutation::Remove(p));
+                mutations.push(Mutation::AddKey(p));
+                mutations.extend((0..probes().len()).map(|q| Mutation::Replace(p, q)));
+            }
+            if all.is_empty() {
+                mutations.retain(|m| matches!(m, Mutation::Root(_)));
+            }
+            for m in &mutations {
+                let value = apply(&example, &all, m);
+                checked += 1;
+                if let Err(e) = agree(&schema, &body, &value) {
+                    failures.push(e);
+                }
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} bodies checked");
+    assert!(
+        failures.is_empty(),
+        "{} disagreements out of {checked}, first ones:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(15)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
