@@ -245,19 +245,151 @@ async fn apply_all(
 ) -> Result<Vec<StoreResult<Done>>, StoreError> {
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
     let mut results = Vec::with_capacity(ops.len());
-    for op in ops {
-        let r = apply(conn, op).await;
+    let mut i = 0;
+    while i < ops.len() {
+        // A run of message inserts goes in as a few multi-row statements instead of one
+        // statement (and one round trip to the SQLite worker thread) per message.
+        let run = ops[i..]
+            .iter()
+            .take_while(|op| matches!(op, Op::InsertMessage(_)))
+            .count();
+        if run > 1 {
+            let recs: Vec<&MessageRecord> = ops[i..i + run]
+                .iter()
+                .filter_map(|op| match op {
+                    Op::InsertMessage(rec) => Some(rec),
+                    _ => None,
+                })
+                .collect();
+            match insert_messages(conn, &recs).await {
+                Ok(done) => results.extend(done.into_iter().map(Ok)),
+                Err(e) => {
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                    return Err(backend(e));
+                }
+            }
+            i += run;
+            continue;
+        }
+        let r = apply(conn, &ops[i]).await;
         if let Err(StoreError::Backend(e)) = r {
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
             return Err(StoreError::Backend(e));
         }
         results.push(r);
+        i += 1;
     }
     if let Err(e) = sqlx::query("COMMIT").execute(&mut *conn).await {
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         return Err(e.into());
     }
     Ok(results)
+}
+
+/// Rows per multi-row message INSERT: 7 bound values a row keeps it far below SQLite's variable
+/// limit. Shorter runs are split into power-of-two chunks, so at most a handful of distinct
+/// statements end up in the prepared-statement cache.
+const INSERT_CHUNK: usize = 64;
+
+fn message_insert_sql(rows: usize) -> &'static str {
+    static CACHE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = CACHE.get_or_init(|| {
+        (0..=INSERT_CHUNK.trailing_zeros())
+            .map(|k| {
+                let n = 1usize << k;
+                let mut sql = String::from(
+                    "INSERT INTO messages (id, room_id, author_id, author_name, content, created_at, reply_to) VALUES ",
+                );
+                for r in 0..n {
+                    if r > 0 {
+                        sql.push(',');
+                    }
+                    let b = r * 7;
+                    sql.push_str(&format!(
+                        "(?{},?{},?{},?{},?{},?{},?{})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7
+                    ));
+                }
+                sql.push_str(" RETURNING seq, id");
+                sql
+            })
+            .collect()
+    });
+    debug_assert!(rows.is_power_of_two() && rows <= INSERT_CHUNK);
+    &all[rows.trailing_zeros() as usize]
+}
+
+/// Inserts `recs` (in this order, so their `seq`s follow it) inside the open transaction.
+async fn insert_messages(
+    conn: &mut SqliteConnection,
+    recs: &[&MessageRecord],
+) -> Result<Vec<Done>, sqlx::Error> {
+    let mut out = Vec::with_capacity(recs.len());
+    let mut rest = recs;
+    while !rest.is_empty() {
+        let n = if rest.len() >= INSERT_CHUNK {
+            INSERT_CHUNK
+        } else {
+            // the largest power of two that fits
+            1usize << (usize::BITS - 1 - rest.len().leading_zeros())
+        };
+        let (chunk, tail) = rest.split_at(n);
+        rest = tail;
+        let mut q = sqlx::query(message_insert_sql(n));
+        for rec in chunk {
+            q = q
+                .bind(rec.id.as_str())
+                .bind(rec.room_id.as_str())
+                .bind(rec.author.id.as_str())
+                .bind(rec.author_name.as_deref())
+                .bind(rec.content.as_str())
+                .bind(rec.created_at)
+                .bind(rec.reply_to.as_ref().map(|m| m.as_str()));
+        }
+        let rows = q.fetch_all(&mut *conn).await?;
+        // SQLite does not promise an order for RETURNING rows: match them back by id.
+        let mut seqs: Vec<Option<i64>> = vec![None; n];
+        for (k, row) in rows.iter().enumerate() {
+            let seq: i64 = row.try_get(0)?;
+            let id: &str = row.try_get(1)?;
+            let at = if chunk.get(k).is_some_and(|r| r.id.as_str() == id) {
+                k
+            } else {
+                chunk
+                    .iter()
+                    .position(|r| r.id.as_str() == id)
+                    .ok_or_else(|| sqlx::Error::Protocol(format!("unexpected id {id}")))?
+            };
+            seqs[at] = Some(seq);
+        }
+        for (rec, seq) in chunk.iter().zip(seqs) {
+            let seq = seq.ok_or_else(|| sqlx::Error::Protocol("missing RETURNING row".into()))?;
+            out.push(Done::Message(message_from_record(rec, seq)));
+        }
+    }
+    Ok(out)
+}
+
+fn message_from_record(rec: &MessageRecord, seq: i64) -> Message {
+    Message {
+        seq,
+        id: rec.id.clone(),
+        room_id: rec.room_id.clone(),
+        author: rec.author.clone(),
+        author_name: rec.author_name.clone(),
+        content: rec.content.clone(),
+        created_at: rec.created_at,
+        edited_at: None,
+        reply_to: rec.reply_to.clone(),
+        pinned: false,
+        reactions: Vec::new(),
+    }
 }
 
 struct Waiter {
@@ -407,19 +539,7 @@ async fn apply(conn: &mut SqliteConnection, op: &Op) -> StoreResult<Done> {
             .fetch_one(&mut *conn)
             .await?;
             let seq: i64 = row.try_get(0)?;
-            Ok(Done::Message(Message {
-                seq,
-                id: rec.id.clone(),
-                room_id: rec.room_id.clone(),
-                author: rec.author.clone(),
-                author_name: rec.author_name.clone(),
-                content: rec.content.clone(),
-                created_at: rec.created_at,
-                edited_at: None,
-                reply_to: rec.reply_to.clone(),
-                pinned: false,
-                reactions: Vec::new(),
-            }))
+            Ok(Done::Message(message_from_record(rec, seq)))
         }
         Op::ToggleReaction(message, user, emoji) => {
             let exists = sqlx::query("SELECT 1 FROM messages WHERE id = ?1 AND deleted = 0")
@@ -925,5 +1045,96 @@ impl Store for SqliteStore {
             self.pool.close().await;
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(room: &str, author: &UserRef, n: usize) -> MessageRecord {
+        MessageRecord {
+            id: MessageId::generate(),
+            room_id: RoomId(room.into()),
+            author: author.clone(),
+            author_name: None,
+            content: format!("m{n}"),
+            created_at: n as i64,
+            reply_to: None,
+        }
+    }
+
+    /// Many queued messages share multi-row inserts: they keep queue order (seq and hooks), and
+    /// one bad message (unknown room) fails alone.
+    #[tokio::test]
+    async fn batched_message_inserts_keep_order_and_isolate_failures() {
+        let dir = std::env::temp_dir().join(format!(
+            "chorus-store-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let store = SqliteStore::open(&dir.join("chorus.db"), SqliteSettings::default())
+            .await
+            .unwrap();
+        let user = store
+            .create_user(
+                User {
+                    id: UserId::generate(),
+                    username: "bob".into(),
+                    display_name: None,
+                    kind: UserKind::Local,
+                    avatar_url: None,
+                    created_at: 0,
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        let author = UserRef {
+            id: user.id.clone(),
+            username: user.username.clone(),
+        };
+        let general = crate::core::ids::GENERAL_ROOM;
+        let hooked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let total = 300;
+        let bad = 137;
+        let mut tickets = Vec::new();
+        for n in 0..total {
+            let room = if n == bad { "no-such-room" } else { general };
+            let seen = hooked.clone();
+            let hook: CommitHook<Message> =
+                Box::new(move |m: &Message| seen.lock().unwrap().push(m.content.clone()));
+            tickets.push(
+                store
+                    .insert_message(record(room, &author, n), Some(hook))
+                    .await
+                    .unwrap(),
+            );
+        }
+        let mut last = 0;
+        for (n, t) in tickets.into_iter().enumerate() {
+            let r = t.await;
+            if n == bad {
+                assert!(r.is_err(), "message {n} must fail");
+                continue;
+            }
+            let m = r.unwrap();
+            assert_eq!(m.content, format!("m{n}"));
+            assert!(m.seq > last, "seq follows queue order");
+            last = m.seq;
+        }
+        let expected: Vec<String> = (0..total)
+            .filter(|&n| n != bad)
+            .map(|n| format!("m{n}"))
+            .collect();
+        assert_eq!(*hooked.lock().unwrap(), expected);
+        let stored = store
+            .messages_after(RoomId(general.into()), 0, 1000)
+            .await
+            .unwrap();
+        let contents: Vec<String> = stored.into_iter().map(|m| m.content).collect();
+        assert_eq!(contents, expected);
+        store.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
