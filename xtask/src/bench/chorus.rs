@@ -3,8 +3,9 @@
 //! overrides (server/src/config.rs); everything else stays at its default (durability full).
 
 use super::common::{self, ServerProc, TempDir};
+use anyhow::Context;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 #[derive(clap::Args, Clone)]
@@ -18,14 +19,27 @@ pub struct Opts {
     set: Vec<String>,
 }
 
-/// The chorus binary to run (built in release mode unless given).
-pub fn binary(opts: &Opts) -> anyhow::Result<PathBuf> {
-    if let Some(bin) = &opts.chorus_bin {
-        return Ok(bin.clone());
-    }
-    eprintln!("bench: building the release chorus server …");
-    common::cargo_build_release(&["chorus-server"])?;
-    Ok(common::target_dir().join("release").join("chorus"))
+/// The chorus binary under test: a private copy, so that a rebuild of target/release/chorus
+/// by someone else during the benchmark cannot change the server between rounds.
+pub struct Binary {
+    pub path: PathBuf,
+    _dir: TempDir,
+}
+
+/// Builds chorus in release mode (unless `--chorus-bin` is given) and copies the binary.
+pub fn binary(opts: &Opts) -> anyhow::Result<Binary> {
+    let source = match &opts.chorus_bin {
+        Some(bin) => bin.clone(),
+        None => {
+            eprintln!("bench: building the release chorus server …");
+            common::cargo_build_release(&["chorus-server"])?;
+            common::target_dir().join("release").join("chorus")
+        }
+    };
+    let dir = TempDir::new("chorus-bench-bin")?;
+    let path = dir.path().join("chorus");
+    std::fs::copy(&source, &path).with_context(|| format!("copying {}", source.display()))?;
+    Ok(Binary { path, _dir: dir })
 }
 
 /// One line for the report: what chorus ran with.
@@ -45,7 +59,7 @@ pub fn describe(opts: &Opts, fixed: &[(&str, &str)]) -> String {
 /// Starts chorus on a free port, on `data` (a fresh data directory when `None`), with `fixed`
 /// settings of the benchmark and then the user's `--chorus-set` ones.
 pub fn start(
-    bin: &Path,
+    bin: &Binary,
     opts: &Opts,
     fixed: &[(&str, &str)],
     data: Option<TempDir>,
@@ -56,7 +70,7 @@ pub fn start(
     };
     let port = common::free_port()?;
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let mut cmd = Command::new(bin);
+    let mut cmd = Command::new(&bin.path);
     cmd.arg("serve")
         .env_remove("CHORUS_CONFIG")
         .env("CHORUS__SERVER__LISTEN", addr.to_string())

@@ -352,7 +352,8 @@ impl Drop for TempDir {
 pub fn start_baseline() -> anyhow::Result<ServerProc> {
     let port = free_port()?;
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let mut cmd = Command::new(std::env::current_exe()?);
+    // /proc/self/exe: this very build, even if target/release/xtask is rebuilt meanwhile.
+    let mut cmd = Command::new("/proc/self/exe");
     cmd.args(["bench", "baseline-server", "--addr", &addr.to_string()]);
     ServerProc::spawn("baseline", addr, cmd, None)
 }
@@ -374,13 +375,16 @@ impl Target {
     }
 }
 
-/// Opens `n` WebSockets (client `i` from `client_ip(first + i)`), `concurrency` handshakes at a
-/// time. Returns the open ones (index, socket), the number of failures and the first error.
+/// Opens `n` WebSockets (client `i` from `client_ip(first + i % ips)`, `ips` = 0 meaning one
+/// address per client), `concurrency` handshakes at a time. Returns the open ones (index,
+/// socket), the number of failures and the first error.
+#[allow(clippy::too_many_arguments)]
 pub async fn connect_many(
     addr: SocketAddr,
     path: &str,
     first: usize,
     n: usize,
+    ips: usize,
     read_buffer: usize,
     concurrency: usize,
 ) -> (Vec<(usize, Ws)>, usize, Option<String>) {
@@ -389,7 +393,12 @@ pub async fn connect_many(
         .map(|i| async move {
             let r = tokio::time::timeout(
                 Duration::from_secs(30),
-                connect_from(client_ip(first + i), addr, path, read_buffer),
+                connect_from(
+                    client_ip(first + if ips > 0 { i % ips } else { i }),
+                    addr,
+                    path,
+                    read_buffer,
+                ),
             )
             .await
             .unwrap_or_else(|_| Err(anyhow::anyhow!("connect timed out after 30 s")));

@@ -21,6 +21,10 @@ pub struct Args {
     /// Seconds to wait after the last connection before measuring (then until RSS is stable).
     #[arg(long, default_value_t = 3.0)]
     settle: f64,
+    /// Distinct loopback source addresses (the reaction chat's user identity); 0 = one per
+    /// connection.
+    #[arg(long, default_value_t = 0)]
+    source_ips: usize,
     /// Which servers to run against.
     #[arg(long, value_enum, default_value = "both")]
     target: Target,
@@ -136,8 +140,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 (
                     "parameters".into(),
                     format!(
-                        "{} idle WebSockets to /ws, {} handshakes in flight, settle {} s",
-                        args.connections, args.concurrency, args.settle
+                        "{} idle WebSockets to /ws from {} source addresses, {} handshakes in \
+                         flight, settle {} s",
+                        args.connections,
+                        if args.source_ips == 0 {
+                            args.connections
+                        } else {
+                            args.source_ips.min(args.connections)
+                        },
+                        args.concurrency,
+                        args.settle
                     ),
                 ),
                 ("chorus".into(), super::chorus::describe(&args.chorus, &[])),
@@ -159,6 +171,7 @@ async fn hold(server: &ServerProc, args: &Args) -> anyhow::Result<Outcome> {
         "/ws",
         0,
         args.connections,
+        args.source_ips,
         4096,
         args.concurrency,
     )

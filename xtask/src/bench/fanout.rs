@@ -371,7 +371,7 @@ async fn load(
 ) -> anyhow::Result<Outcome> {
     let t_connect = Instant::now();
     let (clients, connect_failed, first_err) =
-        common::connect_many(server.addr, path, 0, args.clients, 64 * 1024, 128).await;
+        common::connect_many(server.addr, path, 0, args.clients, 0, 64 * 1024, 128).await;
     eprintln!(
         "bench: {} clients connected to {} in {:.1} s ({} failed{})",
         clients.len(),

@@ -223,7 +223,7 @@ struct Shared {
 
 async fn load(server: &ServerProc, n: usize, args: &Args) -> anyhow::Result<Outcome> {
     let (clients, failed, first_err) =
-        common::connect_many(server.addr, "/ws", 0, n, 128 * 1024, 64).await;
+        common::connect_many(server.addr, "/ws", 0, n, 0, 128 * 1024, 64).await;
     if failed > 0 {
         eprintln!(
             "bench: {failed} clients failed to connect: {}",
