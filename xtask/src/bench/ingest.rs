@@ -7,7 +7,8 @@
 //!
 //! Every client also receives every other client's messages (the reaction chat broadcasts to
 //! all), so a round with C clients also costs C deliveries per message: the default rounds
-//! (1, 4, 16, 64 clients) show where the store stops being the limit and the fan-out starts.
+//! (1, 2, 4, 8 clients, 64 messages in flight each) show where the store stops being the limit
+//! and the fan-out starts.
 
 use super::common::{self, LatencySummary, ServerProc, Table, Target};
 use futures_util::{SinkExt, StreamExt};
@@ -20,11 +21,11 @@ use tokio_tungstenite::tungstenite::Message;
 #[derive(clap::Args, Clone)]
 pub struct Args {
     /// Concurrent clients; a comma-separated list runs one round per value (fresh server each).
-    #[arg(long, short = 'c', value_delimiter = ',', default_values_t = [1, 4, 16, 64])]
+    #[arg(long, short = 'c', value_delimiter = ',', default_values_t = [1, 2, 4, 8])]
     clients: Vec<usize>,
-    /// Messages each client keeps in flight (sent, not yet echoed). Chorus handles one frame
-    /// of a connection at a time, so more than 1 only queues them in the socket.
-    #[arg(long, short = 'w', default_value_t = 1)]
+    /// Messages each client keeps in flight (sent, not yet echoed). Chorus pipelines up to 32
+    /// operations per connection (server/src/net/ws.rs `MAX_PIPELINE`); more keeps it full.
+    #[arg(long, short = 'w', default_value_t = 64)]
     window: usize,
     /// Seconds of sending per round.
     #[arg(long, default_value_t = 6.0)]
