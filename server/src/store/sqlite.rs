@@ -83,6 +83,9 @@ enum Done {
     Unit,
     Message(Message),
     Reaction((ReactionAction, Message)),
+    /// A message of a batched insert, stored under this seq; becomes `Message` after the commit
+    /// (moving the record instead of copying it).
+    Stored(i64),
 }
 
 type DoneHook = Box<dyn FnOnce(&Done) + Send>;
@@ -219,7 +222,13 @@ async fn run_batch(conn: &mut SqliteConnection, batch: Vec<Job>) {
     match outcome {
         Ok(results) => {
             tracing::trace!(size, "group commit");
-            for (w, result) in waiters.into_iter().zip(results) {
+            for ((op, w), result) in ops.into_iter().zip(waiters).zip(results) {
+                let result = match (result, op) {
+                    (Ok(Done::Stored(seq)), Op::InsertMessage(rec)) => {
+                        Ok(Done::Message(message_from_owned(rec, seq)))
+                    }
+                    (r, _) => r,
+                };
                 w.finish(result);
             }
         }
@@ -262,7 +271,7 @@ async fn apply_all(
                 })
                 .collect();
             match insert_messages(conn, &recs).await {
-                Ok(done) => results.extend(done.into_iter().map(Ok)),
+                Ok(seqs) => results.extend(seqs.into_iter().map(|seq| Ok(Done::Stored(seq)))),
                 Err(e) => {
                     let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
                     return Err(backend(e));
@@ -321,7 +330,7 @@ fn message_insert_sql(rows: usize) -> &'static str {
 async fn insert_messages(
     conn: &mut SqliteConnection,
     recs: &[&MessageRecord],
-) -> Result<Vec<Done>, sqlx::Error> {
+) -> Result<Vec<i64>, sqlx::Error> {
     let mut out = Vec::with_capacity(recs.len());
     let mut rest = recs;
     while !rest.is_empty() {
@@ -360,12 +369,27 @@ async fn insert_messages(
             };
             seqs[at] = Some(seq);
         }
-        for (rec, seq) in chunk.iter().zip(seqs) {
-            let seq = seq.ok_or_else(|| sqlx::Error::Protocol("missing RETURNING row".into()))?;
-            out.push(Done::Message(message_from_record(rec, seq)));
+        for seq in seqs {
+            out.push(seq.ok_or_else(|| sqlx::Error::Protocol("missing RETURNING row".into()))?);
         }
     }
     Ok(out)
+}
+
+fn message_from_owned(rec: MessageRecord, seq: i64) -> Message {
+    Message {
+        seq,
+        id: rec.id,
+        room_id: rec.room_id,
+        author: rec.author,
+        author_name: rec.author_name,
+        content: rec.content,
+        created_at: rec.created_at,
+        edited_at: None,
+        reply_to: rec.reply_to,
+        pinned: false,
+        reactions: Vec::new(),
+    }
 }
 
 fn message_from_record(rec: &MessageRecord, seq: i64) -> Message {
