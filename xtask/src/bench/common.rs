@@ -65,8 +65,9 @@ pub fn cargo_build_release(packages: &[&str]) -> anyhow::Result<()> {
 
 /// Raise the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit.
 pub fn raise_nofile() -> u64 {
-    // Snapshot the load average before any benchmark load (see `loadavg`).
+    // Snapshot the load average and CPU use before any benchmark load.
     let _ = loadavg();
+    let _ = busy_at_start();
     // SAFETY: plain libc calls on a stack struct.
     unsafe {
         let mut lim = libc::rlimit {
@@ -132,22 +133,46 @@ pub fn loadavg() -> String {
         .clone()
 }
 
-/// A warning when other work was running at the start of the benchmark (1-minute load
-/// average above half the cores): its numbers are noisy.
+/// Fraction of all CPUs busy over one second (from /proc/stat), measured once: before the
+/// benchmark's own load (see `raise_nofile`).
+pub fn busy_at_start() -> f64 {
+    static AT_START: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *AT_START.get_or_init(|| {
+        let sample = || -> Option<(f64, f64)> {
+            let stat = std::fs::read_to_string("/proc/stat").ok()?;
+            let cpu: Vec<f64> = stat
+                .lines()
+                .next()?
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            // user nice system idle iowait irq softirq steal …
+            let idle = cpu.get(3)? + cpu.get(4).unwrap_or(&0.0);
+            Some((idle, cpu.iter().take(8).sum()))
+        };
+        let Some((i0, t0)) = sample() else { return 0.0 };
+        std::thread::sleep(Duration::from_secs(1));
+        let Some((i1, t1)) = sample() else { return 0.0 };
+        if t1 <= t0 {
+            0.0
+        } else {
+            1.0 - (i1 - i0) / (t1 - t0)
+        }
+    })
+}
+
+/// A warning when other work was running at the start of the benchmark (more than 20 % of the
+/// CPUs busy over the second before it): its numbers are noisy.
 pub fn busy_note() -> Option<String> {
-    let load: f64 = loadavg()
-        .split_whitespace()
-        .next()
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(0.0);
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1) as f64;
-    (load > cores / 2.0).then(|| {
+    let busy = busy_at_start();
+    (busy > 0.2).then(|| {
         format!(
-            "NOISY: the machine was busy with other work (1-minute load average {load:.1} on \
-             {cores} cores at the start); the servers and the load generator got only part of \
-             the CPU"
+            "NOISY: the machine was busy with other work ({:.0} % of the CPUs busy in the \
+             second before the start; load average {}); the servers and the load generator got \
+             only part of the CPU",
+            100.0 * busy,
+            loadavg()
         )
     })
 }
