@@ -23,7 +23,7 @@ pub struct Args {
     senders: usize,
     /// Total messages per second, all senders together; a comma-separated list runs one round
     /// per rate (each against a fresh server).
-    #[arg(long, value_delimiter = ',', default_values_t = [100.0, 200.0, 400.0])]
+    #[arg(long, value_delimiter = ',', default_values_t = [100.0, 400.0, 1600.0])]
     rate: Vec<f64>,
     /// Seconds of sending per round.
     #[arg(long, default_value_t = 8.0)]
