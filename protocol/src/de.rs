@@ -178,71 +178,11 @@ fn anchored_tag<'a>(input: &'a str, key: &str) -> Option<&'a str> {
     Some(tag)
 }
 
-/// The value of the tag key as found by a full scan.
-enum Found<'a> {
-    Absent,
-    Str(Cow<'a, str>),
-    NotString,
-}
-
-struct TagSeed<'k>(&'k str);
-
-impl<'de> DeserializeSeed<'de> for TagSeed<'_> {
-    type Value = Option<Found<'de>>; // None: the root is not an object
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(TagVisitor(self.0))
-    }
-}
-
-struct TagVisitor<'k>(&'k str);
-
-impl<'de> Visitor<'de> for TagVisitor<'_> {
-    type Value = Option<Found<'de>>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found = Found::Absent;
-        while let Some(k) = map.next_key::<Cow<'de, str>>()? {
-            if k == self.0 {
-                // JSON objects may repeat a key; like the schema validators, the last one wins.
-                found = match map.next_value::<serde_json::Value>()? {
-                    serde_json::Value::String(s) => Found::Str(Cow::Owned(s)),
-                    _ => Found::NotString,
-                };
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(Some(found))
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-}
-
 fn scan_tag<'a>(input: &'a str, key: &str, errors: &Errors) -> Result<Cow<'a, str>, DecodeError> {
     let mut de = serde_json::Deserializer::from_str(input);
-    let scanned = TagSeed(key)
+    // One scan for one key: the same visitor as composite tags.
+    let keys = [key];
+    let scanned = TagsSeed(&keys)
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v));
     match scanned {
@@ -256,13 +196,13 @@ fn scan_tag<'a>(input: &'a str, key: &str, errors: &Errors) -> Result<Cow<'a, st
             errors.not_object,
             "the frame is not a JSON object".into(),
         )),
-        Ok(Some(Found::Str(tag))) => Ok(tag),
-        Ok(Some(Found::Absent)) => Err(simple(
+        Ok(Some([TagSlot::Str(tag)])) => Ok(tag),
+        Ok(Some([TagSlot::Absent])) => Err(simple(
             DecodeErrorKind::MissingTag,
             errors.missing_tag,
             format!("no `{key}` key"),
         )),
-        Ok(Some(Found::NotString)) => Err(simple(
+        Ok(Some([TagSlot::Int(_) | TagSlot::Other])) => Err(simple(
             DecodeErrorKind::MissingTag,
             errors.missing_tag,
             format!("`{key}` is not a string"),
@@ -516,7 +456,10 @@ pub fn unknown_tags(keys: &[&str], tags: &[TagRef<'_>], errors: &Errors) -> Deco
 /// Whether the text is a JSON object without a `key` member (used to try untagged messages).
 pub fn lacks_tag(input: &str, key: &str) -> bool {
     let mut de = serde_json::Deserializer::from_str(input);
-    matches!(TagSeed(key).deserialize(&mut de), Ok(Some(Found::Absent)))
+    matches!(
+        TagsSeed(&[key]).deserialize(&mut de),
+        Ok(Some([TagSlot::Absent]))
+    )
 }
 
 /// The error for a tag that names no message.
