@@ -3,7 +3,7 @@
 //!
 //! Run through `cargo xtask bench decode`, which records the table in BENCHMARKS.md.
 
-use chorus_protocol::{messaging, originchats, reactions};
+use chorus_protocol::{messaging, oracle, originchats, reactions};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -76,7 +76,12 @@ fn main() {
         let validators: HashMap<&str, jsonschema::Validator> = case
             .messages
             .iter()
-            .map(|(tag, pointer)| (*tag, validator(&doc, pointer)))
+            .map(|(tag, pointer)| {
+                (
+                    *tag,
+                    oracle::validator(&doc, pointer).expect("schema compiles"),
+                )
+            })
             .collect();
         let generic = |s: &str| -> bool {
             let Ok(v) = serde_json::from_str::<Value>(s) else {
@@ -101,25 +106,6 @@ fn main() {
             generated / baseline
         );
     }
-}
-
-fn validator(doc: &Value, pointer: &str) -> jsonschema::Validator {
-    let mut root = doc.clone();
-    let object = root.as_object_mut().expect("spec is an object");
-    object.insert(
-        "$schema".into(),
-        Value::String("http://json-schema.org/draft-07/schema#".into()),
-    );
-    object.insert("allOf".into(), serde_json::json!([{ "$ref": pointer }]));
-    // Draft 7 predates `format: uuid`; AsyncAPI specs use it, so it is checked here too
-    // (hyphenated form only, as JSON Schema 2019-09 defines it).
-    jsonschema::draft7::options()
-        .should_validate_formats(true)
-        .with_format("uuid", |s: &str| {
-            s.len() == 36 && uuid::Uuid::try_parse(s).is_ok()
-        })
-        .build(&root)
-        .expect("schema compiles")
 }
 
 /// Calls per second of `f` over `budget` of wall time, after a short warm-up.

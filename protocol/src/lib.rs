@@ -12,6 +12,8 @@
 pub mod de;
 pub mod gateway;
 pub mod messaging;
+#[cfg(feature = "oracle")]
+pub mod oracle;
 pub mod originchats;
 pub mod plexichat_rest;
 pub mod reactions;

@@ -81,22 +81,7 @@ impl Oracle {
 
 /// A validator for the schema at `pointer`, resolving `$ref`s inside the spec document.
 pub fn validator(doc: &Value, pointer: &str) -> jsonschema::Validator {
-    let mut root = doc.clone();
-    let object = root.as_object_mut().expect("the spec is an object");
-    object.insert(
-        "$schema".into(),
-        Value::String("http://json-schema.org/draft-07/schema#".into()),
-    );
-    object.insert("allOf".into(), serde_json::json!([{ "$ref": pointer }]));
-    // Draft 7 predates `format: uuid`; AsyncAPI specs use it, so it is checked here too
-    // (hyphenated form only, as JSON Schema 2019-09 defines it).
-    jsonschema::draft7::options()
-        .should_validate_formats(true)
-        .with_format("uuid", |s: &str| {
-            s.len() == 36 && uuid::Uuid::try_parse(s).is_ok()
-        })
-        .build(&root)
-        .unwrap_or_else(|e| panic!("schema at {pointer} does not compile: {e}"))
+    chorus_protocol::oracle::validator(doc, pointer).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The message object a payload pointer belongs to (`…/Message/payload` → `…/Message`).
