@@ -68,10 +68,13 @@ pub struct Subscriber {
 
 pub type ConnId = u64;
 
+/// An event waiting for the dispatcher: where it goes, and who waits for its delivery.
+type Queued = (Topic, Event, Option<oneshot::Sender<()>>);
+
 pub struct Hub {
     topics: RwLock<HashMap<Topic, IndexMap<ConnId, Subscriber>>>,
     renderers: Vec<Arc<dyn Renderer>>,
-    queue: mpsc::UnboundedSender<(Event, Option<oneshot::Sender<()>>)>,
+    queue: mpsc::UnboundedSender<Queued>,
     next_conn: AtomicU64,
     pub slow_consumers_kicked: AtomicU64,
 }
@@ -81,7 +84,7 @@ impl Hub {
     pub fn new(
         renderers: Vec<Arc<dyn Renderer>>,
     ) -> (Arc<Hub>, impl Future<Output = ()> + Send + 'static) {
-        let (tx, mut rx) = mpsc::unbounded_channel::<(Event, Option<oneshot::Sender<()>>)>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Queued>();
         let hub = Arc::new(Hub {
             topics: RwLock::new(HashMap::new()),
             renderers,
@@ -91,9 +94,9 @@ impl Hub {
         });
         let weak = Arc::downgrade(&hub);
         let dispatcher = async move {
-            while let Some((event, delivered)) = rx.recv().await {
+            while let Some((topic, event, delivered)) = rx.recv().await {
                 let Some(hub) = weak.upgrade() else { break };
-                hub.deliver(&event);
+                hub.deliver(&topic, &event);
                 if let Some(d) = delivered {
                     let _ = d.send(());
                 }
@@ -128,25 +131,34 @@ impl Hub {
 
     /// Queues `event` for delivery after every event published before it.
     pub fn publish(&self, event: Event) {
-        let _ = self.queue.send((event, None));
+        let _ = self.queue.send((event.topic(), event, None));
+    }
+
+    /// Like `publish`, to an explicit topic (e.g. each member of a private room).
+    pub fn publish_to(&self, topic: Topic, event: Event) {
+        let _ = self.queue.send((topic, event, None));
+    }
+
+    /// Like `publish_to`; see `publish_acked`.
+    pub fn publish_to_acked(&self, topic: Topic, event: Event) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.queue.send((topic, event, Some(tx)));
+        rx
     }
 
     /// Like `publish`; the receiver resolves once the event sits in every subscriber's queue
     /// (so a reply sent after it reaches a client after the event).
     pub fn publish_acked(&self, event: Event) -> oneshot::Receiver<()> {
-        let (tx, rx) = oneshot::channel();
-        let _ = self.queue.send((event, Some(tx)));
-        rx
+        self.publish_to_acked(event.topic(), event)
     }
 
-    fn deliver(&self, event: &Event) {
-        let topic = event.topic();
+    fn deliver(&self, topic: &Topic, event: &Event) {
         let created_seq = event.created_seq().unwrap_or(0);
         let mut rendered: Vec<Option<Option<Utf8Bytes>>> = vec![None; self.renderers.len()];
         let mut dead: Vec<ConnId> = Vec::new();
         {
             let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
-            let Some(subs) = topics.get(&topic) else {
+            let Some(subs) = topics.get(topic) else {
                 return;
             };
             for (conn, sub) in subs {
@@ -173,7 +185,7 @@ impl Hub {
             }
         }
         for conn in dead {
-            self.unsubscribe(&topic, conn);
+            self.unsubscribe(topic, conn);
         }
     }
 }

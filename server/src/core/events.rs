@@ -2,6 +2,7 @@
 
 use super::ids::{RoomId, SpaceId, UserId};
 use super::messages::{Message, ReactionAction, UserRef};
+use super::rooms::Room;
 use std::sync::Arc;
 
 /// Who receives an event.
@@ -24,13 +25,104 @@ pub enum Event {
         /// The message with its reactions after the change.
         message: Arc<Message>,
     },
+    MessageEdited {
+        message: Arc<Message>,
+    },
+    /// The message as it was before the delete.
+    MessageDeleted {
+        message: Arc<Message>,
+    },
+    MessagePinned {
+        message: Arc<Message>,
+        pinned: bool,
+        by: UserRef,
+    },
+    /// Space rooms go to the space's topic; private rooms to each member's user topic.
+    RoomCreated {
+        room: Arc<Room>,
+    },
+    RoomUpdated {
+        room: Arc<Room>,
+    },
+    RoomDeleted {
+        room: Arc<Room>,
+    },
+    /// Published to the room and to every added or removed user.
+    RoomMembersChanged {
+        room: Arc<Room>,
+        added: Vec<UserId>,
+        removed: Vec<UserId>,
+    },
+    // ---- messaging dialect
+    /// A frame the messaging adapter rendered itself (with data only it has), for its
+    /// subscribers of `topic`; other renderers ignore it.
+    MessagingFrame {
+        topic: Topic,
+        text: Arc<str>,
+    },
+    // ---- end messaging dialect
+    // ---- Plexichat (issue 5) ----
+    /// A user started (or stopped) typing in a room; not stored. Topic: the room.
+    Typing {
+        room_id: RoomId,
+        user: UserRef,
+        started: bool,
+    },
+    /// A user joined (or created) a space; Plexichat sends GUILD_CREATE. Topic: the user.
+    SpaceJoined {
+        user: UserId,
+        space: Arc<super::spaces::Space>,
+        rooms: Vec<Room>,
+        member_count: i64,
+    },
+    /// A space role was created, changed or deleted (Plexichat GUILD_ROLE_*). Topic: the space.
+    RoleChanged {
+        space_id: SpaceId,
+        role: super::permissions::Role,
+        created: bool,
+        deleted: bool,
+    },
+    /// A user's presence changed (Plexichat PRESENCE_UPDATE). Published to each of the user's
+    /// spaces with `publish_to`; its own topic is the user.
+    PresenceChanged {
+        user: UserId,
+        status: &'static str,
+        custom_status: Option<String>,
+        custom_emoji: Option<String>,
+    },
+    /// A user joined a space (Plexichat GUILD_MEMBER_ADD). Topic: the space.
+    MemberJoined {
+        space_id: SpaceId,
+        user: UserRef,
+        joined_at: i64,
+    },
 }
 
 impl Event {
+    /// The topic `Hub::publish` delivers to (`Hub::publish_to` chooses another).
     pub fn topic(&self) -> Topic {
         match self {
-            Event::MessageCreated { message } | Event::ReactionToggled { message, .. } => {
-                Topic::Room(message.room_id.clone())
+            Event::MessageCreated { message }
+            | Event::ReactionToggled { message, .. }
+            | Event::MessageEdited { message }
+            | Event::MessageDeleted { message }
+            | Event::MessagePinned { message, .. } => Topic::Room(message.room_id.clone()),
+            Event::RoomCreated { room }
+            | Event::RoomUpdated { room }
+            | Event::RoomDeleted { room } => match &room.space_id {
+                Some(space) if !room.kind.is_private() => Topic::Space(space.clone()),
+                _ => Topic::Room(room.id.clone()),
+            },
+            Event::RoomMembersChanged { room, .. } => Topic::Room(room.id.clone()),
+            // messaging dialect
+            Event::MessagingFrame { topic, .. } => topic.clone(),
+            // Plexichat (issue 5)
+            Event::Typing { room_id, .. } => Topic::Room(room_id.clone()),
+            Event::SpaceJoined { user, .. } | Event::PresenceChanged { user, .. } => {
+                Topic::User(user.clone())
+            }
+            Event::MemberJoined { space_id, .. } | Event::RoleChanged { space_id, .. } => {
+                Topic::Space(space_id.clone())
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Messages, reactions, pins and read state.
 
 use super::ids::{MessageId, RoomId, UserId};
+use std::sync::Arc;
 
 /// A user as shown next to a message or a reaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,9 +31,14 @@ pub struct Message {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub reply_to: Option<MessageId>,
+    pub forwarded_from: Option<MessageId>,
     pub pinned: bool,
+    /// Soft-deleted: kept (a dialect may show a tombstone) but never listed in history.
+    pub deleted: bool,
     /// Reaction groups in the order each emoji was first used.
     pub reactions: Vec<ReactionGroup>,
+    /// Dialect-specific data (attachments, embeds, webhook, interaction…): a JSON object.
+    pub extra: Option<Arc<serde_json::Value>>,
 }
 
 /// What a client asked to post.
@@ -43,6 +49,9 @@ pub struct NewMessage {
     pub author_name: Option<String>,
     pub content: String,
     pub reply_to: Option<MessageId>,
+    pub forwarded_from: Option<MessageId>,
+    /// A JSON object stored with the message (see [`Message::extra`]).
+    pub extra: Option<serde_json::Value>,
 }
 
 /// A message about to be stored: the core has assigned its id and time.
@@ -55,6 +64,15 @@ pub struct MessageRecord {
     pub content: String,
     pub created_at: i64,
     pub reply_to: Option<MessageId>,
+    pub forwarded_from: Option<MessageId>,
+    pub extra: Option<serde_json::Value>,
+}
+
+/// How a message is deleted: removed from the store, or kept flagged as deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteMode {
+    Hard,
+    Soft,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,7 @@ pub mod operations;
 pub mod permissions;
 pub mod presence;
 pub mod ratelimit;
+pub mod room_ops;
 pub mod rooms;
 pub mod spaces;
 pub mod users;

@@ -3,10 +3,10 @@
 
 use super::events::Event;
 use super::ids::{self, MessageId, RoleId, RoomId, SpaceId, UserId, now_ms};
-use super::messages::{Message, MessageRecord, NewMessage, ReactionAction, UserRef};
+use super::messages::{DeleteMode, Message, MessageRecord, NewMessage, ReactionAction, UserRef};
 use super::permissions::{PermissionContext, Permissions};
 use super::presence::Presence;
-use super::rooms::Room;
+use super::rooms::{Room, RoomRole};
 use super::users::{self, User, UserKind};
 use super::{CoreError, CoreResult};
 use crate::hub::Hub;
@@ -28,8 +28,8 @@ pub struct Core {
     pub presence: Presence,
     default_space: SpaceId,
     default_role: RoleId,
-    /// Effective permissions per (user, room). Nothing changes roles or overrides at run time
-    /// yet; operations that will must clear it.
+    /// Effective permissions per (user, room). Every operation that changes roles, overrides or
+    /// memberships clears it (`invalidate_permissions`).
     perm_cache: Mutex<HashMap<(UserId, RoomId), (Room, Permissions)>>,
     /// IP users already created and made members of the default space.
     ip_users: Mutex<HashMap<String, User>>,
@@ -54,6 +54,16 @@ impl Core {
 
     pub fn hub(&self) -> &Arc<Hub> {
         &self.hub
+    }
+
+    /// The space every account joins (the OriginChats server, Plexichat's default server).
+    pub fn default_space(&self) -> &SpaceId {
+        &self.default_space
+    }
+
+    /// Forgets cached permissions; call after changing roles, overrides or memberships.
+    pub fn invalidate_permissions(&self) {
+        self.lock_perm_cache().clear();
     }
 
     // ---------------------------------------------------------------- accounts
@@ -211,9 +221,11 @@ impl Core {
                     }
                 }
             }
-            // Private rooms (DM, group, broadcast) are decided by room membership, which the
-            // dialects that create them (messaging, Plexichat DMs) will add.
-            _ => Permissions::NONE,
+            // Private rooms (DM, group, broadcast): by room membership.
+            _ => match self.store.room_member(room.clone(), user.clone()).await? {
+                None => Permissions::NONE,
+                Some(m) => private_room_permissions(m.role, m.can_send),
+            },
         };
         let mut cache = self.lock_perm_cache();
         if cache.len() > 100_000 {
@@ -229,7 +241,7 @@ impl Core {
         self.perm_cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    async fn require(
+    pub(crate) async fn require(
         &self,
         user: &UserId,
         room: &RoomId,
@@ -304,6 +316,8 @@ impl Core {
             content: new.content,
             created_at: now_ms(),
             reply_to: new.reply_to,
+            forwarded_from: new.forwarded_from,
+            extra: new.extra,
         };
         let hub = self.hub.clone();
         type Published = Option<(Arc<Message>, tokio::sync::oneshot::Receiver<()>)>;
@@ -388,6 +402,248 @@ impl Core {
             .await?;
         Ok((action, Arc::new(updated)))
     }
+
+    /// One message, if `user` may read its room.
+    pub async fn message(&self, user: &UserId, id: &MessageId) -> CoreResult<Arc<Message>> {
+        let msg = self
+            .store
+            .message(id.clone())
+            .await?
+            .ok_or(CoreError::NotFound("message"))?;
+        self.require(
+            user,
+            &msg.room_id,
+            Permissions::READ_HISTORY,
+            "read_history",
+        )
+        .await
+        .map_err(hide_room)?;
+        Ok(Arc::new(msg))
+    }
+
+    /// The newest `limit` messages of `room` before `before_seq` (None: the newest), oldest
+    /// first.
+    pub async fn history_before(
+        &self,
+        user: &UserId,
+        room: &RoomId,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> CoreResult<Vec<Message>> {
+        self.require(user, room, Permissions::READ_HISTORY, "read_history")
+            .await?;
+        Ok(self
+            .store
+            .messages_before(room.clone(), before_seq, limit)
+            .await?)
+    }
+
+    /// A message `actor` may change: its own with `own`, anyone's with `MANAGE_MESSAGES`.
+    async fn changeable(
+        &self,
+        actor: &User,
+        id: &MessageId,
+        own: Permissions,
+        what: &'static str,
+    ) -> CoreResult<Message> {
+        let msg = self
+            .store
+            .message(id.clone())
+            .await?
+            .ok_or(CoreError::NotFound("message"))?;
+        let (_, perms) = self.permissions(&actor.id, &msg.room_id).await?;
+        if !perms.contains(Permissions::VIEW_ROOM) {
+            return Err(CoreError::NotFound("message"));
+        }
+        let allowed = perms.contains(Permissions::MANAGE_MESSAGES)
+            || (msg.author.id == actor.id && perms.contains(own));
+        if !allowed {
+            return Err(CoreError::Forbidden(what));
+        }
+        Ok(msg)
+    }
+
+    /// Replaces a message's text; subscribers of the room receive `MessageEdited`.
+    pub async fn edit_message(
+        &self,
+        actor: &User,
+        id: &MessageId,
+        content: String,
+    ) -> CoreResult<Arc<Message>> {
+        if content.trim().is_empty() {
+            return Err(CoreError::Invalid("message text cannot be empty".into()));
+        }
+        if content.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(CoreError::Invalid(format!(
+                "message too long (max {MAX_MESSAGE_CHARS} characters)"
+            )));
+        }
+        self.changeable(actor, id, Permissions::EDIT_OWN, "edit_own")
+            .await?;
+        let hub = self.hub.clone();
+        let edited = self
+            .store
+            .edit_message(
+                id.clone(),
+                content,
+                now_ms(),
+                Some(Box::new(move |m: &Message| {
+                    hub.publish(Event::MessageEdited {
+                        message: Arc::new(m.clone()),
+                    })
+                })),
+            )
+            .await?;
+        Ok(Arc::new(edited))
+    }
+
+    /// Deletes a message; subscribers of the room receive `MessageDeleted`.
+    pub async fn delete_message(
+        &self,
+        actor: &User,
+        id: &MessageId,
+        mode: DeleteMode,
+    ) -> CoreResult<Arc<Message>> {
+        self.changeable(actor, id, Permissions::DELETE_OWN, "delete_own")
+            .await?;
+        let hub = self.hub.clone();
+        let gone = self
+            .store
+            .delete_message(
+                id.clone(),
+                mode,
+                Some(Box::new(move |m: &Message| {
+                    hub.publish(Event::MessageDeleted {
+                        message: Arc::new(m.clone()),
+                    })
+                })),
+            )
+            .await?;
+        Ok(Arc::new(gone))
+    }
+
+    /// Adds (`present`) or removes `actor`'s reaction. The action is None, and nothing is
+    /// published, when the reaction already was that way.
+    pub async fn set_reaction(
+        &self,
+        actor: &User,
+        id: &MessageId,
+        emoji: &str,
+        present: bool,
+    ) -> CoreResult<(Option<ReactionAction>, Arc<Message>)> {
+        if emoji.is_empty() || emoji.chars().count() > MAX_EMOJI_CHARS {
+            return Err(CoreError::Invalid(format!(
+                "emoji must be 1-{MAX_EMOJI_CHARS} characters"
+            )));
+        }
+        let msg = self.message(&actor.id, id).await?;
+        self.require(
+            &actor.id,
+            &msg.room_id,
+            Permissions::ADD_REACTIONS,
+            "add_reactions",
+        )
+        .await?;
+        let hub = self.hub.clone();
+        let who = UserRef {
+            id: actor.id.clone(),
+            username: actor.username.clone(),
+        };
+        let emoji_owned = emoji.to_owned();
+        let (action, updated) = self
+            .store
+            .set_reaction(
+                id.clone(),
+                actor.id.clone(),
+                emoji.to_owned(),
+                present,
+                Some(Box::new(
+                    move |(action, m): &(Option<ReactionAction>, Message)| {
+                        if let Some(action) = action {
+                            hub.publish(Event::ReactionToggled {
+                                action: *action,
+                                emoji: emoji_owned,
+                                user: who,
+                                message: Arc::new(m.clone()),
+                            });
+                        }
+                    },
+                )),
+            )
+            .await?;
+        Ok((action, Arc::new(updated)))
+    }
+
+    /// Pins or unpins a message (`PIN_MESSAGES`); subscribers receive `MessagePinned`.
+    pub async fn set_pinned(
+        &self,
+        actor: &User,
+        id: &MessageId,
+        pinned: bool,
+    ) -> CoreResult<Arc<Message>> {
+        let msg = self.message(&actor.id, id).await?;
+        self.require(
+            &actor.id,
+            &msg.room_id,
+            Permissions::PIN_MESSAGES,
+            "pin_messages",
+        )
+        .await?;
+        let hub = self.hub.clone();
+        let by = UserRef {
+            id: actor.id.clone(),
+            username: actor.username.clone(),
+        };
+        let updated = self
+            .store
+            .set_pinned(
+                id.clone(),
+                pinned,
+                actor.id.clone(),
+                Some(Box::new(move |m: &Message| {
+                    hub.publish(Event::MessagePinned {
+                        message: Arc::new(m.clone()),
+                        pinned,
+                        by,
+                    })
+                })),
+            )
+            .await?;
+        Ok(Arc::new(updated))
+    }
+}
+
+/// What a member of a private room may do there.
+pub fn private_room_permissions(role: RoomRole, can_send: bool) -> Permissions {
+    let mut p = Permissions::VIEW_ROOM
+        | Permissions::READ_HISTORY
+        | Permissions::ADD_REACTIONS
+        | Permissions::EDIT_OWN
+        | Permissions::DELETE_OWN
+        | Permissions::ATTACH_FILES
+        | Permissions::EMBED_LINKS;
+    if can_send {
+        p = p | Permissions::SEND_MESSAGES;
+    }
+    if role >= RoomRole::Moderator {
+        p = p
+            | Permissions::SEND_MESSAGES
+            | Permissions::MANAGE_MESSAGES
+            | Permissions::PIN_MESSAGES
+            | Permissions::MANAGE_MEMBERS;
+    }
+    if role >= RoomRole::Admin {
+        p = p | Permissions::MANAGE_ROOMS;
+    }
+    p
+}
+
+/// Messages of rooms a user cannot see are reported as missing, not forbidden.
+fn hide_room(e: CoreError) -> CoreError {
+    match e {
+        CoreError::NotFound(_) => CoreError::NotFound("message"),
+        e => e,
+    }
 }
 
 #[cfg(test)]
@@ -447,12 +703,203 @@ mod tests {
                 author_name: None,
                 content: "hi".into(),
                 reply_to: None,
+                forwarded_from: None,
+                extra: None,
             })
             .await
             .unwrap();
         let (action, updated) = core.toggle_reaction(&alice, &m.id, "👍").await.unwrap();
         assert_eq!(action, ReactionAction::Added);
         assert_eq!(updated.reactions[0].users[0].username, "alice");
+        core.store().close().await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn post(room: &RoomId, who: &User, text: &str) -> NewMessage {
+        NewMessage {
+            room_id: room.clone(),
+            author: UserRef {
+                id: who.id.clone(),
+                username: who.username.clone(),
+            },
+            author_name: None,
+            content: text.into(),
+            reply_to: None,
+            forwarded_from: None,
+            extra: None,
+        }
+    }
+
+    /// Edit, delete, paging, explicit reactions and pins: who may, and what is stored.
+    #[tokio::test]
+    async fn message_changes_and_paging() {
+        let (core, dir) = core().await;
+        let alice = core.create_account("alice", "pw", None).await.unwrap();
+        let bob = core.create_account("bob", "pw", None).await.unwrap();
+        let general = core.room_by_name("general").await.unwrap().id;
+        let mut ids = Vec::new();
+        for n in 0..5 {
+            let m = core
+                .send_message(post(&general, &alice, &format!("m{n}")))
+                .await
+                .unwrap();
+            ids.push((m.id.clone(), m.seq));
+        }
+        // Paging backwards: the newest two, then the two before them, oldest first.
+        let page = core
+            .history_before(&bob.id, &general, None, 2)
+            .await
+            .unwrap();
+        let texts: Vec<_> = page.iter().map(|m| m.content.as_str()).collect();
+        assert_eq!(texts, ["m3", "m4"]);
+        let page = core
+            .history_before(&bob.id, &general, Some(page[0].seq), 2)
+            .await
+            .unwrap();
+        let texts: Vec<_> = page.iter().map(|m| m.content.as_str()).collect();
+        assert_eq!(texts, ["m1", "m2"]);
+        // Only the author edits or deletes without manage_messages.
+        assert!(matches!(
+            core.edit_message(&bob, &ids[0].0, "x".into()).await,
+            Err(CoreError::Forbidden(_))
+        ));
+        let edited = core
+            .edit_message(&alice, &ids[0].0, "m0!".into())
+            .await
+            .unwrap();
+        assert_eq!(edited.content, "m0!");
+        assert!(edited.edited_at.is_some());
+        assert!(matches!(
+            core.delete_message(&bob, &ids[1].0, DeleteMode::Hard).await,
+            Err(CoreError::Forbidden(_))
+        ));
+        core.delete_message(&alice, &ids[1].0, DeleteMode::Soft)
+            .await
+            .unwrap();
+        core.delete_message(&alice, &ids[2].0, DeleteMode::Hard)
+            .await
+            .unwrap();
+        assert!(matches!(
+            core.message(&bob.id, &ids[1].0).await,
+            Err(CoreError::NotFound(_))
+        ));
+        let all = core.history(&bob.id, &general, 0, 100).await.unwrap();
+        let texts: Vec<_> = all.iter().map(|m| m.content.as_str()).collect();
+        assert_eq!(texts, ["m0!", "m3", "m4"]);
+        // Explicit reactions are idempotent.
+        let (a, m) = core
+            .set_reaction(&bob, &ids[3].0, "🔥", true)
+            .await
+            .unwrap();
+        assert_eq!(a, Some(ReactionAction::Added));
+        assert_eq!(m.reactions[0].users.len(), 1);
+        let (a, _) = core
+            .set_reaction(&bob, &ids[3].0, "🔥", true)
+            .await
+            .unwrap();
+        assert_eq!(a, None);
+        let (a, m) = core
+            .set_reaction(&bob, &ids[3].0, "🔥", false)
+            .await
+            .unwrap();
+        assert_eq!(a, Some(ReactionAction::Removed));
+        assert!(m.reactions.is_empty());
+        // Plain members may not pin.
+        assert!(matches!(
+            core.set_pinned(&bob, &ids[3].0, true).await,
+            Err(CoreError::Forbidden(_))
+        ));
+        core.store().close().await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Private rooms: membership decides access; only managers add others; caps hold.
+    #[tokio::test]
+    async fn private_rooms_and_membership() {
+        use crate::core::rooms::{NewRoom, RoomKind, RoomMember};
+        let (core, dir) = core().await;
+        let alice = core.create_account("alice", "pw", None).await.unwrap();
+        let bob = core.create_account("bob", "pw", None).await.unwrap();
+        let carol = core.create_account("carol", "pw", None).await.unwrap();
+        let group = core
+            .create_room(
+                &alice,
+                NewRoom {
+                    space_id: None,
+                    kind: RoomKind::Group,
+                    name: "plans".into(),
+                    topic: None,
+                    parent_id: None,
+                    position: None,
+                    is_public: false,
+                    max_members: Some(2),
+                    members: vec![(bob.id.clone(), RoomRole::Member)],
+                    extra: None,
+                },
+            )
+            .await
+            .unwrap();
+        let (_, p) = core.permissions(&alice.id, &group.id).await.unwrap();
+        assert!(p.contains(Permissions::MANAGE_ROOMS | Permissions::SEND_MESSAGES));
+        let (_, p) = core.permissions(&bob.id, &group.id).await.unwrap();
+        assert!(p.contains(Permissions::SEND_MESSAGES));
+        assert!(!p.contains(Permissions::MANAGE_MEMBERS));
+        let (_, p) = core.permissions(&carol.id, &group.id).await.unwrap();
+        assert_eq!(p, Permissions::NONE);
+        assert!(matches!(
+            core.send_message(post(&group.id, &carol, "hi")).await,
+            Err(CoreError::NotFound(_))
+        ));
+        let carol_member = RoomMember {
+            room_id: group.id.clone(),
+            user_id: carol.id.clone(),
+            role: RoomRole::Member,
+            can_send: true,
+            joined_at: now_ms(),
+        };
+        assert!(matches!(
+            core.put_room_member(&bob, carol_member.clone()).await,
+            Err(CoreError::Forbidden(_))
+        ));
+        assert!(matches!(
+            core.put_room_member(&alice, carol_member.clone()).await,
+            Err(CoreError::Conflict(_))
+        ));
+        core.remove_room_member(&bob, &group.id, &bob.id)
+            .await
+            .unwrap();
+        core.put_room_member(&alice, carol_member).await.unwrap();
+        core.send_message(post(&group.id, &carol, "hi"))
+            .await
+            .unwrap();
+        let rooms = core.user_private_rooms(&carol.id).await.unwrap();
+        assert_eq!(rooms.len(), 1);
+        assert!(core.user_private_rooms(&bob.id).await.unwrap().is_empty());
+        assert!(matches!(
+            core.delete_room(&carol, &group.id).await,
+            Err(CoreError::Forbidden(_))
+        ));
+        core.delete_room(&alice, &group.id).await.unwrap();
+        assert!(core.user_private_rooms(&carol.id).await.unwrap().is_empty());
+        // Space rooms need manage_rooms.
+        let denied = core
+            .create_room(
+                &bob,
+                NewRoom {
+                    space_id: Some(core.default_space().clone()),
+                    kind: RoomKind::Text,
+                    name: "random".into(),
+                    topic: None,
+                    parent_id: None,
+                    position: None,
+                    is_public: true,
+                    max_members: None,
+                    members: Vec::new(),
+                    extra: None,
+                },
+            )
+            .await;
+        assert!(matches!(denied, Err(CoreError::Forbidden(_))));
         core.store().close().await.unwrap();
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -82,15 +82,56 @@ pub struct Room {
     pub max_members: Option<i64>,
     pub slowmode_seconds: i64,
     pub created_at: i64,
+    /// Dialect-specific fields (OriginChats icon/wallpaper, messaging preferences): a JSON object.
+    pub extra: serde_json::Value,
+}
+
+/// A room a client asked to create.
+#[derive(Debug, Clone)]
+pub struct NewRoom {
+    /// None for private rooms outside any space (DMs, groups, messaging channels).
+    pub space_id: Option<SpaceId>,
+    pub kind: RoomKind,
+    pub name: String,
+    pub topic: Option<String>,
+    pub parent_id: Option<RoomId>,
+    /// None: after the last room of the space.
+    pub position: Option<i64>,
+    pub is_public: bool,
+    pub max_members: Option<i64>,
+    /// Private rooms: the initial members (the creator is added as `Owner` when absent).
+    pub members: Vec<(UserId, RoomRole)>,
+    pub extra: Option<serde_json::Value>,
 }
 
 /// A participant's standing in a private room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RoomRole {
     Member,
     Moderator,
     Admin,
     Owner,
+}
+
+impl RoomRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoomRole::Member => "member",
+            RoomRole::Moderator => "moderator",
+            RoomRole::Admin => "admin",
+            RoomRole::Owner => "owner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "member" => RoomRole::Member,
+            "moderator" => RoomRole::Moderator,
+            "admin" => RoomRole::Admin,
+            "owner" => RoomRole::Owner,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,9 +8,9 @@
 pub mod sqlite;
 
 use crate::core::ids::{MessageId, RoleId, RoomId, SpaceId, UserId};
-use crate::core::messages::{Message, MessageRecord, ReactionAction};
+use crate::core::messages::{DeleteMode, Message, MessageRecord, ReactionAction};
 use crate::core::permissions::{Override, Role};
-use crate::core::rooms::Room;
+use crate::core::rooms::{Room, RoomMember};
 use crate::core::spaces::Member;
 use crate::core::users::User;
 use std::future::Future;
@@ -80,6 +80,78 @@ pub trait Store: Send + Sync + 'static {
         emoji: String,
         hook: Option<CommitHook<(ReactionAction, Message)>>,
     ) -> BoxFut<'_, (ReactionAction, Message)>;
+
+    /// Sets a message's content and edit time; returns it edited. `NotFound` when absent.
+    fn edit_message(
+        &self,
+        id: MessageId,
+        content: String,
+        edited_at: i64,
+        hook: Option<CommitHook<Message>>,
+    ) -> BoxFut<'_, Message>;
+    /// Deletes a message (its row, or only flags it); returns it as it was.
+    fn delete_message(
+        &self,
+        id: MessageId,
+        mode: DeleteMode,
+        hook: Option<CommitHook<Message>>,
+    ) -> BoxFut<'_, Message>;
+    /// The newest `limit` messages of `room` with `seq < before_seq` (None: the newest), oldest
+    /// first.
+    fn messages_before(
+        &self,
+        room: RoomId,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> BoxFut<'_, Vec<Message>>;
+    /// Adds (`present`) or removes one reaction; the action is None when nothing changed.
+    fn set_reaction(
+        &self,
+        message: MessageId,
+        user: UserId,
+        emoji: String,
+        present: bool,
+        hook: Option<CommitHook<(Option<ReactionAction>, Message)>>,
+    ) -> BoxFut<'_, (Option<ReactionAction>, Message)>;
+    /// Pins or unpins a message; returns it after the change.
+    fn set_pinned(
+        &self,
+        message: MessageId,
+        pinned: bool,
+        by: UserId,
+        hook: Option<CommitHook<Message>>,
+    ) -> BoxFut<'_, Message>;
+
+    // --- rooms and private-room membership
+    fn create_room(
+        &self,
+        room: Room,
+        members: Vec<RoomMember>,
+        hook: Option<CommitHook<Room>>,
+    ) -> BoxFut<'_, Room>;
+    /// Stores every field of `room` but its id, space, kind, creator and creation time.
+    fn update_room(&self, room: Room, hook: Option<CommitHook<Room>>) -> BoxFut<'_, Room>;
+    /// Deletes a room with its messages; returns it as it was.
+    fn delete_room(&self, id: RoomId, hook: Option<CommitHook<Room>>) -> BoxFut<'_, Room>;
+    /// Rooms of a space, by position.
+    fn space_rooms(&self, space: SpaceId) -> BoxFut<'_, Vec<Room>>;
+    /// Private rooms `user` is a member of, oldest first.
+    fn user_private_rooms(&self, user: UserId) -> BoxFut<'_, Vec<Room>>;
+    fn room_members(&self, room: RoomId) -> BoxFut<'_, Vec<RoomMember>>;
+    fn room_member(&self, room: RoomId, user: UserId) -> BoxFut<'_, Option<RoomMember>>;
+    /// Adds a member or updates its role and `can_send`.
+    fn put_room_member(
+        &self,
+        member: RoomMember,
+        hook: Option<CommitHook<RoomMember>>,
+    ) -> BoxFut<'_, RoomMember>;
+    /// Removes a member; false when it was not one.
+    fn remove_room_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        hook: Option<CommitHook<bool>>,
+    ) -> BoxFut<'_, bool>;
 
     /// Finishes queued writes and closes. Later writes fail with `Closed`.
     fn close(&self) -> BoxFut<'_, ()>;

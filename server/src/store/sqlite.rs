@@ -11,19 +11,27 @@
 //! - Other processes (`chorus user add` while the server runs) write through SQLite's own
 //!   locking, waiting up to `busy_timeout`.
 
+mod messages;
+mod rooms;
+
 use super::{BoxFut, CommitHook, Store, StoreError, StoreResult, Ticket};
 use crate::core::ids::{MessageId, RoleId, RoomId, SpaceId, UserId};
-use crate::core::messages::{Message, MessageRecord, ReactionAction, ReactionGroup, UserRef};
+use crate::core::messages::{
+    DeleteMode, Message, MessageRecord, ReactionAction, ReactionGroup, UserRef,
+};
 use crate::core::permissions::{Override, OverrideTarget, Permissions, Role};
-use crate::core::rooms::{Room, RoomKind};
+use crate::core::rooms::{Room, RoomKind, RoomMember};
 use crate::core::spaces::Member;
 use crate::core::users::{User, UserKind};
+use futures_util::future::BoxFuture;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Connection, Row};
+use std::any::Any;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -58,7 +66,7 @@ impl Default for SqliteSettings {
     }
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
@@ -76,7 +84,17 @@ enum Op {
     AddMember(SpaceId, UserId, Vec<RoleId>),
     InsertMessage(MessageRecord),
     ToggleReaction(MessageId, UserId, String),
+    /// A write defined elsewhere (see [`SqliteStore::write`]).
+    Custom(CustomWrite),
 }
+
+/// A write closure run inside the writer's transaction. `Fn`, not `FnOnce`: a failed batch is
+/// retried one write at a time.
+type CustomWrite = Arc<
+    dyn for<'c> Fn(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<Box<dyn Any + Send>>>
+        + Send
+        + Sync,
+>;
 
 enum Done {
     User(User),
@@ -86,6 +104,7 @@ enum Done {
     /// A message of a batched insert, stored under this seq; becomes `Message` after the commit
     /// (moving the record instead of copying it).
     Stored(i64),
+    Any(Box<dyn Any + Send>),
 }
 
 type DoneHook = Box<dyn FnOnce(&Done) + Send>;
@@ -96,6 +115,8 @@ struct Job {
     reply: oneshot::Sender<StoreResult<Done>>,
 }
 
+// Nearly every message is a Job; Close is sent once, so its padding costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Msg {
     Job(Job),
     Close(oneshot::Sender<()>),
@@ -143,6 +164,46 @@ impl SqliteStore {
             settings.group_commit_max.max(1),
         ));
         Ok(Self { pool, writer: tx })
+    }
+
+    /// The read-only connection pool (WAL readers never block the writer).
+    pub fn read_pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Runs `f` inside the single writer's transaction (group-committed with other writes) and
+    /// returns its result once durable; `hook` runs right after the commit, in commit order.
+    /// `f` may run twice when its batch is retried, so its effect must not depend on that.
+    pub async fn write<T, F>(&self, f: F, hook: Option<CommitHook<T>>) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let f = Arc::new(f);
+        let op = Op::Custom(Arc::new(move |conn: &mut SqliteConnection| {
+            let f = f.clone();
+            Box::pin(async move { f(conn).await.map(|v| Box::new(v) as Box<dyn Any + Send>) })
+                as BoxFuture<'_, _>
+        }));
+        let hook = hook.map(|h| {
+            Box::new(move |d: &Done| {
+                if let Done::Any(v) = d
+                    && let Some(t) = v.downcast_ref::<T>()
+                {
+                    h(t)
+                }
+            }) as DoneHook
+        });
+        match self.submit(op, hook).await? {
+            Done::Any(v) => v
+                .downcast::<T>()
+                .map(|b| *b)
+                .map_err(|_| backend("unexpected write result")),
+            _ => Err(backend("unexpected write result")),
+        }
     }
 
     async fn submit(&self, op: Op, hook: Option<DoneHook>) -> StoreResult<Done> {
@@ -262,7 +323,7 @@ async fn apply_all(
             .iter()
             .take_while(|op| matches!(op, Op::InsertMessage(_)))
             .count();
-        if run > 1 {
+        if run > 0 {
             let recs: Vec<&MessageRecord> = ops[i..i + run]
                 .iter()
                 .filter_map(|op| match op {
@@ -295,7 +356,7 @@ async fn apply_all(
     Ok(results)
 }
 
-/// Rows per multi-row message INSERT: at 7 bound values a row this stays far below SQLite's
+/// Rows per multi-row message INSERT: at 9 bound values a row this stays far below SQLite's
 /// variable limit. Shorter runs are split into power-of-two chunks, so at most a handful of distinct
 /// statements end up in the prepared-statement cache.
 const INSERT_CHUNK: usize = 64;
@@ -307,7 +368,7 @@ fn message_insert_sql(rows: usize) -> &'static str {
             .map(|k| {
                 let n = 1usize << k;
                 let mut sql = String::from(
-                    "INSERT INTO messages (id, room_id, author_id, author_name, content, created_at, reply_to) VALUES ",
+                    "INSERT INTO messages (id, room_id, author_id, author_name, content, created_at, reply_to, forwarded_from, extra) VALUES ",
                 );
                 // Anonymous `?` parameters: with `?NNN`, binding looks each name up in a list
                 // (sqlite3_bind_parameter_name), quadratic in the row count.
@@ -315,7 +376,7 @@ fn message_insert_sql(rows: usize) -> &'static str {
                     if r > 0 {
                         sql.push(',');
                     }
-                    sql.push_str("(?,?,?,?,?,?,?)");
+                    sql.push_str("(?,?,?,?,?,?,?,?,?)");
                 }
                 sql.push_str(" RETURNING seq, id");
                 sql
@@ -351,7 +412,9 @@ async fn insert_messages(
                 .bind(rec.author_name.as_deref())
                 .bind(rec.content.as_str())
                 .bind(rec.created_at)
-                .bind(rec.reply_to.as_ref().map(|m| m.as_str()));
+                .bind(rec.reply_to.as_ref().map(|m| m.as_str()))
+                .bind(rec.forwarded_from.as_ref().map(|m| m.as_str()))
+                .bind(extra_json(rec.extra.as_ref()));
         }
         let rows = q.fetch_all(&mut *conn).await?;
         // SQLite does not promise an order for RETURNING rows: match them back by id.
@@ -387,8 +450,11 @@ fn message_from_owned(rec: MessageRecord, seq: i64) -> Message {
         created_at: rec.created_at,
         edited_at: None,
         reply_to: rec.reply_to,
+        forwarded_from: rec.forwarded_from,
         pinned: false,
+        deleted: false,
         reactions: Vec::new(),
+        extra: rec.extra.map(Arc::new),
     }
 }
 
@@ -403,8 +469,11 @@ fn message_from_record(rec: &MessageRecord, seq: i64) -> Message {
         created_at: rec.created_at,
         edited_at: None,
         reply_to: rec.reply_to.clone(),
+        forwarded_from: rec.forwarded_from.clone(),
         pinned: false,
+        deleted: false,
         reactions: Vec::new(),
+        extra: rec.extra.clone().map(Arc::new),
     }
 }
 
@@ -541,22 +610,10 @@ async fn apply(conn: &mut SqliteConnection, op: &Op) -> StoreResult<Done> {
             Ok(Done::Unit)
         }
         Op::InsertMessage(rec) => {
-            let row = sqlx::query(
-                "INSERT INTO messages (id, room_id, author_id, author_name, content, created_at, reply_to)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING seq",
-            )
-            .bind(rec.id.as_str())
-            .bind(rec.room_id.as_str())
-            .bind(rec.author.id.as_str())
-            .bind(rec.author_name.as_deref())
-            .bind(&rec.content)
-            .bind(rec.created_at)
-            .bind(rec.reply_to.as_ref().map(|m| m.as_str()))
-            .fetch_one(&mut *conn)
-            .await?;
-            let seq: i64 = row.try_get(0)?;
+            let seq = insert_messages(conn, &[rec]).await?[0];
             Ok(Done::Message(message_from_record(rec, seq)))
         }
+        Op::Custom(write) => write(conn).await.map(Done::Any),
         Op::ToggleReaction(message, user, emoji) => {
             let exists = sqlx::query("SELECT 1 FROM messages WHERE id = ?1 AND deleted = 0")
                 .bind(message.as_str())
@@ -641,21 +698,28 @@ async fn fetch_user(
     row.as_ref().map(user_from_row).transpose()
 }
 
-enum Selector<'a> {
+pub(crate) enum Selector<'a> {
     One(&'a MessageId),
     After(&'a RoomId, i64, u32),
+    /// The newest `limit` messages with seq below the bound (None: the newest).
+    Before(&'a RoomId, Option<i64>, u32),
 }
 
 const MESSAGE_COLUMNS: &str =
     "m.seq, m.id, m.room_id, m.author_id, u.username, m.author_name, m.content,
-     m.created_at, m.edited_at, m.reply_to, m.pinned";
+     m.created_at, m.edited_at, m.reply_to, m.forwarded_from, m.pinned, m.deleted, m.extra";
 
-/// Loads messages with their reactions (each emoji's users in reaction order).
-async fn load_messages(
+/// The stored form of a message's `extra`.
+fn extra_json(extra: Option<&serde_json::Value>) -> String {
+    extra.map_or_else(|| "{}".to_owned(), |v| v.to_string())
+}
+
+/// Loads messages (oldest first) with their reactions (each emoji's users in reaction order).
+pub(crate) async fn load_messages(
     conn: &mut SqliteConnection,
     sel: Selector<'_>,
 ) -> StoreResult<Vec<Message>> {
-    let (rows, reaction_rows) = match sel {
+    let (rows, room) = match sel {
         Selector::One(id) => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.author_id
@@ -664,14 +728,7 @@ async fn load_messages(
             .bind(id.as_str())
             .fetch_all(&mut *conn)
             .await?;
-            let reactions = sqlx::query(
-                "SELECT r.message_id, r.emoji, r.user_id, u.username FROM reactions r
-                 JOIN users u ON u.id = r.user_id WHERE r.message_id = ?1 ORDER BY r.rowid",
-            )
-            .bind(id.as_str())
-            .fetch_all(&mut *conn)
-            .await?;
-            (rows, reactions)
+            (rows, None)
         }
         Selector::After(room, after, limit) => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -683,23 +740,49 @@ async fn load_messages(
             .bind(limit as i64)
             .fetch_all(&mut *conn)
             .await?;
-            let reactions = if rows.is_empty() {
-                Vec::new()
-            } else {
-                let last: i64 = rows[rows.len() - 1].try_get("seq")?;
-                sqlx::query(
-                    "SELECT r.message_id, r.emoji, r.user_id, u.username FROM reactions r
-                     JOIN messages m ON m.id = r.message_id
-                     JOIN users u ON u.id = r.user_id
-                     WHERE m.room_id = ?1 AND m.seq > ?2 AND m.seq <= ?3 ORDER BY r.rowid",
-                )
-                .bind(room.as_str())
-                .bind(after)
-                .bind(last)
-                .fetch_all(&mut *conn)
-                .await?
-            };
-            (rows, reactions)
+            (rows, Some(room))
+        }
+        Selector::Before(room, before, limit) => {
+            let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.id = m.author_id
+                 WHERE m.room_id = ?1 AND m.seq < ?2 AND m.deleted = 0
+                 ORDER BY m.seq DESC LIMIT ?3"
+            )))
+            .bind(room.as_str())
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(limit as i64)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.reverse();
+            (rows, Some(room))
+        }
+    };
+    let reaction_rows = match (room, rows.first(), rows.last()) {
+        (_, None, _) | (_, _, None) => Vec::new(),
+        (None, Some(first), _) => {
+            let id: &str = first.try_get("id")?;
+            sqlx::query(
+                "SELECT r.message_id, r.emoji, r.user_id, u.username FROM reactions r
+                 JOIN users u ON u.id = r.user_id WHERE r.message_id = ?1 ORDER BY r.rowid",
+            )
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?
+        }
+        (Some(room), Some(first), Some(last)) => {
+            let lo: i64 = first.try_get("seq")?;
+            let hi: i64 = last.try_get("seq")?;
+            sqlx::query(
+                "SELECT r.message_id, r.emoji, r.user_id, u.username FROM reactions r
+                 JOIN messages m ON m.id = r.message_id
+                 JOIN users u ON u.id = r.user_id
+                 WHERE m.room_id = ?1 AND m.seq >= ?2 AND m.seq <= ?3 ORDER BY r.rowid",
+            )
+            .bind(room.as_str())
+            .bind(lo)
+            .bind(hi)
+            .fetch_all(&mut *conn)
+            .await?
         }
     };
     let mut out = Vec::with_capacity(rows.len());
@@ -720,8 +803,19 @@ async fn load_messages(
             created_at: row.try_get("created_at")?,
             edited_at: row.try_get("edited_at")?,
             reply_to: row.try_get::<Option<String>, _>("reply_to")?.map(MessageId),
+            forwarded_from: row
+                .try_get::<Option<String>, _>("forwarded_from")?
+                .map(MessageId),
             pinned: row.try_get::<i64, _>("pinned")? != 0,
+            deleted: row.try_get::<i64, _>("deleted")? != 0,
             reactions: Vec::new(),
+            extra: {
+                let raw: &str = row.try_get("extra")?;
+                match raw {
+                    "{}" | "" => None,
+                    raw => Some(Arc::new(serde_json::from_str(raw).map_err(backend)?)),
+                }
+            },
         });
     }
     for row in &reaction_rows {
@@ -749,7 +843,7 @@ fn perms_from_json(s: &str) -> Permissions {
     Permissions::from_names(names.iter().map(String::as_str))
 }
 
-fn room_from_row(row: &SqliteRow) -> StoreResult<Room> {
+pub(crate) fn room_from_row(row: &SqliteRow) -> StoreResult<Room> {
     let kind: String = row.try_get("kind")?;
     Ok(Room {
         id: RoomId(row.try_get("id")?),
@@ -766,12 +860,13 @@ fn room_from_row(row: &SqliteRow) -> StoreResult<Room> {
         max_members: row.try_get("max_members")?,
         slowmode_seconds: row.try_get("slowmode_seconds")?,
         created_at: row.try_get("created_at")?,
+        extra: serde_json::from_str(row.try_get("extra")?).map_err(backend)?,
     })
 }
 
-const ROOM_COLUMNS: &str =
+pub(crate) const ROOM_COLUMNS: &str =
     "id, space_id, kind, name, topic, position, parent_id, creator_id, is_public,
-     locked, archived, max_members, slowmode_seconds, created_at";
+     locked, archived, max_members, slowmode_seconds, created_at, extra";
 
 impl Store for SqliteStore {
     fn create_user(&self, user: User, password_hash: Option<String>) -> BoxFut<'_, User> {
@@ -1052,6 +1147,110 @@ impl Store for SqliteStore {
         })
     }
 
+    fn edit_message(
+        &self,
+        id: MessageId,
+        content: String,
+        edited_at: i64,
+        hook: Option<CommitHook<Message>>,
+    ) -> BoxFut<'_, Message> {
+        Box::pin(messages::edit(self, id, content, edited_at, hook))
+    }
+
+    fn delete_message(
+        &self,
+        id: MessageId,
+        mode: DeleteMode,
+        hook: Option<CommitHook<Message>>,
+    ) -> BoxFut<'_, Message> {
+        Box::pin(messages::delete(self, id, mode, hook))
+    }
+
+    fn messages_before(
+        &self,
+        room: RoomId,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> BoxFut<'_, Vec<Message>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await?;
+            load_messages(&mut conn, Selector::Before(&room, before_seq, limit)).await
+        })
+    }
+
+    fn set_reaction(
+        &self,
+        message: MessageId,
+        user: UserId,
+        emoji: String,
+        present: bool,
+        hook: Option<CommitHook<(Option<ReactionAction>, Message)>>,
+    ) -> BoxFut<'_, (Option<ReactionAction>, Message)> {
+        Box::pin(messages::set_reaction(
+            self, message, user, emoji, present, hook,
+        ))
+    }
+
+    fn set_pinned(
+        &self,
+        message: MessageId,
+        pinned: bool,
+        by: UserId,
+        hook: Option<CommitHook<Message>>,
+    ) -> BoxFut<'_, Message> {
+        Box::pin(messages::set_pinned(self, message, pinned, by, hook))
+    }
+
+    fn create_room(
+        &self,
+        room: Room,
+        members: Vec<RoomMember>,
+        hook: Option<CommitHook<Room>>,
+    ) -> BoxFut<'_, Room> {
+        Box::pin(rooms::create(self, room, members, hook))
+    }
+
+    fn update_room(&self, room: Room, hook: Option<CommitHook<Room>>) -> BoxFut<'_, Room> {
+        Box::pin(rooms::update(self, room, hook))
+    }
+
+    fn delete_room(&self, id: RoomId, hook: Option<CommitHook<Room>>) -> BoxFut<'_, Room> {
+        Box::pin(rooms::delete(self, id, hook))
+    }
+
+    fn space_rooms(&self, space: SpaceId) -> BoxFut<'_, Vec<Room>> {
+        Box::pin(rooms::space_rooms(self, space))
+    }
+
+    fn user_private_rooms(&self, user: UserId) -> BoxFut<'_, Vec<Room>> {
+        Box::pin(rooms::user_private_rooms(self, user))
+    }
+
+    fn room_members(&self, room: RoomId) -> BoxFut<'_, Vec<RoomMember>> {
+        Box::pin(rooms::members(self, room))
+    }
+
+    fn room_member(&self, room: RoomId, user: UserId) -> BoxFut<'_, Option<RoomMember>> {
+        Box::pin(rooms::member(self, room, user))
+    }
+
+    fn put_room_member(
+        &self,
+        member: RoomMember,
+        hook: Option<CommitHook<RoomMember>>,
+    ) -> BoxFut<'_, RoomMember> {
+        Box::pin(rooms::put_member(self, member, hook))
+    }
+
+    fn remove_room_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        hook: Option<CommitHook<bool>>,
+    ) -> BoxFut<'_, bool> {
+        Box::pin(rooms::remove_member(self, room, user, hook))
+    }
+
     fn close(&self) -> BoxFut<'_, ()> {
         Box::pin(async move {
             let (tx, rx) = oneshot::channel();
@@ -1077,6 +1276,8 @@ mod tests {
             content: format!("m{n}"),
             created_at: n as i64,
             reply_to: None,
+            forwarded_from: None,
+            extra: None,
         }
     }
 

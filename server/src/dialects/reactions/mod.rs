@@ -68,6 +68,8 @@ impl Handler for Reactions {
             author_name: Some(req.author_name.unwrap_or_else(|| "Anonymous".into())),
             content: req.text,
             reply_to: None,
+            forwarded_from: None,
+            extra: None,
         };
         match self.core.submit_message(new).await {
             Ok(durable) => Reply::Later(Box::pin(async move {
@@ -157,6 +159,8 @@ impl Renderer for ReactionsRenderer {
                 },
                 message: chat_message(message),
             }),
+            // The reaction chat has no frames for edits, deletes, pins or rooms.
+            _ => return None,
         };
         Some(encode(&frame))
     }
