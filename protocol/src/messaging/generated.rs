@@ -4291,8 +4291,13 @@ impl serde::Serialize for ErrorEnvelopeError {
 /// strings, a DRF field dict `{"field": ["msg"]}`, or a list of per-item dicts), 4004 "Resource not
 /// found.", 4005 "Database constraint violated.", 4006 "Internal server error.".
 /// Decode failures (non-JSON text, a non-object frame, a schema violation) are answered with
-/// `{"error": {"code": 4003, "detail": ["<wording>"]}}`, the wording coming from the channel's
-/// `x-chorus.errors` or the property's `x-error(s)`.
+/// code 4003, the wording coming from the channel's `x-chorus.errors` or the property's
+/// `x-error(s)`, in the shape of the original's check: a field of a DRF serializer gives
+/// `{"<field>": ["<wording>"]}` (`message.send` `content`, `parent_message_id`,
+/// `forwarded_from_id`; `message.modify` `extra_fields.content`; `message.react`
+/// `reaction_content`; `room.create` `name`, `description` and the `extra_fields` model fields;
+/// `room.modify` `data.name`), a media item DRF's per-item list (`[{}, {"media_type":
+/// ["\"gif\" is not a valid choice."]}]`), anything else `["<wording>"]`.
 ///
 /// Chorus: The original lets a non-JSON or non-object frame raise outside the handlers, which tears the socket down. Chorus answers with this envelope (code 4003) and keeps the connection. A missing `data` or a wrongly typed field that the original turned into 4006 "Internal server error." is also answered with 4003 and the declared wording.
 #[derive(Debug, Clone, PartialEq)]
@@ -4610,6 +4615,11 @@ const WORDING_MESSAGE_SEND: &[crate::de::Wording] = &[
     },
     crate::de::Wording {
         path: "data.extra_fields.media[].media_url",
+        keyword: "type",
+        text: "Not a valid string.",
+    },
+    crate::de::Wording {
+        path: "data.extra_fields.media[].media_url",
         keyword: "required",
         text: "This field is required.",
     },
@@ -4620,8 +4630,18 @@ const WORDING_MESSAGE_SEND: &[crate::de::Wording] = &[
     },
     crate::de::Wording {
         path: "data.extra_fields.media[].file_size",
+        keyword: "type",
+        text: "A valid integer is required.",
+    },
+    crate::de::Wording {
+        path: "data.extra_fields.media[].file_size",
         keyword: "minimum",
         text: "Ensure this value is greater than or equal to 0.",
+    },
+    crate::de::Wording {
+        path: "data.extra_fields.media[].caption",
+        keyword: "type",
+        text: "Not a valid string.",
     },
 ];
 const WORDING_MESSAGE_ACKNOWLEDGED: &[crate::de::Wording] = &[crate::de::Wording {
@@ -4707,9 +4727,24 @@ const WORDING_ROOM_CREATE: &[crate::de::Wording] = &[
         text: "Not a valid string.",
     },
     crate::de::Wording {
+        path: "data.description",
+        keyword: "type",
+        text: "Not a valid string.",
+    },
+    crate::de::Wording {
+        path: "data.extra_fields.max_participants",
+        keyword: "type",
+        text: "A valid integer is required.",
+    },
+    crate::de::Wording {
         path: "data.extra_fields.max_participants",
         keyword: "minimum",
         text: "Ensure this value is greater than or equal to 0.",
+    },
+    crate::de::Wording {
+        path: "data.extra_fields.max_subscribers",
+        keyword: "type",
+        text: "A valid integer is required.",
     },
     crate::de::Wording {
         path: "data.extra_fields.max_subscribers",
@@ -4718,8 +4753,28 @@ const WORDING_ROOM_CREATE: &[crate::de::Wording] = &[
     },
     crate::de::Wording {
         path: "data.extra_fields.avatar",
+        keyword: "type",
+        text: "Not a valid string.",
+    },
+    crate::de::Wording {
+        path: "data.extra_fields.avatar",
         keyword: "maxLength",
         text: "Ensure this field has no more than 200 characters.",
+    },
+    crate::de::Wording {
+        path: "data.extra_fields.join_approval_required",
+        keyword: "type",
+        text: "Must be a valid boolean.",
+    },
+    crate::de::Wording {
+        path: "data.extra_fields.group_locked",
+        keyword: "type",
+        text: "Must be a valid boolean.",
+    },
+    crate::de::Wording {
+        path: "data.extra_fields.is_public",
+        keyword: "type",
+        text: "Must be a valid boolean.",
     },
     crate::de::Wording {
         path: "data.extra_fields.property",
@@ -5184,8 +5239,13 @@ pub enum ServerFrame {
     /// strings, a DRF field dict `{"field": ["msg"]}`, or a list of per-item dicts), 4004 "Resource not
     /// found.", 4005 "Database constraint violated.", 4006 "Internal server error.".
     /// Decode failures (non-JSON text, a non-object frame, a schema violation) are answered with
-    /// `{"error": {"code": 4003, "detail": ["<wording>"]}}`, the wording coming from the channel's
-    /// `x-chorus.errors` or the property's `x-error(s)`.
+    /// code 4003, the wording coming from the channel's `x-chorus.errors` or the property's
+    /// `x-error(s)`, in the shape of the original's check: a field of a DRF serializer gives
+    /// `{"<field>": ["<wording>"]}` (`message.send` `content`, `parent_message_id`,
+    /// `forwarded_from_id`; `message.modify` `extra_fields.content`; `message.react`
+    /// `reaction_content`; `room.create` `name`, `description` and the `extra_fields` model fields;
+    /// `room.modify` `data.name`), a media item DRF's per-item list (`[{}, {"media_type":
+    /// ["\"gif\" is not a valid choice."]}]`), anything else `["<wording>"]`.
     ///
     /// Chorus: The original lets a non-JSON or non-object frame raise outside the handlers, which tears the socket down. Chorus answers with this envelope (code 4003) and keeps the connection. A missing `data` or a wrongly typed field that the original turned into 4006 "Internal server error." is also answered with 4003 and the declared wording.
     ErrorEnvelope(ErrorEnvelope),
