@@ -1,0 +1,61 @@
+//! `server_info` (§2.8) and the `/info` HTTP document (§1.9).
+
+use super::OriginChats;
+use super::frames::with_listener;
+use super::messages::send;
+use super::session::Cx;
+use crate::core::CoreResult;
+use crate::net::ws::Reply;
+use chorus_protocol::originchats as proto;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+
+impl OriginChats {
+    /// `{"cmd":"server_info","name","icon","banner"}` from the configuration, `""` defaults.
+    pub async fn server_info(&self, cx: &mut Cx, r: proto::ServerInfo) -> Reply {
+        let c = &self.cfg;
+        send(
+            cx,
+            with_listener(
+                json!({
+                    "cmd": "server_info",
+                    "name": c.server_name,
+                    "icon": c.server_icon,
+                    "banner": c.server_banner,
+                }),
+                r.listener.as_deref(),
+            ),
+        )
+    }
+
+    /// The `/info` document: the server and its live statistics.
+    pub async fn info_json(&self, total_users: i64) -> CoreResult<Value> {
+        let c = &self.cfg;
+        let authenticated = self.conns.authenticated();
+        let online: HashSet<_> = authenticated.iter().map(|(_, u)| u.clone()).collect();
+        let rooms = self.core.store().space_rooms(self.space.clone()).await?;
+        let roles = self.roles().await?;
+        let opt = |s: &String| {
+            if s.is_empty() {
+                Value::Null
+            } else {
+                Value::String(s.clone())
+            }
+        };
+        Ok(json!({
+            "server": {
+                "name": c.server_name,
+                "icon": opt(&c.server_icon),
+                "banner": opt(&c.server_banner),
+                "owner": {"name": c.owner_name},
+            },
+            "stats": {
+                "total_users": total_users,
+                "connected_users": authenticated.len(),
+                "online_users": online.len(),
+                "total_channels": rooms.len(),
+                "total_roles": roles.len(),
+            },
+        }))
+    }
+}
