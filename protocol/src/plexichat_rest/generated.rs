@@ -41,6 +41,59 @@ impl PollResultsVisibility {
     }
 }
 
+/// The kind of channel
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum CreateChannelRequestChannelType {
+    #[serde(rename = "text")]
+    Text,
+    #[serde(rename = "voice")]
+    Voice,
+    #[serde(rename = "announcement")]
+    Announcement,
+    #[serde(rename = "stage")]
+    Stage,
+}
+
+impl CreateChannelRequestChannelType {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Voice => "voice",
+            Self::Announcement => "announcement",
+            Self::Stage => "stage",
+        }
+    }
+}
+
+/// The new status
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SetPresenceRequestStatus {
+    #[serde(rename = "online")]
+    Online,
+    #[serde(rename = "idle")]
+    Idle,
+    #[serde(rename = "dnd")]
+    Dnd,
+    #[serde(rename = "invisible")]
+    Invisible,
+    #[serde(rename = "offline")]
+    Offline,
+}
+
+impl SetPresenceRequestStatus {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Online => "online",
+            Self::Idle => "idle",
+            Self::Dnd => "dnd",
+            Self::Invisible => "invisible",
+            Self::Offline => "offline",
+        }
+    }
+}
+
 /// a (alpha), b (beta), c (candidate), r (release)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum VersionStage {
@@ -81,6 +134,31 @@ impl LoginResponseStatus {
         match self {
             Self::Success => "success",
             Self::TwoFactorRequired => "two_factor_required",
+        }
+    }
+}
+
+/// The kind of channel
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ChannelChannelType {
+    #[serde(rename = "text")]
+    Text,
+    #[serde(rename = "voice")]
+    Voice,
+    #[serde(rename = "announcement")]
+    Announcement,
+    #[serde(rename = "stage")]
+    Stage,
+}
+
+impl ChannelChannelType {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Voice => "voice",
+            Self::Announcement => "announcement",
+            Self::Stage => "stage",
         }
     }
 }
@@ -722,6 +800,1326 @@ impl crate::de::SerializeFields for EditMessageRequest {
 }
 
 impl serde::Serialize for EditMessageRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /servers/`
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateServerRequest {
+    /// 2 to 100 characters
+    pub name: String,
+    /// At most 1000 characters
+    pub description: Option<Option<String>>,
+    /// An icon URL
+    pub icon_url: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for CreateServerRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = CreateServerRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a CreateServerRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<Option<String>> = None;
+                let mut slot_icon_url: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => {
+                            slot_description = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "icon_url" => slot_icon_url = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CreateServerRequest {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    description: slot_description,
+                    icon_url: slot_icon_url,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for CreateServerRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_max_length(&self.name, 100).map_err(|e| e.at_key("name"))?;
+        crate::de::check_min_length(&self.name, 2).map_err(|e| e.at_key("name"))?;
+        if let Some(Some(v)) = &self.description {
+            crate::de::check_max_length(v, 1000).map_err(|e| e.at_key("description"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for CreateServerRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("name", &self.name)?;
+        if let Some(v) = &self.description {
+            map.serialize_entry("description", v)?;
+        }
+        if let Some(v) = &self.icon_url {
+            map.serialize_entry("icon_url", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for CreateServerRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /servers/{id}/channels`
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateChannelRequest {
+    /// 1 to 100 characters
+    pub name: String,
+    /// The kind of channel
+    pub channel_type: Option<CreateChannelRequestChannelType>,
+    /// At most 1024 characters
+    pub topic: Option<Option<String>>,
+    /// A category
+    pub category_id: Option<Option<String>>,
+    /// Age-restricted
+    pub nsfw: Option<bool>,
+    /// 0 to 21600
+    pub slowmode_seconds: Option<i64>,
+    /// Read receipts
+    pub read_receipts_enabled: Option<bool>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for CreateChannelRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = CreateChannelRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a CreateChannelRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_channel_type: Option<CreateChannelRequestChannelType> = None;
+                let mut slot_topic: Option<Option<String>> = None;
+                let mut slot_category_id: Option<Option<String>> = None;
+                let mut slot_nsfw: Option<bool> = None;
+                let mut slot_slowmode_seconds: Option<i64> = None;
+                let mut slot_read_receipts_enabled: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "channel_type" => {
+                            slot_channel_type =
+                                Some(map.next_value::<CreateChannelRequestChannelType>()?)
+                        }
+                        "topic" => slot_topic = Some(map.next_value::<Option<String>>()?),
+                        "category_id" => {
+                            slot_category_id = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "nsfw" => slot_nsfw = Some(map.next_value::<bool>()?),
+                        "slowmode_seconds" => {
+                            slot_slowmode_seconds = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "read_receipts_enabled" => {
+                            slot_read_receipts_enabled = Some(map.next_value::<bool>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CreateChannelRequest {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    channel_type: slot_channel_type,
+                    topic: slot_topic,
+                    category_id: slot_category_id,
+                    nsfw: slot_nsfw,
+                    slowmode_seconds: slot_slowmode_seconds,
+                    read_receipts_enabled: slot_read_receipts_enabled,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for CreateChannelRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_max_length(&self.name, 100).map_err(|e| e.at_key("name"))?;
+        crate::de::check_min_length(&self.name, 1).map_err(|e| e.at_key("name"))?;
+        if let Some(Some(v)) = &self.topic {
+            crate::de::check_max_length(v, 1024).map_err(|e| e.at_key("topic"))?;
+        }
+        if let Some(v) = &self.slowmode_seconds {
+            crate::de::check_minimum(*v, 0i64).map_err(|e| e.at_key("slowmode_seconds"))?;
+            crate::de::check_maximum(*v, 21600i64).map_err(|e| e.at_key("slowmode_seconds"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for CreateChannelRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("name", &self.name)?;
+        if let Some(v) = &self.channel_type {
+            map.serialize_entry("channel_type", v)?;
+        }
+        if let Some(v) = &self.topic {
+            map.serialize_entry("topic", v)?;
+        }
+        if let Some(v) = &self.category_id {
+            map.serialize_entry("category_id", v)?;
+        }
+        if let Some(v) = &self.nsfw {
+            map.serialize_entry("nsfw", v)?;
+        }
+        if let Some(v) = &self.slowmode_seconds {
+            map.serialize_entry("slowmode_seconds", v)?;
+        }
+        if let Some(v) = &self.read_receipts_enabled {
+            map.serialize_entry("read_receipts_enabled", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for CreateChannelRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `PATCH /channels/{id}`
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateChannelRequest {
+    /// 1 to 100 characters
+    pub name: Option<String>,
+    /// At most 1024 characters
+    pub topic: Option<Option<String>>,
+    /// Order in the server
+    pub position: Option<i64>,
+    /// Age-restricted
+    pub nsfw: Option<bool>,
+    /// 0 to 21600
+    pub slowmode_seconds: Option<i64>,
+    /// Read receipts
+    pub read_receipts_enabled: Option<bool>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UpdateChannelRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UpdateChannelRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UpdateChannelRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_topic: Option<Option<String>> = None;
+                let mut slot_position: Option<i64> = None;
+                let mut slot_nsfw: Option<bool> = None;
+                let mut slot_slowmode_seconds: Option<i64> = None;
+                let mut slot_read_receipts_enabled: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "topic" => slot_topic = Some(map.next_value::<Option<String>>()?),
+                        "position" => slot_position = Some(map.next_value::<crate::de::Int>()?.0),
+                        "nsfw" => slot_nsfw = Some(map.next_value::<bool>()?),
+                        "slowmode_seconds" => {
+                            slot_slowmode_seconds = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "read_receipts_enabled" => {
+                            slot_read_receipts_enabled = Some(map.next_value::<bool>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UpdateChannelRequest {
+                    name: slot_name,
+                    topic: slot_topic,
+                    position: slot_position,
+                    nsfw: slot_nsfw,
+                    slowmode_seconds: slot_slowmode_seconds,
+                    read_receipts_enabled: slot_read_receipts_enabled,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UpdateChannelRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(v) = &self.name {
+            crate::de::check_max_length(v, 100).map_err(|e| e.at_key("name"))?;
+            crate::de::check_min_length(v, 1).map_err(|e| e.at_key("name"))?;
+        }
+        if let Some(Some(v)) = &self.topic {
+            crate::de::check_max_length(v, 1024).map_err(|e| e.at_key("topic"))?;
+        }
+        if let Some(v) = &self.position {
+            crate::de::check_minimum(*v, 0i64).map_err(|e| e.at_key("position"))?;
+        }
+        if let Some(v) = &self.slowmode_seconds {
+            crate::de::check_minimum(*v, 0i64).map_err(|e| e.at_key("slowmode_seconds"))?;
+            crate::de::check_maximum(*v, 21600i64).map_err(|e| e.at_key("slowmode_seconds"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UpdateChannelRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.name {
+            map.serialize_entry("name", v)?;
+        }
+        if let Some(v) = &self.topic {
+            map.serialize_entry("topic", v)?;
+        }
+        if let Some(v) = &self.position {
+            map.serialize_entry("position", v)?;
+        }
+        if let Some(v) = &self.nsfw {
+            map.serialize_entry("nsfw", v)?;
+        }
+        if let Some(v) = &self.slowmode_seconds {
+            map.serialize_entry("slowmode_seconds", v)?;
+        }
+        if let Some(v) = &self.read_receipts_enabled {
+            map.serialize_entry("read_receipts_enabled", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UpdateChannelRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /users/@me/channels`
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateDmRequest {
+    /// The other user (a snowflake, as a string or an integer)
+    pub recipient_id: ::serde_json::Value,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for CreateDmRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = CreateDmRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a CreateDmRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_recipient_id: Option<::serde_json::Value> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "recipient_id" => {
+                            slot_recipient_id = Some(map.next_value::<::serde_json::Value>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CreateDmRequest {
+                    recipient_id: slot_recipient_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("recipient_id")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for CreateDmRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_json_type(
+            &self.recipient_id,
+            crate::de::JsonTypes(&["string", "integer"]),
+        )
+        .map_err(|e| e.at_key("recipient_id"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for CreateDmRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("recipient_id", &self.recipient_id)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for CreateDmRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /channels/{id}/invites`
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateInviteRequest {
+    /// Seconds until it expires (0 never)
+    pub max_age: Option<i64>,
+    /// Uses allowed (0 unlimited)
+    pub max_uses: Option<i64>,
+    /// Temporary membership
+    pub temporary: Option<bool>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for CreateInviteRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = CreateInviteRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a CreateInviteRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_max_age: Option<i64> = None;
+                let mut slot_max_uses: Option<i64> = None;
+                let mut slot_temporary: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "max_age" => slot_max_age = Some(map.next_value::<crate::de::Int>()?.0),
+                        "max_uses" => slot_max_uses = Some(map.next_value::<crate::de::Int>()?.0),
+                        "temporary" => slot_temporary = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CreateInviteRequest {
+                    max_age: slot_max_age,
+                    max_uses: slot_max_uses,
+                    temporary: slot_temporary,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for CreateInviteRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(v) = &self.max_age {
+            crate::de::check_minimum(*v, 0i64).map_err(|e| e.at_key("max_age"))?;
+        }
+        if let Some(v) = &self.max_uses {
+            crate::de::check_minimum(*v, 0i64).map_err(|e| e.at_key("max_uses"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for CreateInviteRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.max_age {
+            map.serialize_entry("max_age", v)?;
+        }
+        if let Some(v) = &self.max_uses {
+            map.serialize_entry("max_uses", v)?;
+        }
+        if let Some(v) = &self.temporary {
+            map.serialize_entry("temporary", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for CreateInviteRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /webhooks`
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateWebhookRequest {
+    /// The channel (a snowflake)
+    pub channel_id: ::serde_json::Value,
+    /// 1 to 80 characters
+    pub name: String,
+    /// An avatar URL
+    pub avatar_url: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for CreateWebhookRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = CreateWebhookRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a CreateWebhookRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel_id: Option<::serde_json::Value> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_avatar_url: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel_id" => {
+                            slot_channel_id = Some(map.next_value::<::serde_json::Value>()?)
+                        }
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "avatar_url" => slot_avatar_url = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CreateWebhookRequest {
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    avatar_url: slot_avatar_url,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for CreateWebhookRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_json_type(
+            &self.channel_id,
+            crate::de::JsonTypes(&["string", "integer"]),
+        )
+        .map_err(|e| e.at_key("channel_id"))?;
+        crate::de::check_max_length(&self.name, 80).map_err(|e| e.at_key("name"))?;
+        crate::de::check_min_length(&self.name, 1).map_err(|e| e.at_key("name"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for CreateWebhookRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("name", &self.name)?;
+        if let Some(v) = &self.avatar_url {
+            map.serialize_entry("avatar_url", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for CreateWebhookRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /webhooks/{id}/{token}`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecuteWebhookRequest {
+    /// The text (at most 2000 characters)
+    pub content: Option<String>,
+    /// Author name for this message
+    pub username: Option<String>,
+    /// Avatar for this message
+    pub avatar_url: Option<Option<String>>,
+    /// Embeds
+    pub embeds: Option<Vec<::serde_json::Value>>,
+    /// A thread
+    pub thread_id: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ExecuteWebhookRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ExecuteWebhookRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ExecuteWebhookRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_content: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_avatar_url: Option<Option<String>> = None;
+                let mut slot_embeds: Option<Vec<::serde_json::Value>> = None;
+                let mut slot_thread_id: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "content" => slot_content = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "avatar_url" => slot_avatar_url = Some(map.next_value::<Option<String>>()?),
+                        "embeds" => {
+                            slot_embeds = Some(map.next_value::<Vec<::serde_json::Value>>()?)
+                        }
+                        "thread_id" => slot_thread_id = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ExecuteWebhookRequest {
+                    content: slot_content,
+                    username: slot_username,
+                    avatar_url: slot_avatar_url,
+                    embeds: slot_embeds,
+                    thread_id: slot_thread_id,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ExecuteWebhookRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(v) = &self.content {
+            crate::de::check_max_length(v, 2000).map_err(|e| e.at_key("content"))?;
+        }
+        if let Some(v) = &self.username {
+            crate::de::check_max_length(v, 80).map_err(|e| e.at_key("username"))?;
+        }
+        if let Some(v) = &self.embeds {
+            crate::de::check_max_items(v.len(), 10).map_err(|e| e.at_key("embeds"))?;
+            for (i0, x0) in (v).iter().enumerate() {
+                crate::de::check_json_type(x0, crate::de::JsonTypes(&["object"]))
+                    .map_err(|e| e.at_index(i0).at_key("embeds"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ExecuteWebhookRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.content {
+            map.serialize_entry("content", v)?;
+        }
+        if let Some(v) = &self.username {
+            map.serialize_entry("username", v)?;
+        }
+        if let Some(v) = &self.avatar_url {
+            map.serialize_entry("avatar_url", v)?;
+        }
+        if let Some(v) = &self.embeds {
+            map.serialize_entry("embeds", v)?;
+        }
+        if let Some(v) = &self.thread_id {
+            map.serialize_entry("thread_id", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ExecuteWebhookRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /applications`
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateApplicationRequest {
+    /// 2 to 32 characters
+    pub name: String,
+    /// At most 400 characters
+    pub description: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for CreateApplicationRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = CreateApplicationRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a CreateApplicationRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => {
+                            slot_description = Some(map.next_value::<Option<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CreateApplicationRequest {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    description: slot_description,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for CreateApplicationRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_max_length(&self.name, 32).map_err(|e| e.at_key("name"))?;
+        crate::de::check_min_length(&self.name, 2).map_err(|e| e.at_key("name"))?;
+        if let Some(Some(v)) = &self.description {
+            crate::de::check_max_length(v, 400).map_err(|e| e.at_key("description"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for CreateApplicationRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("name", &self.name)?;
+        if let Some(v) = &self.description {
+            map.serialize_entry("description", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for CreateApplicationRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /servers/{id}/roles`
+///
+/// Chorus: The color pattern `^#[0-9A-Fa-f]{6}$` is checked by the handler (the subset has no `pattern`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateRoleRequest {
+    /// 1 to 100 characters
+    pub name: String,
+    /// `#RRGGBB`
+    pub color: Option<Option<String>>,
+    /// Permission keys (`messages.send`, ...) to booleans
+    pub permissions: Option<::indexmap::IndexMap<String, bool>>,
+    /// Shown separately
+    pub hoist: Option<bool>,
+    /// Can be mentioned
+    pub mentionable: Option<bool>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for CreateRoleRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = CreateRoleRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a CreateRoleRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_color: Option<Option<String>> = None;
+                let mut slot_permissions: Option<::indexmap::IndexMap<String, bool>> = None;
+                let mut slot_hoist: Option<bool> = None;
+                let mut slot_mentionable: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "color" => slot_color = Some(map.next_value::<Option<String>>()?),
+                        "permissions" => {
+                            slot_permissions =
+                                Some(map.next_value::<::indexmap::IndexMap<String, bool>>()?)
+                        }
+                        "hoist" => slot_hoist = Some(map.next_value::<bool>()?),
+                        "mentionable" => slot_mentionable = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CreateRoleRequest {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    color: slot_color,
+                    permissions: slot_permissions,
+                    hoist: slot_hoist,
+                    mentionable: slot_mentionable,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for CreateRoleRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_max_length(&self.name, 100).map_err(|e| e.at_key("name"))?;
+        crate::de::check_min_length(&self.name, 1).map_err(|e| e.at_key("name"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for CreateRoleRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("name", &self.name)?;
+        if let Some(v) = &self.color {
+            map.serialize_entry("color", v)?;
+        }
+        if let Some(v) = &self.permissions {
+            map.serialize_entry("permissions", v)?;
+        }
+        if let Some(v) = &self.hoist {
+            map.serialize_entry("hoist", v)?;
+        }
+        if let Some(v) = &self.mentionable {
+            map.serialize_entry("mentionable", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for CreateRoleRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `PATCH /servers/{id}/roles/{role_id}`
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateRoleRequest {
+    /// 1 to 100 characters
+    pub name: Option<String>,
+    /// `#RRGGBB`
+    pub color: Option<Option<String>>,
+    /// Permission keys (`messages.send`, ...) to booleans
+    pub permissions: Option<::indexmap::IndexMap<String, bool>>,
+    /// Shown separately
+    pub hoist: Option<bool>,
+    /// Can be mentioned
+    pub mentionable: Option<bool>,
+    /// The new position
+    pub position: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UpdateRoleRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UpdateRoleRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UpdateRoleRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_color: Option<Option<String>> = None;
+                let mut slot_permissions: Option<::indexmap::IndexMap<String, bool>> = None;
+                let mut slot_hoist: Option<bool> = None;
+                let mut slot_mentionable: Option<bool> = None;
+                let mut slot_position: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "color" => slot_color = Some(map.next_value::<Option<String>>()?),
+                        "permissions" => {
+                            slot_permissions =
+                                Some(map.next_value::<::indexmap::IndexMap<String, bool>>()?)
+                        }
+                        "hoist" => slot_hoist = Some(map.next_value::<bool>()?),
+                        "mentionable" => slot_mentionable = Some(map.next_value::<bool>()?),
+                        "position" => slot_position = Some(map.next_value::<crate::de::Int>()?.0),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UpdateRoleRequest {
+                    name: slot_name,
+                    color: slot_color,
+                    permissions: slot_permissions,
+                    hoist: slot_hoist,
+                    mentionable: slot_mentionable,
+                    position: slot_position,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UpdateRoleRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(v) = &self.name {
+            crate::de::check_max_length(v, 100).map_err(|e| e.at_key("name"))?;
+            crate::de::check_min_length(v, 1).map_err(|e| e.at_key("name"))?;
+        }
+        if let Some(v) = &self.position {
+            crate::de::check_minimum(*v, 1i64).map_err(|e| e.at_key("position"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UpdateRoleRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.name {
+            map.serialize_entry("name", v)?;
+        }
+        if let Some(v) = &self.color {
+            map.serialize_entry("color", v)?;
+        }
+        if let Some(v) = &self.permissions {
+            map.serialize_entry("permissions", v)?;
+        }
+        if let Some(v) = &self.hoist {
+            map.serialize_entry("hoist", v)?;
+        }
+        if let Some(v) = &self.mentionable {
+            map.serialize_entry("mentionable", v)?;
+        }
+        if let Some(v) = &self.position {
+            map.serialize_entry("position", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UpdateRoleRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /auth/2fa`
+#[derive(Debug, Clone, PartialEq)]
+pub struct TwoFactorRequest {
+    /// From the login answer, `2fa.<id>.<secret>`
+    pub challenge_token: String,
+    /// A TOTP code, or a backup code without its dash
+    pub code: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for TwoFactorRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = TwoFactorRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a TwoFactorRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_challenge_token: Option<String> = None;
+                let mut slot_code: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "challenge_token" => {
+                            slot_challenge_token = Some(map.next_value::<String>()?)
+                        }
+                        "code" => slot_code = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(TwoFactorRequest {
+                    challenge_token: slot_challenge_token.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("challenge_token")
+                    })?,
+                    code: slot_code
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("code"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for TwoFactorRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_max_length(&self.code, 8).map_err(|e| e.at_key("code"))?;
+        crate::de::check_min_length(&self.code, 6).map_err(|e| e.at_key("code"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for TwoFactorRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("challenge_token", &self.challenge_token)?;
+        map.serialize_entry("code", &self.code)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for TwoFactorRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /auth/2fa/enable`
+#[derive(Debug, Clone, PartialEq)]
+pub struct PasswordRequest {
+    /// The account password
+    pub password: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PasswordRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PasswordRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PasswordRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_password: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "password" => slot_password = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PasswordRequest {
+                    password: slot_password
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("password"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for PasswordRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for PasswordRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("password", &self.password)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for PasswordRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /auth/2fa/confirm`
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeRequest {
+    /// A TOTP code
+    pub code: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for CodeRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = CodeRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a CodeRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_code: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "code" => slot_code = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CodeRequest {
+                    code: slot_code
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("code"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for CodeRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_max_length(&self.code, 8).map_err(|e| e.at_key("code"))?;
+        crate::de::check_min_length(&self.code, 6).map_err(|e| e.at_key("code"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for CodeRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("code", &self.code)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for CodeRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /auth/2fa/disable`
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisableTwoFactorRequest {
+    /// The account password
+    pub password: String,
+    /// A TOTP or backup code
+    pub code: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for DisableTwoFactorRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = DisableTwoFactorRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a DisableTwoFactorRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_password: Option<String> = None;
+                let mut slot_code: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "password" => slot_password = Some(map.next_value::<String>()?),
+                        "code" => slot_code = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DisableTwoFactorRequest {
+                    password: slot_password
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("password"))?,
+                    code: slot_code
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("code"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for DisableTwoFactorRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_max_length(&self.code, 8).map_err(|e| e.at_key("code"))?;
+        crate::de::check_min_length(&self.code, 6).map_err(|e| e.at_key("code"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for DisableTwoFactorRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("password", &self.password)?;
+        map.serialize_entry("code", &self.code)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for DisableTwoFactorRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `PUT /users/@me/presence`
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetPresenceRequest {
+    /// The new status
+    pub status: SetPresenceRequestStatus,
+    /// At most 128 characters
+    pub custom_status: Option<Option<String>>,
+    /// An emoji
+    pub custom_emoji: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SetPresenceRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SetPresenceRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SetPresenceRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_status: Option<SetPresenceRequestStatus> = None;
+                let mut slot_custom_status: Option<Option<String>> = None;
+                let mut slot_custom_emoji: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "status" => {
+                            slot_status = Some(map.next_value::<SetPresenceRequestStatus>()?)
+                        }
+                        "custom_status" => {
+                            slot_custom_status = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "custom_emoji" => {
+                            slot_custom_emoji = Some(map.next_value::<Option<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SetPresenceRequest {
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                    custom_status: slot_custom_status,
+                    custom_emoji: slot_custom_emoji,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for SetPresenceRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(Some(v)) = &self.custom_status {
+            crate::de::check_max_length(v, 128).map_err(|e| e.at_key("custom_status"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for SetPresenceRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("status", &self.status)?;
+        if let Some(v) = &self.custom_status {
+            map.serialize_entry("custom_status", v)?;
+        }
+        if let Some(v) = &self.custom_emoji {
+            map.serialize_entry("custom_emoji", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for SetPresenceRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         crate::de::SerializeFields::serialize_fields(self, &mut map)?;
@@ -2439,12 +3837,1907 @@ impl serde::Serialize for Message {
     }
 }
 
+/// `ServerResponse`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Server {
+    /// A snowflake
+    pub id: String,
+    /// The name
+    pub name: String,
+    /// The description
+    pub description: Option<String>,
+    /// The icon
+    pub icon_url: Option<String>,
+    /// The owner
+    ///
+    /// Chorus: Null for Chorus's default space, which has no owner.
+    pub owner_id: Option<String>,
+    /// Members
+    pub member_count: i64,
+    /// The first text channel
+    pub default_channel_id: Option<String>,
+    /// Always 0
+    pub verification_level: i64,
+    /// Always 0
+    pub default_message_notifications: i64,
+    /// Milliseconds since the Unix epoch
+    pub created_at: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Server {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Server;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Server object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<Option<String>> = None;
+                let mut slot_icon_url: Option<Option<String>> = None;
+                let mut slot_owner_id: Option<Option<String>> = None;
+                let mut slot_member_count: Option<i64> = None;
+                let mut slot_default_channel_id: Option<Option<String>> = None;
+                let mut slot_verification_level: Option<i64> = None;
+                let mut slot_default_message_notifications: Option<i64> = None;
+                let mut slot_created_at: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => {
+                            slot_description = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "icon_url" => slot_icon_url = Some(map.next_value::<Option<String>>()?),
+                        "owner_id" => slot_owner_id = Some(map.next_value::<Option<String>>()?),
+                        "member_count" => {
+                            slot_member_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "default_channel_id" => {
+                            slot_default_channel_id = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "verification_level" => {
+                            slot_verification_level = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "default_message_notifications" => {
+                            slot_default_message_notifications =
+                                Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Server {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    description: slot_description.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("description")
+                    })?,
+                    icon_url: slot_icon_url
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("icon_url"))?,
+                    owner_id: slot_owner_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("owner_id"))?,
+                    member_count: slot_member_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("member_count")
+                    })?,
+                    default_channel_id: slot_default_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("default_channel_id")
+                    })?,
+                    verification_level: slot_verification_level.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("verification_level")
+                    })?,
+                    default_message_notifications: slot_default_message_notifications.ok_or_else(
+                        || {
+                            <A::Error as serde::de::Error>::missing_field(
+                                "default_message_notifications",
+                            )
+                        },
+                    )?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Server {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Server {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("description", &self.description)?;
+        map.serialize_entry("icon_url", &self.icon_url)?;
+        map.serialize_entry("owner_id", &self.owner_id)?;
+        map.serialize_entry("member_count", &self.member_count)?;
+        map.serialize_entry("default_channel_id", &self.default_channel_id)?;
+        map.serialize_entry("verification_level", &self.verification_level)?;
+        map.serialize_entry(
+            "default_message_notifications",
+            &self.default_message_notifications,
+        )?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Server {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `ChannelResponse`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Channel {
+    /// A snowflake
+    pub id: String,
+    /// The server
+    pub server_id: String,
+    /// The name
+    pub name: String,
+    /// The kind of channel
+    pub channel_type: ChannelChannelType,
+    /// The topic
+    pub topic: Option<String>,
+    /// Order in the server
+    pub position: i64,
+    /// The category
+    pub category_id: Option<String>,
+    /// Age-restricted
+    pub nsfw: bool,
+    /// Seconds between messages of a user
+    pub slowmode_seconds: i64,
+    /// Whether read receipts are on
+    pub read_receipts_enabled: bool,
+    /// Milliseconds since the Unix epoch
+    pub created_at: i64,
+    /// DMs only
+    pub recipient_id: Option<String>,
+    /// DMs only
+    pub recipient: ::serde_json::Value,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Channel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Channel;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Channel object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_server_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_channel_type: Option<ChannelChannelType> = None;
+                let mut slot_topic: Option<Option<String>> = None;
+                let mut slot_position: Option<i64> = None;
+                let mut slot_category_id: Option<Option<String>> = None;
+                let mut slot_nsfw: Option<bool> = None;
+                let mut slot_slowmode_seconds: Option<i64> = None;
+                let mut slot_read_receipts_enabled: Option<bool> = None;
+                let mut slot_created_at: Option<i64> = None;
+                let mut slot_recipient_id: Option<Option<String>> = None;
+                let mut slot_recipient: Option<::serde_json::Value> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "server_id" => slot_server_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "channel_type" => {
+                            slot_channel_type = Some(map.next_value::<ChannelChannelType>()?)
+                        }
+                        "topic" => slot_topic = Some(map.next_value::<Option<String>>()?),
+                        "position" => slot_position = Some(map.next_value::<crate::de::Int>()?.0),
+                        "category_id" => {
+                            slot_category_id = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "nsfw" => slot_nsfw = Some(map.next_value::<bool>()?),
+                        "slowmode_seconds" => {
+                            slot_slowmode_seconds = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "read_receipts_enabled" => {
+                            slot_read_receipts_enabled = Some(map.next_value::<bool>()?)
+                        }
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "recipient_id" => {
+                            slot_recipient_id = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "recipient" => {
+                            slot_recipient = Some(map.next_value::<::serde_json::Value>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Channel {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    server_id: slot_server_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("server_id")
+                    })?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    channel_type: slot_channel_type.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_type")
+                    })?,
+                    topic: slot_topic
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("topic"))?,
+                    position: slot_position
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("position"))?,
+                    category_id: slot_category_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("category_id")
+                    })?,
+                    nsfw: slot_nsfw
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("nsfw"))?,
+                    slowmode_seconds: slot_slowmode_seconds.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("slowmode_seconds")
+                    })?,
+                    read_receipts_enabled: slot_read_receipts_enabled.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("read_receipts_enabled")
+                    })?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                    recipient_id: slot_recipient_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("recipient_id")
+                    })?,
+                    recipient: slot_recipient.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("recipient")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Channel {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_json_type(&self.recipient, crate::de::JsonTypes(&["object", "null"]))
+            .map_err(|e| e.at_key("recipient"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Channel {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("server_id", &self.server_id)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("channel_type", &self.channel_type)?;
+        map.serialize_entry("topic", &self.topic)?;
+        map.serialize_entry("position", &self.position)?;
+        map.serialize_entry("category_id", &self.category_id)?;
+        map.serialize_entry("nsfw", &self.nsfw)?;
+        map.serialize_entry("slowmode_seconds", &self.slowmode_seconds)?;
+        map.serialize_entry("read_receipts_enabled", &self.read_receipts_enabled)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        map.serialize_entry("recipient_id", &self.recipient_id)?;
+        map.serialize_entry("recipient", &self.recipient)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Channel {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// The other user
+#[derive(Debug, Clone, PartialEq)]
+pub struct DmChannelRecipient {
+    /// A snowflake
+    pub id: String,
+    /// The username
+    pub username: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for DmChannelRecipient {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = DmChannelRecipient;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a DmChannelRecipient object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DmChannelRecipient {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for DmChannelRecipient {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for DmChannelRecipient {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("username", &self.username)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for DmChannelRecipient {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A DM channel
+#[derive(Debug, Clone, PartialEq)]
+pub struct DmChannel {
+    /// The DM's id (usable as a channel id)
+    pub id: String,
+    /// Always `dm`
+    pub channel_type: String,
+    /// The other user
+    pub recipient_id: String,
+    /// The other user
+    pub recipient: DmChannelRecipient,
+    /// The newest message
+    pub last_message_id: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for DmChannel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = DmChannel;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a DmChannel object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_channel_type: Option<String> = None;
+                let mut slot_recipient_id: Option<String> = None;
+                let mut slot_recipient: Option<DmChannelRecipient> = None;
+                let mut slot_last_message_id: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "channel_type" => slot_channel_type = Some(map.next_value::<String>()?),
+                        "recipient_id" => slot_recipient_id = Some(map.next_value::<String>()?),
+                        "recipient" => {
+                            slot_recipient = Some(map.next_value::<DmChannelRecipient>()?)
+                        }
+                        "last_message_id" => {
+                            slot_last_message_id = Some(map.next_value::<Option<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DmChannel {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    channel_type: slot_channel_type.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_type")
+                    })?,
+                    recipient_id: slot_recipient_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("recipient_id")
+                    })?,
+                    recipient: slot_recipient.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("recipient")
+                    })?,
+                    last_message_id: slot_last_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_message_id")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for DmChannel {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_const_str(&self.channel_type, "dm")
+            .map_err(|e| e.at_key("channel_type"))?;
+        crate::de::Validate::validate(&self.recipient).map_err(|e| e.at_key("recipient"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for DmChannel {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("channel_type", &self.channel_type)?;
+        map.serialize_entry("recipient_id", &self.recipient_id)?;
+        map.serialize_entry("recipient", &self.recipient)?;
+        map.serialize_entry("last_message_id", &self.last_message_id)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for DmChannel {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `ChannelInviteResponse`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelInvite {
+    /// The invite code
+    pub code: String,
+    /// The channel
+    pub channel_id: String,
+    /// The server
+    pub server_id: String,
+    /// Seconds until it expires (0 never)
+    pub max_age: i64,
+    /// Uses allowed (0 unlimited)
+    pub max_uses: i64,
+    /// Temporary membership
+    pub temporary: bool,
+    /// Uses so far
+    pub uses: i64,
+    /// Milliseconds since the Unix epoch
+    pub created_at: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ChannelInvite {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ChannelInvite;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ChannelInvite object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_code: Option<String> = None;
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_server_id: Option<String> = None;
+                let mut slot_max_age: Option<i64> = None;
+                let mut slot_max_uses: Option<i64> = None;
+                let mut slot_temporary: Option<bool> = None;
+                let mut slot_uses: Option<i64> = None;
+                let mut slot_created_at: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "code" => slot_code = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "server_id" => slot_server_id = Some(map.next_value::<String>()?),
+                        "max_age" => slot_max_age = Some(map.next_value::<crate::de::Int>()?.0),
+                        "max_uses" => slot_max_uses = Some(map.next_value::<crate::de::Int>()?.0),
+                        "temporary" => slot_temporary = Some(map.next_value::<bool>()?),
+                        "uses" => slot_uses = Some(map.next_value::<crate::de::Int>()?.0),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ChannelInvite {
+                    code: slot_code
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("code"))?,
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    server_id: slot_server_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("server_id")
+                    })?,
+                    max_age: slot_max_age
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("max_age"))?,
+                    max_uses: slot_max_uses
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("max_uses"))?,
+                    temporary: slot_temporary.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("temporary")
+                    })?,
+                    uses: slot_uses
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("uses"))?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ChannelInvite {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ChannelInvite {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("code", &self.code)?;
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("server_id", &self.server_id)?;
+        map.serialize_entry("max_age", &self.max_age)?;
+        map.serialize_entry("max_uses", &self.max_uses)?;
+        map.serialize_entry("temporary", &self.temporary)?;
+        map.serialize_entry("uses", &self.uses)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ChannelInvite {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /channels/invites/{code}`
+#[derive(Debug, Clone, PartialEq)]
+pub struct InviteInfo {
+    /// The invite code
+    pub code: String,
+    /// The server
+    pub server_id: String,
+    /// The server's name
+    pub server_name: String,
+    /// The channel
+    pub channel_id: String,
+    /// Who created it
+    pub inviter_id: String,
+    /// Uses so far
+    pub uses: i64,
+    /// Uses allowed (0 unlimited)
+    pub max_uses: i64,
+    /// When it expires (ms), or null
+    pub expires_at: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for InviteInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = InviteInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a InviteInfo object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_code: Option<String> = None;
+                let mut slot_server_id: Option<String> = None;
+                let mut slot_server_name: Option<String> = None;
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_inviter_id: Option<String> = None;
+                let mut slot_uses: Option<i64> = None;
+                let mut slot_max_uses: Option<i64> = None;
+                let mut slot_expires_at: Option<Option<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "code" => slot_code = Some(map.next_value::<String>()?),
+                        "server_id" => slot_server_id = Some(map.next_value::<String>()?),
+                        "server_name" => slot_server_name = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "inviter_id" => slot_inviter_id = Some(map.next_value::<String>()?),
+                        "uses" => slot_uses = Some(map.next_value::<crate::de::Int>()?.0),
+                        "max_uses" => slot_max_uses = Some(map.next_value::<crate::de::Int>()?.0),
+                        "expires_at" => {
+                            slot_expires_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(InviteInfo {
+                    code: slot_code
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("code"))?,
+                    server_id: slot_server_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("server_id")
+                    })?,
+                    server_name: slot_server_name.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("server_name")
+                    })?,
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    inviter_id: slot_inviter_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("inviter_id")
+                    })?,
+                    uses: slot_uses
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("uses"))?,
+                    max_uses: slot_max_uses
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("max_uses"))?,
+                    expires_at: slot_expires_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("expires_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for InviteInfo {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for InviteInfo {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("code", &self.code)?;
+        map.serialize_entry("server_id", &self.server_id)?;
+        map.serialize_entry("server_name", &self.server_name)?;
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("inviter_id", &self.inviter_id)?;
+        map.serialize_entry("uses", &self.uses)?;
+        map.serialize_entry("max_uses", &self.max_uses)?;
+        map.serialize_entry("expires_at", &self.expires_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for InviteInfo {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A successful join
+#[derive(Debug, Clone, PartialEq)]
+pub struct JoinResponse {
+    /// Always true
+    pub success: bool,
+    /// The joined server
+    pub server_id: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for JoinResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = JoinResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JoinResponse object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_success: Option<bool> = None;
+                let mut slot_server_id: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => slot_success = Some(map.next_value::<bool>()?),
+                        "server_id" => slot_server_id = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(JoinResponse {
+                    success: slot_success
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("success"))?,
+                    server_id: slot_server_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("server_id")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for JoinResponse {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for JoinResponse {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("success", &self.success)?;
+        map.serialize_entry("server_id", &self.server_id)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for JoinResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A webhook
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    /// A snowflake
+    pub id: String,
+    /// The channel it posts to
+    pub channel_id: String,
+    /// The server
+    pub server_id: String,
+    /// Who created it
+    pub creator_id: String,
+    /// The default author name
+    pub name: String,
+    /// The default avatar
+    pub avatar_url: Option<String>,
+    /// The secret (only when created)
+    pub token: Option<String>,
+    /// `/webhooks/{id}/{token}` (only when created)
+    ///
+    /// Chorus: As the reference, without the `/api/v1` prefix.
+    pub url: Option<String>,
+    /// Milliseconds since the Unix epoch
+    pub created_at: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Webhook {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Webhook;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Webhook object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_server_id: Option<String> = None;
+                let mut slot_creator_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_avatar_url: Option<Option<String>> = None;
+                let mut slot_token: Option<Option<String>> = None;
+                let mut slot_url: Option<Option<String>> = None;
+                let mut slot_created_at: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "server_id" => slot_server_id = Some(map.next_value::<String>()?),
+                        "creator_id" => slot_creator_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "avatar_url" => slot_avatar_url = Some(map.next_value::<Option<String>>()?),
+                        "token" => slot_token = Some(map.next_value::<Option<String>>()?),
+                        "url" => slot_url = Some(map.next_value::<Option<String>>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Webhook {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    server_id: slot_server_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("server_id")
+                    })?,
+                    creator_id: slot_creator_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("creator_id")
+                    })?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    avatar_url: slot_avatar_url.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("avatar_url")
+                    })?,
+                    token: slot_token
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("token"))?,
+                    url: slot_url
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("url"))?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Webhook {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Webhook {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("server_id", &self.server_id)?;
+        map.serialize_entry("creator_id", &self.creator_id)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("avatar_url", &self.avatar_url)?;
+        map.serialize_entry("token", &self.token)?;
+        map.serialize_entry("url", &self.url)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Webhook {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `SuccessResponse` (`success`, `message`), or with `wait=true` the message (`id`, `webhook_id`, ...)
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookResult {
+    /// Always true
+    pub success: Option<bool>,
+    /// An optional note
+    pub message: Option<Option<String>>,
+    /// The message
+    pub id: Option<String>,
+    /// The webhook
+    pub webhook_id: Option<String>,
+    /// The channel
+    pub channel_id: Option<String>,
+    /// The text
+    pub content: Option<String>,
+    /// The author name used
+    pub username: Option<String>,
+    /// The avatar used
+    pub avatar_url: Option<Option<String>>,
+    /// Milliseconds since the Unix epoch
+    pub created_at: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for WebhookResult {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = WebhookResult;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a WebhookResult object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_success: Option<bool> = None;
+                let mut slot_message: Option<Option<String>> = None;
+                let mut slot_id: Option<String> = None;
+                let mut slot_webhook_id: Option<String> = None;
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_content: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_avatar_url: Option<Option<String>> = None;
+                let mut slot_created_at: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => slot_success = Some(map.next_value::<bool>()?),
+                        "message" => slot_message = Some(map.next_value::<Option<String>>()?),
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "webhook_id" => slot_webhook_id = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "content" => slot_content = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "avatar_url" => slot_avatar_url = Some(map.next_value::<Option<String>>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(WebhookResult {
+                    success: slot_success,
+                    message: slot_message,
+                    id: slot_id,
+                    webhook_id: slot_webhook_id,
+                    channel_id: slot_channel_id,
+                    content: slot_content,
+                    username: slot_username,
+                    avatar_url: slot_avatar_url,
+                    created_at: slot_created_at,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for WebhookResult {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for WebhookResult {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.success {
+            map.serialize_entry("success", v)?;
+        }
+        if let Some(v) = &self.message {
+            map.serialize_entry("message", v)?;
+        }
+        if let Some(v) = &self.id {
+            map.serialize_entry("id", v)?;
+        }
+        if let Some(v) = &self.webhook_id {
+            map.serialize_entry("webhook_id", v)?;
+        }
+        if let Some(v) = &self.channel_id {
+            map.serialize_entry("channel_id", v)?;
+        }
+        if let Some(v) = &self.content {
+            map.serialize_entry("content", v)?;
+        }
+        if let Some(v) = &self.username {
+            map.serialize_entry("username", v)?;
+        }
+        if let Some(v) = &self.avatar_url {
+            map.serialize_entry("avatar_url", v)?;
+        }
+        if let Some(v) = &self.created_at {
+            map.serialize_entry("created_at", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for WebhookResult {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// An application
+#[derive(Debug, Clone, PartialEq)]
+pub struct Application {
+    /// A snowflake
+    pub id: String,
+    /// The name
+    pub name: String,
+    /// The description
+    pub description: Option<String>,
+    /// Who owns it
+    pub owner_id: String,
+    /// Its bot account
+    pub bot_id: Option<String>,
+    /// Milliseconds since the Unix epoch
+    pub created_at: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Application {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Application;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Application object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<Option<String>> = None;
+                let mut slot_owner_id: Option<String> = None;
+                let mut slot_bot_id: Option<Option<String>> = None;
+                let mut slot_created_at: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => {
+                            slot_description = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "owner_id" => slot_owner_id = Some(map.next_value::<String>()?),
+                        "bot_id" => slot_bot_id = Some(map.next_value::<Option<String>>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Application {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    description: slot_description.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("description")
+                    })?,
+                    owner_id: slot_owner_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("owner_id"))?,
+                    bot_id: slot_bot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("bot_id"))?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Application {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Application {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("description", &self.description)?;
+        map.serialize_entry("owner_id", &self.owner_id)?;
+        map.serialize_entry("bot_id", &self.bot_id)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Application {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A new bot token
+#[derive(Debug, Clone, PartialEq)]
+pub struct BotToken {
+    /// `bot.<bot_id>.<secret>`
+    pub token: String,
+    /// The bot account
+    pub bot_id: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for BotToken {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = BotToken;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a BotToken object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_token: Option<String> = None;
+                let mut slot_bot_id: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "token" => slot_token = Some(map.next_value::<String>()?),
+                        "bot_id" => slot_bot_id = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(BotToken {
+                    token: slot_token
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("token"))?,
+                    bot_id: slot_bot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("bot_id"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for BotToken {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for BotToken {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("token", &self.token)?;
+        map.serialize_entry("bot_id", &self.bot_id)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for BotToken {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `RoleResponse`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerRole {
+    /// A snowflake
+    pub id: String,
+    /// The server
+    pub server_id: String,
+    /// The name
+    pub name: String,
+    /// `#RRGGBB`
+    pub color: Option<String>,
+    /// Higher means more authority; @everyone is 0
+    pub position: i64,
+    /// Permission keys (`messages.send`, ...) to booleans
+    pub permissions: ::indexmap::IndexMap<String, bool>,
+    /// Shown separately
+    pub hoist: bool,
+    /// Can be mentioned
+    pub mentionable: bool,
+    /// Whether it is @everyone
+    pub is_default: bool,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ServerRole {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ServerRole;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ServerRole object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_server_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_color: Option<Option<String>> = None;
+                let mut slot_position: Option<i64> = None;
+                let mut slot_permissions: Option<::indexmap::IndexMap<String, bool>> = None;
+                let mut slot_hoist: Option<bool> = None;
+                let mut slot_mentionable: Option<bool> = None;
+                let mut slot_is_default: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "server_id" => slot_server_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "color" => slot_color = Some(map.next_value::<Option<String>>()?),
+                        "position" => slot_position = Some(map.next_value::<crate::de::Int>()?.0),
+                        "permissions" => {
+                            slot_permissions =
+                                Some(map.next_value::<::indexmap::IndexMap<String, bool>>()?)
+                        }
+                        "hoist" => slot_hoist = Some(map.next_value::<bool>()?),
+                        "mentionable" => slot_mentionable = Some(map.next_value::<bool>()?),
+                        "is_default" => slot_is_default = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ServerRole {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    server_id: slot_server_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("server_id")
+                    })?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    color: slot_color
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("color"))?,
+                    position: slot_position
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("position"))?,
+                    permissions: slot_permissions.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("permissions")
+                    })?,
+                    hoist: slot_hoist
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("hoist"))?,
+                    mentionable: slot_mentionable.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("mentionable")
+                    })?,
+                    is_default: slot_is_default.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("is_default")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ServerRole {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ServerRole {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("server_id", &self.server_id)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("color", &self.color)?;
+        map.serialize_entry("position", &self.position)?;
+        map.serialize_entry("permissions", &self.permissions)?;
+        map.serialize_entry("hoist", &self.hoist)?;
+        map.serialize_entry("mentionable", &self.mentionable)?;
+        map.serialize_entry("is_default", &self.is_default)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ServerRole {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /auth/2fa/status`
+#[derive(Debug, Clone, PartialEq)]
+pub struct TwoFactorStatus {
+    /// Whether 2FA is on
+    pub enabled: bool,
+    /// Unused backup codes
+    pub backup_codes_remaining: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for TwoFactorStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = TwoFactorStatus;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a TwoFactorStatus object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_enabled: Option<bool> = None;
+                let mut slot_backup_codes_remaining: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "enabled" => slot_enabled = Some(map.next_value::<bool>()?),
+                        "backup_codes_remaining" => {
+                            slot_backup_codes_remaining =
+                                Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(TwoFactorStatus {
+                    enabled: slot_enabled
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("enabled"))?,
+                    backup_codes_remaining: slot_backup_codes_remaining.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("backup_codes_remaining")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for TwoFactorStatus {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for TwoFactorStatus {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("enabled", &self.enabled)?;
+        map.serialize_entry("backup_codes_remaining", &self.backup_codes_remaining)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for TwoFactorStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A new TOTP secret
+#[derive(Debug, Clone, PartialEq)]
+pub struct TwoFactorSetup {
+    /// Base32
+    pub secret: String,
+    /// `otpauth://totp/...`
+    pub qr_uri: String,
+    /// One-time codes `ABCD-1234`
+    pub backup_codes: Vec<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for TwoFactorSetup {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = TwoFactorSetup;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a TwoFactorSetup object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_secret: Option<String> = None;
+                let mut slot_qr_uri: Option<String> = None;
+                let mut slot_backup_codes: Option<Vec<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "secret" => slot_secret = Some(map.next_value::<String>()?),
+                        "qr_uri" => slot_qr_uri = Some(map.next_value::<String>()?),
+                        "backup_codes" => {
+                            slot_backup_codes = Some(map.next_value::<Vec<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(TwoFactorSetup {
+                    secret: slot_secret
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("secret"))?,
+                    qr_uri: slot_qr_uri
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("qr_uri"))?,
+                    backup_codes: slot_backup_codes.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("backup_codes")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for TwoFactorSetup {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for TwoFactorSetup {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("secret", &self.secret)?;
+        map.serialize_entry("qr_uri", &self.qr_uri)?;
+        map.serialize_entry("backup_codes", &self.backup_codes)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for TwoFactorSetup {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// Presence
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberPresence {
+    /// online, idle, dnd or offline
+    pub status: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MemberPresence {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MemberPresence;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MemberPresence object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_status: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "status" => slot_status = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MemberPresence {
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for MemberPresence {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for MemberPresence {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("status", &self.status)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for MemberPresence {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A server member
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// The member (Chorus uses the user id)
+    pub member_id: String,
+    /// The user
+    pub user_id: String,
+    /// The username
+    pub username: String,
+    /// The server nickname
+    pub nickname: Option<String>,
+    /// The avatar
+    pub avatar_url: Option<String>,
+    /// Milliseconds since the Unix epoch
+    pub joined_at: i64,
+    /// Role ids (without @everyone)
+    pub roles: Vec<String>,
+    /// Presence
+    pub presence: MemberPresence,
+    /// Badge keys
+    pub badges: Vec<String>,
+    /// End of a timeout (ms)
+    pub timeout_until: Option<i64>,
+    /// Why
+    pub timeout_reason: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Member {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Member;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Member object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_member_id: Option<String> = None;
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_nickname: Option<Option<String>> = None;
+                let mut slot_avatar_url: Option<Option<String>> = None;
+                let mut slot_joined_at: Option<i64> = None;
+                let mut slot_roles: Option<Vec<String>> = None;
+                let mut slot_presence: Option<MemberPresence> = None;
+                let mut slot_badges: Option<Vec<String>> = None;
+                let mut slot_timeout_until: Option<Option<i64>> = None;
+                let mut slot_timeout_reason: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "member_id" => slot_member_id = Some(map.next_value::<String>()?),
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "nickname" => slot_nickname = Some(map.next_value::<Option<String>>()?),
+                        "avatar_url" => slot_avatar_url = Some(map.next_value::<Option<String>>()?),
+                        "joined_at" => slot_joined_at = Some(map.next_value::<crate::de::Int>()?.0),
+                        "roles" => slot_roles = Some(map.next_value::<Vec<String>>()?),
+                        "presence" => slot_presence = Some(map.next_value::<MemberPresence>()?),
+                        "badges" => slot_badges = Some(map.next_value::<Vec<String>>()?),
+                        "timeout_until" => {
+                            slot_timeout_until =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "timeout_reason" => {
+                            slot_timeout_reason = Some(map.next_value::<Option<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Member {
+                    member_id: slot_member_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("member_id")
+                    })?,
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    nickname: slot_nickname
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("nickname"))?,
+                    avatar_url: slot_avatar_url.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("avatar_url")
+                    })?,
+                    joined_at: slot_joined_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("joined_at")
+                    })?,
+                    roles: slot_roles
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("roles"))?,
+                    presence: slot_presence
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("presence"))?,
+                    badges: slot_badges
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("badges"))?,
+                    timeout_until: slot_timeout_until.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("timeout_until")
+                    })?,
+                    timeout_reason: slot_timeout_reason.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("timeout_reason")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Member {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::Validate::validate(&self.presence).map_err(|e| e.at_key("presence"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Member {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("member_id", &self.member_id)?;
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("username", &self.username)?;
+        map.serialize_entry("nickname", &self.nickname)?;
+        map.serialize_entry("avatar_url", &self.avatar_url)?;
+        map.serialize_entry("joined_at", &self.joined_at)?;
+        map.serialize_entry("roles", &self.roles)?;
+        map.serialize_entry("presence", &self.presence)?;
+        map.serialize_entry("badges", &self.badges)?;
+        map.serialize_entry("timeout_until", &self.timeout_until)?;
+        map.serialize_entry("timeout_reason", &self.timeout_reason)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Member {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `UserPublicResponse`
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicUser {
+    /// A snowflake
+    pub id: String,
+    /// The username
+    pub username: String,
+    /// The avatar
+    pub avatar_url: Option<String>,
+    /// Milliseconds since the Unix epoch
+    pub created_at: i64,
+    /// Badge keys
+    pub badges: Vec<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PublicUser {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PublicUser;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PublicUser object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_avatar_url: Option<Option<String>> = None;
+                let mut slot_created_at: Option<i64> = None;
+                let mut slot_badges: Option<Vec<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "avatar_url" => slot_avatar_url = Some(map.next_value::<Option<String>>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "badges" => slot_badges = Some(map.next_value::<Vec<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PublicUser {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    avatar_url: slot_avatar_url.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("avatar_url")
+                    })?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                    badges: slot_badges
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("badges"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for PublicUser {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for PublicUser {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("username", &self.username)?;
+        map.serialize_entry("avatar_url", &self.avatar_url)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        map.serialize_entry("badges", &self.badges)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for PublicUser {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// Messages, newest first (oldest first with `after`)
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(transparent)]
 pub struct MessageList(pub Vec<Message>);
 
 impl crate::de::Validate for MessageList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
+/// Reaction summaries, in the order each emoji was first used
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct ReactionList(pub Vec<Reaction>);
+
+impl crate::de::Validate for ReactionList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
+/// Servers
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct ServerList(pub Vec<Server>);
+
+impl crate::de::Validate for ServerList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
+/// Channels, by position
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct ChannelList(pub Vec<Channel>);
+
+impl crate::de::Validate for ChannelList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
+/// DM channels
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct DmChannelList(pub Vec<DmChannel>);
+
+impl crate::de::Validate for DmChannelList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
+/// Invites
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct ChannelInviteList(pub Vec<ChannelInvite>);
+
+impl crate::de::Validate for ChannelInviteList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
+/// Roles, highest first
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct RoleList(pub Vec<ServerRole>);
+
+impl crate::de::Validate for RoleList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
+/// Permission keys (`messages.send`, ...) to booleans
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct PermissionMap(pub ::indexmap::IndexMap<String, bool>);
+
+impl crate::de::Validate for PermissionMap {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+/// Members
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct MemberList(pub Vec<Member>);
+
+impl crate::de::Validate for MemberList {
     fn validate(&self) -> Result<(), crate::de::Violation> {
         for (i0, x0) in (&self.0).iter().enumerate() {
             crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
@@ -2531,6 +5824,301 @@ impl EditMessageRequest {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_EDIT_MESSAGE_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_CREATE_SERVER_REQUEST: &[crate::de::Wording] = &[
+    crate::de::Wording {
+        path: "name",
+        keyword: "minLength",
+        text: "Invalid name: String should have at least 2 characters",
+    },
+    crate::de::Wording {
+        path: "name",
+        keyword: "maxLength",
+        text: "Invalid name: String should have at most 100 characters",
+    },
+];
+
+impl CreateServerRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_CREATE_SERVER_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_CREATE_CHANNEL_REQUEST: &[crate::de::Wording] = &[
+    crate::de::Wording {
+        path: "name",
+        keyword: "minLength",
+        text: "Invalid name: String should have at least 1 character",
+    },
+    crate::de::Wording {
+        path: "name",
+        keyword: "maxLength",
+        text: "Invalid name: String should have at most 100 characters",
+    },
+    crate::de::Wording {
+        path: "channel_type",
+        keyword: "*",
+        text: "Invalid channel_type: Input should be 'text', 'voice', 'announcement' or 'stage'",
+    },
+];
+
+impl CreateChannelRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_CREATE_CHANNEL_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_UPDATE_CHANNEL_REQUEST: &[crate::de::Wording] = &[];
+
+impl UpdateChannelRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_UPDATE_CHANNEL_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_CREATE_DM_REQUEST: &[crate::de::Wording] = &[crate::de::Wording {
+    path: "recipient_id",
+    keyword: "*",
+    text: "Invalid recipient ID",
+}];
+
+impl CreateDmRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_CREATE_DM_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_CREATE_INVITE_REQUEST: &[crate::de::Wording] = &[];
+
+impl CreateInviteRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_CREATE_INVITE_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_CREATE_WEBHOOK_REQUEST: &[crate::de::Wording] = &[
+    crate::de::Wording {
+        path: "channel_id",
+        keyword: "*",
+        text: "Invalid channel ID",
+    },
+    crate::de::Wording {
+        path: "name",
+        keyword: "minLength",
+        text: "Invalid name: String should have at least 1 character",
+    },
+    crate::de::Wording {
+        path: "name",
+        keyword: "maxLength",
+        text: "Invalid name: String should have at most 80 characters",
+    },
+];
+
+impl CreateWebhookRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_CREATE_WEBHOOK_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_EXECUTE_WEBHOOK_REQUEST: &[crate::de::Wording] = &[];
+
+impl ExecuteWebhookRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_EXECUTE_WEBHOOK_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_CREATE_APPLICATION_REQUEST: &[crate::de::Wording] = &[
+    crate::de::Wording {
+        path: "name",
+        keyword: "minLength",
+        text: "Invalid name: String should have at least 2 characters",
+    },
+    crate::de::Wording {
+        path: "name",
+        keyword: "maxLength",
+        text: "Invalid name: String should have at most 32 characters",
+    },
+];
+
+impl CreateApplicationRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_CREATE_APPLICATION_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_CREATE_ROLE_REQUEST: &[crate::de::Wording] = &[crate::de::Wording {
+    path: "name",
+    keyword: "minLength",
+    text: "Invalid name: String should have at least 1 character",
+}];
+
+impl CreateRoleRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_CREATE_ROLE_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_UPDATE_ROLE_REQUEST: &[crate::de::Wording] = &[];
+
+impl UpdateRoleRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_UPDATE_ROLE_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_TWO_FACTOR_REQUEST: &[crate::de::Wording] = &[crate::de::Wording {
+    path: "code",
+    keyword: "*",
+    text: "Invalid code: String should have 6 to 8 characters",
+}];
+
+impl TwoFactorRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_TWO_FACTOR_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_PASSWORD_REQUEST: &[crate::de::Wording] = &[];
+
+impl PasswordRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_PASSWORD_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_CODE_REQUEST: &[crate::de::Wording] = &[];
+
+impl CodeRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_CODE_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_DISABLE_TWO_FACTOR_REQUEST: &[crate::de::Wording] = &[];
+
+impl DisableTwoFactorRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_DISABLE_TWO_FACTOR_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_SET_PRESENCE_REQUEST: &[crate::de::Wording] = &[crate::de::Wording {
+    path: "status",
+    keyword: "*",
+    text: "Invalid status: Input should be 'online', 'idle', 'dnd', 'invisible' or 'offline'",
+}];
+
+impl SetPresenceRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_SET_PRESENCE_REQUEST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -2681,6 +6269,336 @@ impl Message {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_MESSAGE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_REACTION_LIST: &[crate::de::Wording] = &[];
+
+impl ReactionList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_REACTION_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_SERVER_LIST: &[crate::de::Wording] = &[];
+
+impl ServerList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_SERVER_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_SERVER: &[crate::de::Wording] = &[];
+
+impl Server {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_SERVER, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_CHANNEL_LIST: &[crate::de::Wording] = &[];
+
+impl ChannelList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_CHANNEL_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_CHANNEL: &[crate::de::Wording] = &[];
+
+impl Channel {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_CHANNEL, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_DM_CHANNEL_LIST: &[crate::de::Wording] = &[];
+
+impl DmChannelList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_DM_CHANNEL_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_DM_CHANNEL: &[crate::de::Wording] = &[];
+
+impl DmChannel {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_DM_CHANNEL, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_CHANNEL_INVITE: &[crate::de::Wording] = &[];
+
+impl ChannelInvite {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_CHANNEL_INVITE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_INVITE_INFO: &[crate::de::Wording] = &[];
+
+impl InviteInfo {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_INVITE_INFO, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_JOIN_RESPONSE: &[crate::de::Wording] = &[];
+
+impl JoinResponse {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_JOIN_RESPONSE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_CHANNEL_INVITE_LIST: &[crate::de::Wording] = &[];
+
+impl ChannelInviteList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_CHANNEL_INVITE_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_WEBHOOK: &[crate::de::Wording] = &[];
+
+impl Webhook {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_WEBHOOK, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_WEBHOOK_RESULT: &[crate::de::Wording] = &[];
+
+impl WebhookResult {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_WEBHOOK_RESULT, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_APPLICATION: &[crate::de::Wording] = &[];
+
+impl Application {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_APPLICATION, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_BOT_TOKEN: &[crate::de::Wording] = &[];
+
+impl BotToken {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_BOT_TOKEN, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_ROLE_LIST: &[crate::de::Wording] = &[];
+
+impl RoleList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_ROLE_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_SERVER_ROLE: &[crate::de::Wording] = &[];
+
+impl ServerRole {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_SERVER_ROLE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_PERMISSION_MAP: &[crate::de::Wording] = &[];
+
+impl PermissionMap {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_PERMISSION_MAP, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_TWO_FACTOR_STATUS: &[crate::de::Wording] = &[];
+
+impl TwoFactorStatus {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_TWO_FACTOR_STATUS, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_TWO_FACTOR_SETUP: &[crate::de::Wording] = &[];
+
+impl TwoFactorSetup {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_TWO_FACTOR_SETUP, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_MEMBER_LIST: &[crate::de::Wording] = &[];
+
+impl MemberList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_MEMBER_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_PUBLIC_USER: &[crate::de::Wording] = &[];
+
+impl PublicUser {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_PUBLIC_USER, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -2867,6 +6785,15 @@ pub const LOGIN: crate::rest::Route = crate::rest::Route {
             }),
         },
         crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
             status: 401,
             body: Some(crate::rest::Body {
                 type_name: "Error",
@@ -3005,7 +6932,25 @@ pub const LIST_MESSAGES: crate::rest::Route = crate::rest::Route {
             }),
         },
         crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
             status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
             body: Some(crate::rest::Body {
                 type_name: "Error",
                 schema: "#/components/schemas/Error",
@@ -3045,6 +6990,63 @@ pub const CREATE_MESSAGE: crate::rest::Route = crate::rest::Route {
                 type_name: "Message",
                 schema: "#/components/schemas/Message",
                 media: "#/paths/~1api~1v1~1channels~1{channel_id}~1messages/post/responses/200/content/application~1json",
+                reencode: Message::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/channels/{channel_id}/messages/{message_id}`: One message
+pub const GET_MESSAGE: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/channels/{channel_id}/messages/{message_id}",
+    operation_id: "getMessage",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Message",
+                schema: "#/components/schemas/Message",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1messages~1{message_id}/get/responses/200/content/application~1json",
                 reencode: Message::reencode,
             }),
         },
@@ -3197,6 +7199,2349 @@ pub const DELETE_MESSAGE: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `GET /api/v1/channels/{channel_id}/messages/{message_id}/reactions`: The reaction summaries of a message
+pub const LIST_REACTIONS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/channels/{channel_id}/messages/{message_id}/reactions",
+    operation_id: "listReactions",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ReactionList",
+                schema: "#/components/schemas/ReactionList",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1messages~1{message_id}~1reactions/get/responses/200/content/application~1json",
+                reencode: ReactionList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PUT /api/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}`: Reacts (emits MESSAGE_REACTION_ADD; a no-op when already there)
+pub const ADD_REACTION: crate::rest::Route = crate::rest::Route {
+    method: "PUT",
+    path: "/api/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
+    operation_id: "addReaction",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}`: Removes the caller's reaction (emits MESSAGE_REACTION_REMOVE)
+pub const REMOVE_REACTION: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
+    operation_id: "removeReaction",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/channels/{channel_id}/pins`: The pinned messages of a channel, newest first
+pub const LIST_PINS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/channels/{channel_id}/pins",
+    operation_id: "listPins",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "MessageList",
+                schema: "#/components/schemas/MessageList",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1pins/get/responses/200/content/application~1json",
+                reencode: MessageList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PUT /api/v1/channels/{channel_id}/pins/{message_id}`: Pins a message (emits MESSAGE_UPDATE and CHANNEL_PINS_UPDATE)
+pub const PIN_MESSAGE: crate::rest::Route = crate::rest::Route {
+    method: "PUT",
+    path: "/api/v1/channels/{channel_id}/pins/{message_id}",
+    operation_id: "pinMessage",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/channels/{channel_id}/pins/{message_id}`: Unpins a message (emits MESSAGE_UPDATE and CHANNEL_PINS_UPDATE)
+pub const UNPIN_MESSAGE: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/channels/{channel_id}/pins/{message_id}",
+    operation_id: "unpinMessage",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/channels/{channel_id}/typing`: Starts the typing indicator (emits TYPING_START)
+pub const START_TYPING: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/channels/{channel_id}/typing",
+    operation_id: "startTyping",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/servers/`: The servers the caller belongs to (`/api/v1/servers` redirects here with 307)
+pub const LIST_SERVERS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/servers/",
+    operation_id: "listServers",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ServerList",
+                schema: "#/components/schemas/ServerList",
+                media: "#/paths/~1api~1v1~1servers~1/get/responses/200/content/application~1json",
+                reencode: ServerList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/servers/`: Creates a server owned by the caller, with `@everyone` and a `general` channel
+pub const CREATE_SERVER: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/servers/",
+    operation_id: "createServer",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "CreateServerRequest",
+        schema: "#/components/schemas/CreateServerRequest",
+        media: "#/paths/~1api~1v1~1servers~1/post/requestBody/content/application~1json",
+        reencode: CreateServerRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Server",
+                schema: "#/components/schemas/Server",
+                media: "#/paths/~1api~1v1~1servers~1/post/responses/200/content/application~1json",
+                reencode: Server::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/servers/{server_id}`: One server (404 to non-members)
+pub const GET_SERVER: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/servers/{server_id}",
+    operation_id: "getServer",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Server",
+                schema: "#/components/schemas/Server",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}/get/responses/200/content/application~1json",
+                reencode: Server::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/servers/{server_id}/channels`: The server's channels the caller can view, by position
+pub const LIST_CHANNELS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/servers/{server_id}/channels",
+    operation_id: "listChannels",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ChannelList",
+                schema: "#/components/schemas/ChannelList",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1channels/get/responses/200/content/application~1json",
+                reencode: ChannelList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/servers/{server_id}/channels`: Creates a channel (needs `channels.manage`; emits CHANNEL_CREATE)
+pub const CREATE_CHANNEL: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/servers/{server_id}/channels",
+    operation_id: "createChannel",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "CreateChannelRequest",
+        schema: "#/components/schemas/CreateChannelRequest",
+        media: "#/paths/~1api~1v1~1servers~1{server_id}~1channels/post/requestBody/content/application~1json",
+        reencode: CreateChannelRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Channel",
+                schema: "#/components/schemas/Channel",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1channels/post/responses/200/content/application~1json",
+                reencode: Channel::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/channels/{channel_id}`: One channel (403 `Channel access denied` when it exists but is hidden)
+pub const GET_CHANNEL: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/channels/{channel_id}",
+    operation_id: "getChannel",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Channel",
+                schema: "#/components/schemas/Channel",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}/get/responses/200/content/application~1json",
+                reencode: Channel::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PATCH /api/v1/channels/{channel_id}`: Changes a channel (needs `channels.manage`; emits CHANNEL_UPDATE)
+pub const UPDATE_CHANNEL: crate::rest::Route = crate::rest::Route {
+    method: "PATCH",
+    path: "/api/v1/channels/{channel_id}",
+    operation_id: "updateChannel",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "UpdateChannelRequest",
+        schema: "#/components/schemas/UpdateChannelRequest",
+        media: "#/paths/~1api~1v1~1channels~1{channel_id}/patch/requestBody/content/application~1json",
+        reencode: UpdateChannelRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Channel",
+                schema: "#/components/schemas/Channel",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}/patch/responses/200/content/application~1json",
+                reencode: Channel::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/channels/{channel_id}`: Deletes a channel (needs `channels.manage`; emits CHANNEL_DELETE)
+pub const DELETE_CHANNEL: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/channels/{channel_id}",
+    operation_id: "deleteChannel",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/users/@me/channels`: The caller's DM channels
+pub const LIST_DMS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/users/@me/channels",
+    operation_id: "listDms",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "DmChannelList",
+                schema: "#/components/schemas/DmChannelList",
+                media: "#/paths/~1api~1v1~1users~1@me~1channels/get/responses/200/content/application~1json",
+                reencode: DmChannelList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/users/@me/channels`: Opens (or returns the existing) DM with a user; its id is a channel id for messages
+pub const OPEN_DM: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/users/@me/channels",
+    operation_id: "openDm",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "CreateDmRequest",
+        schema: "#/components/schemas/CreateDmRequest",
+        media: "#/paths/~1api~1v1~1users~1@me~1channels/post/requestBody/content/application~1json",
+        reencode: CreateDmRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "DmChannel",
+                schema: "#/components/schemas/DmChannel",
+                media: "#/paths/~1api~1v1~1users~1@me~1channels/post/responses/200/content/application~1json",
+                reencode: DmChannel::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/channels/{channel_id}/invites`: Creates an invite to the channel's server (needs `invites.create`)
+pub const CREATE_INVITE: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/channels/{channel_id}/invites",
+    operation_id: "createInvite",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "CreateInviteRequest",
+        schema: "#/components/schemas/CreateInviteRequest",
+        media: "#/paths/~1api~1v1~1channels~1{channel_id}~1invites/post/requestBody/content/application~1json",
+        reencode: CreateInviteRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ChannelInvite",
+                schema: "#/components/schemas/ChannelInvite",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1invites/post/responses/200/content/application~1json",
+                reencode: ChannelInvite::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/channels/invites/{code}`: What an invite leads to
+pub const GET_INVITE: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/channels/invites/{code}",
+    operation_id: "getInvite",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "InviteInfo",
+                schema: "#/components/schemas/InviteInfo",
+                media: "#/paths/~1api~1v1~1channels~1invites~1{code}/get/responses/200/content/application~1json",
+                reencode: InviteInfo::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/channels/invites/{code}`: Joins the invite's server (GUILD_CREATE to the joiner, GUILD_MEMBER_ADD to the others)
+pub const JOIN_INVITE: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/channels/invites/{code}",
+    operation_id: "joinInvite",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "JoinResponse",
+                schema: "#/components/schemas/JoinResponse",
+                media: "#/paths/~1api~1v1~1channels~1invites~1{code}/post/responses/200/content/application~1json",
+                reencode: JoinResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/channels/invites/{code}`: Deletes an invite (the owner, or `invites.manage`)
+pub const DELETE_INVITE: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/channels/invites/{code}",
+    operation_id: "deleteInvite",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/servers/{server_id}/invites`: The server's invites
+pub const LIST_INVITES: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/servers/{server_id}/invites",
+    operation_id: "listInvites",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ChannelInviteList",
+                schema: "#/components/schemas/ChannelInviteList",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1invites/get/responses/200/content/application~1json",
+                reencode: ChannelInviteList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/webhooks`: Creates an incoming webhook for a channel (the owner, `administrator` or `webhooks.manage`)
+pub const CREATE_WEBHOOK: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/webhooks",
+    operation_id: "createWebhook",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "CreateWebhookRequest",
+        schema: "#/components/schemas/CreateWebhookRequest",
+        media: "#/paths/~1api~1v1~1webhooks/post/requestBody/content/application~1json",
+        reencode: CreateWebhookRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Webhook",
+                schema: "#/components/schemas/Webhook",
+                media: "#/paths/~1api~1v1~1webhooks/post/responses/200/content/application~1json",
+                reencode: Webhook::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/webhooks/{webhook_id}`: A webhook (without its token)
+pub const GET_WEBHOOK: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/webhooks/{webhook_id}",
+    operation_id: "getWebhook",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Webhook",
+                schema: "#/components/schemas/Webhook",
+                media: "#/paths/~1api~1v1~1webhooks~1{webhook_id}/get/responses/200/content/application~1json",
+                reencode: Webhook::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/webhooks/{webhook_id}`: Deletes a webhook (its creator, or whoever may create webhooks there)
+pub const DELETE_WEBHOOK: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/webhooks/{webhook_id}",
+    operation_id: "deleteWebhook",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/webhooks/{webhook_id}/{token}`: Posts a message through a webhook (no auth; emits MESSAGE_CREATE)
+pub const EXECUTE_WEBHOOK: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/webhooks/{webhook_id}/{token}",
+    operation_id: "executeWebhook",
+    public: true,
+    request: Some(crate::rest::Body {
+        type_name: "ExecuteWebhookRequest",
+        schema: "#/components/schemas/ExecuteWebhookRequest",
+        media: "#/paths/~1api~1v1~1webhooks~1{webhook_id}~1{token}/post/requestBody/content/application~1json",
+        reencode: ExecuteWebhookRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "WebhookResult",
+                schema: "#/components/schemas/WebhookResult",
+                media: "#/paths/~1api~1v1~1webhooks~1{webhook_id}~1{token}/post/responses/200/content/application~1json",
+                reencode: WebhookResult::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/applications`: Creates an application (201)
+pub const CREATE_APPLICATION: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/applications",
+    operation_id: "createApplication",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "CreateApplicationRequest",
+        schema: "#/components/schemas/CreateApplicationRequest",
+        media: "#/paths/~1api~1v1~1applications/post/requestBody/content/application~1json",
+        reencode: CreateApplicationRequest::reencode,
+    }),
+    success_status: 201,
+    responses: &[
+        crate::rest::Response {
+            status: 201,
+            body: Some(crate::rest::Body {
+                type_name: "Application",
+                schema: "#/components/schemas/Application",
+                media: "#/paths/~1api~1v1~1applications/post/responses/201/content/application~1json",
+                reencode: Application::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/applications/{application_id}/bot`: Creates the application's bot account and its token (201; 400 when it has one)
+pub const CREATE_BOT: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/applications/{application_id}/bot",
+    operation_id: "createBot",
+    public: false,
+    request: None,
+    success_status: 201,
+    responses: &[
+        crate::rest::Response {
+            status: 201,
+            body: Some(crate::rest::Body {
+                type_name: "BotToken",
+                schema: "#/components/schemas/BotToken",
+                media: "#/paths/~1api~1v1~1applications~1{application_id}~1bot/post/responses/201/content/application~1json",
+                reencode: BotToken::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/servers/{server_id}/roles`: The server's roles, highest first
+pub const LIST_ROLES: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/servers/{server_id}/roles",
+    operation_id: "listRoles",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "RoleList",
+                schema: "#/components/schemas/RoleList",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1roles/get/responses/200/content/application~1json",
+                reencode: RoleList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/servers/{server_id}/roles`: Creates a role at the top (needs `roles.manage`; emits GUILD_ROLE_CREATE)
+pub const CREATE_ROLE: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/servers/{server_id}/roles",
+    operation_id: "createRole",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "CreateRoleRequest",
+        schema: "#/components/schemas/CreateRoleRequest",
+        media: "#/paths/~1api~1v1~1servers~1{server_id}~1roles/post/requestBody/content/application~1json",
+        reencode: CreateRoleRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ServerRole",
+                schema: "#/components/schemas/ServerRole",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1roles/post/responses/200/content/application~1json",
+                reencode: ServerRole::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PATCH /api/v1/servers/{server_id}/roles/{role_id}`: Changes a role (`roles.manage` and a higher role than it, or the owner; emits GUILD_ROLE_UPDATE)
+pub const UPDATE_ROLE: crate::rest::Route = crate::rest::Route {
+    method: "PATCH",
+    path: "/api/v1/servers/{server_id}/roles/{role_id}",
+    operation_id: "updateRole",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "UpdateRoleRequest",
+        schema: "#/components/schemas/UpdateRoleRequest",
+        media: "#/paths/~1api~1v1~1servers~1{server_id}~1roles~1{role_id}/patch/requestBody/content/application~1json",
+        reencode: UpdateRoleRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ServerRole",
+                schema: "#/components/schemas/ServerRole",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1roles~1{role_id}/patch/responses/200/content/application~1json",
+                reencode: ServerRole::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/servers/{server_id}/roles/{role_id}`: Deletes a role (same rule; emits GUILD_ROLE_DELETE)
+pub const DELETE_ROLE: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/servers/{server_id}/roles/{role_id}",
+    operation_id: "deleteRole",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PUT /api/v1/servers/{server_id}/members/{member_id}/roles/{role_id}`: Gives a member a role (`members.manage_roles` and a higher role than it, or the owner)
+pub const ADD_MEMBER_ROLE: crate::rest::Route = crate::rest::Route {
+    method: "PUT",
+    path: "/api/v1/servers/{server_id}/members/{member_id}/roles/{role_id}",
+    operation_id: "addMemberRole",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/servers/{server_id}/members/{member_id}/roles/{role_id}`: Takes a role from a member (same rule)
+pub const REMOVE_MEMBER_ROLE: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/servers/{server_id}/members/{member_id}/roles/{role_id}",
+    operation_id: "removeMemberRole",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/servers/{server_id}/permissions`: The caller's effective server permissions
+pub const GET_SERVER_PERMISSIONS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/servers/{server_id}/permissions",
+    operation_id: "getServerPermissions",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "PermissionMap",
+                schema: "#/components/schemas/PermissionMap",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1permissions/get/responses/200/content/application~1json",
+                reencode: PermissionMap::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/auth/2fa`: Finishes a 2FA login with a TOTP or backup code (backup codes without the dash)
+pub const COMPLETE_TWO_FACTOR: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/auth/2fa",
+    operation_id: "completeTwoFactor",
+    public: true,
+    request: Some(crate::rest::Body {
+        type_name: "TwoFactorRequest",
+        schema: "#/components/schemas/TwoFactorRequest",
+        media: "#/paths/~1api~1v1~1auth~12fa/post/requestBody/content/application~1json",
+        reencode: TwoFactorRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "LoginResponse",
+                schema: "#/components/schemas/LoginResponse",
+                media: "#/components/responses/LoggedIn/content/application~1json",
+                reencode: LoginResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/auth/2fa/status`: Whether 2FA is on, and how many backup codes are left
+pub const TWO_FACTOR_STATUS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/auth/2fa/status",
+    operation_id: "twoFactorStatus",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "TwoFactorStatus",
+                schema: "#/components/schemas/TwoFactorStatus",
+                media: "#/paths/~1api~1v1~1auth~12fa~1status/get/responses/200/content/application~1json",
+                reencode: TwoFactorStatus::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/auth/2fa/enable`: Starts enrolment (password check); confirm with a code to turn it on
+pub const ENABLE_TWO_FACTOR: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/auth/2fa/enable",
+    operation_id: "enableTwoFactor",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "PasswordRequest",
+        schema: "#/components/schemas/PasswordRequest",
+        media: "#/paths/~1api~1v1~1auth~12fa~1enable/post/requestBody/content/application~1json",
+        reencode: PasswordRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "TwoFactorSetup",
+                schema: "#/components/schemas/TwoFactorSetup",
+                media: "#/paths/~1api~1v1~1auth~12fa~1enable/post/responses/200/content/application~1json",
+                reencode: TwoFactorSetup::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 409,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/auth/2fa/confirm`: Turns 2FA on with a current code
+pub const CONFIRM_TWO_FACTOR: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/auth/2fa/confirm",
+    operation_id: "confirmTwoFactor",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "CodeRequest",
+        schema: "#/components/schemas/CodeRequest",
+        media: "#/paths/~1api~1v1~1auth~12fa~1confirm/post/requestBody/content/application~1json",
+        reencode: CodeRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 409,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/auth/2fa/disable`: Turns 2FA off (password and a code)
+pub const DISABLE_TWO_FACTOR: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/auth/2fa/disable",
+    operation_id: "disableTwoFactor",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "DisableTwoFactorRequest",
+        schema: "#/components/schemas/DisableTwoFactorRequest",
+        media: "#/paths/~1api~1v1~1auth~12fa~1disable/post/requestBody/content/application~1json",
+        reencode: DisableTwoFactorRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/servers/{server_id}/members`: The server's members, by user id (`limit` 1..1000, default 100; `after` a user id)
+pub const LIST_MEMBERS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/servers/{server_id}/members",
+    operation_id: "listMembers",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "MemberList",
+                schema: "#/components/schemas/MemberList",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1members/get/responses/200/content/application~1json",
+                reencode: MemberList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/servers/{server_id}/members/{member_id}`: Kicks a member (`members.kick`, a higher role than theirs, never the owner)
+pub const KICK_MEMBER: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/servers/{server_id}/members/{member_id}",
+    operation_id: "kickMember",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/servers/{server_id}/leave`: Leaves a server (not its owner)
+pub const LEAVE_SERVER: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/servers/{server_id}/leave",
+    operation_id: "leaveServer",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PUT /api/v1/users/@me/presence`: Sets the caller's presence (PRESENCE_UPDATE to shared servers; `invisible` shows as offline)
+pub const SET_PRESENCE: crate::rest::Route = crate::rest::Route {
+    method: "PUT",
+    path: "/api/v1/users/@me/presence",
+    operation_id: "setPresence",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "SetPresenceRequest",
+        schema: "#/components/schemas/SetPresenceRequest",
+        media: "#/paths/~1api~1v1~1users~1@me~1presence/put/requestBody/content/application~1json",
+        reencode: SetPresenceRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/users/{user_id}`: A user's public profile
+pub const GET_USER: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/users/{user_id}",
+    operation_id: "getUser",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "PublicUser",
+                schema: "#/components/schemas/PublicUser",
+                media: "#/paths/~1api~1v1~1users~1{user_id}/get/responses/200/content/application~1json",
+                reencode: PublicUser::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
 /// Every route, in document order.
 pub const ROUTES: &[&crate::rest::Route] = &[
     &GET_VERSION,
@@ -3210,6 +9555,52 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &GET_CURRENT_USER,
     &LIST_MESSAGES,
     &CREATE_MESSAGE,
+    &GET_MESSAGE,
     &EDIT_MESSAGE,
     &DELETE_MESSAGE,
+    &LIST_REACTIONS,
+    &ADD_REACTION,
+    &REMOVE_REACTION,
+    &LIST_PINS,
+    &PIN_MESSAGE,
+    &UNPIN_MESSAGE,
+    &START_TYPING,
+    &LIST_SERVERS,
+    &CREATE_SERVER,
+    &GET_SERVER,
+    &LIST_CHANNELS,
+    &CREATE_CHANNEL,
+    &GET_CHANNEL,
+    &UPDATE_CHANNEL,
+    &DELETE_CHANNEL,
+    &LIST_DMS,
+    &OPEN_DM,
+    &CREATE_INVITE,
+    &GET_INVITE,
+    &JOIN_INVITE,
+    &DELETE_INVITE,
+    &LIST_INVITES,
+    &CREATE_WEBHOOK,
+    &GET_WEBHOOK,
+    &DELETE_WEBHOOK,
+    &EXECUTE_WEBHOOK,
+    &CREATE_APPLICATION,
+    &CREATE_BOT,
+    &LIST_ROLES,
+    &CREATE_ROLE,
+    &UPDATE_ROLE,
+    &DELETE_ROLE,
+    &ADD_MEMBER_ROLE,
+    &REMOVE_MEMBER_ROLE,
+    &GET_SERVER_PERMISSIONS,
+    &COMPLETE_TWO_FACTOR,
+    &TWO_FACTOR_STATUS,
+    &ENABLE_TWO_FACTOR,
+    &CONFIRM_TWO_FACTOR,
+    &DISABLE_TWO_FACTOR,
+    &LIST_MEMBERS,
+    &KICK_MEMBER,
+    &LEAVE_SERVER,
+    &SET_PRESENCE,
+    &GET_USER,
 ];

@@ -1,0 +1,823 @@
+//! The dialect's own persistence (`0004_plexichat.sql`) and the read queries the core does not
+//! offer, on the core's SQLite store: reads through its read pool, writes inside its single
+//! writer's transactions (`SqliteStore::write`).
+
+use crate::core::ids::{RoleId, RoomId, SpaceId, UserId};
+use crate::core::permissions::Permissions;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{CommitHook, StoreError, StoreResult};
+use futures_util::FutureExt;
+use sqlx::Row;
+use std::sync::Arc;
+
+pub struct Db {
+    store: Arc<SqliteStore>,
+}
+
+/// A server (space) as the REST API lists it.
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub icon_url: Option<String>,
+    pub owner_id: Option<String>,
+    pub created_at: i64,
+    pub member_count: i64,
+    /// The first text channel, by position.
+    pub default_channel_id: Option<String>,
+}
+
+/// What creating a server wrote.
+#[derive(Debug, Clone)]
+pub struct CreatedServer {
+    pub space: SpaceId,
+    pub general: RoomId,
+}
+
+impl Db {
+    pub fn new(store: Arc<SqliteStore>) -> Self {
+        Self { store }
+    }
+
+    fn pool(&self) -> &sqlx::SqlitePool {
+        self.store.read_pool()
+    }
+
+    pub async fn insert_account(
+        &self,
+        user: &str,
+        email: &str,
+        age_verified: bool,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (user, email) = (user.to_owned(), email.to_owned());
+        self.store
+            .write(
+                move |conn| {
+                    let (user, email) = (user.clone(), email.clone());
+                    async move {
+                        let taken: Option<i64> = sqlx::query_scalar(
+                            "SELECT 1 FROM plexichat_accounts WHERE email = ?1 AND user_id <> ?2",
+                        )
+                        .bind(&email)
+                        .bind(&user)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                        if taken.is_some() {
+                            return Err(StoreError::Conflict("email".into()));
+                        }
+                        sqlx::query(
+                            "INSERT OR REPLACE INTO plexichat_accounts
+                             (user_id, email, age_verified, created_at) VALUES (?1, ?2, ?3, ?4)",
+                        )
+                        .bind(&user)
+                        .bind(&email)
+                        .bind(age_verified)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT user_id FROM plexichat_accounts WHERE email = ?1")
+                .bind(email)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// (email, age_verified) of a Plexichat-registered account.
+    pub async fn account(&self, user: &str) -> StoreResult<Option<(Option<String>, bool)>> {
+        let row =
+            sqlx::query("SELECT email, age_verified FROM plexichat_accounts WHERE user_id = ?1")
+                .bind(user)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    pub async fn delete_token(&self, digest: &str) -> StoreResult<()> {
+        let digest = digest.to_owned();
+        self.store
+            .write(
+                move |conn| {
+                    let digest = digest.clone();
+                    async move {
+                        sqlx::query("DELETE FROM tokens WHERE digest = ?1")
+                            .bind(&digest)
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+
+    /// (space id, name) of every space `user` belongs to.
+    pub async fn user_spaces(&self, user: &str) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.name FROM spaces s JOIN members m ON m.space_id = s.id
+             WHERE m.user_id = ?1 AND m.banned = 0 ORDER BY s.created_at, s.id",
+        )
+        .bind(user)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// The servers `user` is a member of (all of them with `only` None, else that one).
+    pub async fn servers(&self, user: &str, only: Option<&str>) -> StoreResult<Vec<Server>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.name, s.description, s.icon_url, s.owner_id, s.created_at,
+                    (SELECT COUNT(*) FROM members c WHERE c.space_id = s.id AND c.banned = 0),
+                    (SELECT r.id FROM rooms r WHERE r.space_id = s.id AND r.kind = 'text'
+                     ORDER BY r.position, r.created_at LIMIT 1)
+             FROM spaces s JOIN members m ON m.space_id = s.id
+             WHERE m.user_id = ?1 AND m.banned = 0 AND (?2 IS NULL OR s.id = ?2)
+             ORDER BY s.created_at, s.id",
+        )
+        .bind(user)
+        .bind(only)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Server {
+                id: r.get(0),
+                name: r.get(1),
+                description: r.get(2),
+                icon_url: r.get(3),
+                owner_id: r.get(4),
+                created_at: r.get(5),
+                member_count: r.get(6),
+                default_channel_id: r.get(7),
+            })
+            .collect())
+    }
+
+    /// Creates a server owned by `owner`: its `@everyone` role, the owner's membership and a
+    /// `general` text channel. `hook` runs after the commit.
+    pub async fn create_server(
+        &self,
+        owner: &UserId,
+        name: &str,
+        description: Option<&str>,
+        now: i64,
+        hook: Option<CommitHook<CreatedServer>>,
+    ) -> StoreResult<CreatedServer> {
+        let created = CreatedServer {
+            space: SpaceId::generate(),
+            general: RoomId::generate(),
+        };
+        let role = RoleId::generate();
+        let everyone = serde_json::to_string(&Permissions::DEFAULT_MEMBER.to_names())
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let (owner, name, description) = (
+            owner.0.clone(),
+            name.to_owned(),
+            description.map(str::to_owned),
+        );
+        let out = created.clone();
+        self.store
+            .write(
+                move |conn| {
+                    let (c, role, everyone) = (out.clone(), role.clone(), everyone.clone());
+                    let (owner, name, description) =
+                        (owner.clone(), name.clone(), description.clone());
+                    async move {
+                        sqlx::query(
+                            "INSERT INTO spaces (id, name, description, owner_id, created_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5)",
+                        )
+                        .bind(&c.space.0)
+                        .bind(&name)
+                        .bind(&description)
+                        .bind(&owner)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO roles (id, space_id, name, permissions, position, is_default)
+                             VALUES (?1, ?2, '@everyone', ?3, 0, 1)",
+                        )
+                        .bind(&role.0)
+                        .bind(&c.space.0)
+                        .bind(&everyone)
+                        .execute(&mut *conn)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO members (space_id, user_id, joined_at) VALUES (?1, ?2, ?3)",
+                        )
+                        .bind(&c.space.0)
+                        .bind(&owner)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO member_roles (space_id, user_id, role_id, ord)
+                             VALUES (?1, ?2, ?3, 0)",
+                        )
+                        .bind(&c.space.0)
+                        .bind(&owner)
+                        .bind(&role.0)
+                        .execute(&mut *conn)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO rooms (id, space_id, kind, name, position, creator_id,
+                                                created_at, updated_at)
+                             VALUES (?1, ?2, 'text', 'general', 0, ?3, ?4, ?4)",
+                        )
+                        .bind(&c.general.0)
+                        .bind(&c.space.0)
+                        .bind(&owner)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(c)
+                    }
+                    .boxed()
+                },
+                hook,
+            )
+            .await?;
+        Ok(created)
+    }
+
+    /// Ids of the pinned live messages of `room`, newest first.
+    pub async fn pinned_ids(&self, room: &str) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM messages WHERE room_id = ?1 AND pinned = 1 AND deleted = 0
+             ORDER BY seq DESC",
+        )
+        .bind(room)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
+
+/// A stored invite.
+#[derive(Debug, Clone)]
+pub struct Invite {
+    pub code: String,
+    pub space_id: String,
+    pub space_name: String,
+    pub room_id: String,
+    pub inviter_id: String,
+    pub max_age: i64,
+    pub max_uses: i64,
+    pub temporary: bool,
+    pub uses: i64,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+fn invite_from_row(r: &sqlx::sqlite::SqliteRow) -> Invite {
+    Invite {
+        code: r.get(0),
+        space_id: r.get(1),
+        space_name: r.get(2),
+        room_id: r.get(3),
+        inviter_id: r.get(4),
+        max_age: r.get(5),
+        max_uses: r.get(6),
+        temporary: r.get(7),
+        uses: r.get(8),
+        created_at: r.get(9),
+        expires_at: r.get(10),
+    }
+}
+
+impl Db {
+    pub async fn insert_invite(&self, inv: Invite) -> StoreResult<()> {
+        self.store
+            .write(
+                move |conn| {
+                    let i = inv.clone();
+                    async move {
+                        sqlx::query(
+                            "INSERT OR REPLACE INTO plexichat_invites (code, space_id, room_id,
+                             inviter_id, max_age, max_uses, temporary, uses, created_at, expires_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)",
+                        )
+                        .bind(&i.code)
+                        .bind(&i.space_id)
+                        .bind(&i.room_id)
+                        .bind(&i.inviter_id)
+                        .bind(i.max_age)
+                        .bind(i.max_uses)
+                        .bind(i.temporary)
+                        .bind(i.created_at)
+                        .bind(i.expires_at)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+
+    /// A usable invite (not expired, uses left).
+    pub async fn invite(&self, code: &str, now: i64) -> StoreResult<Option<Invite>> {
+        let row = sqlx::query(
+            "SELECT i.code, i.space_id, s.name, i.room_id, i.inviter_id, i.max_age,
+                    i.max_uses, i.temporary, i.uses, i.created_at, i.expires_at FROM plexichat_invites i JOIN spaces s ON s.id = i.space_id
+             WHERE i.code = ?1 AND (i.expires_at IS NULL OR i.expires_at > ?2)
+               AND (i.max_uses = 0 OR i.uses < i.max_uses)",
+        )
+        .bind(code)
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.as_ref().map(invite_from_row))
+    }
+
+    pub async fn space_invites(&self, space: &str) -> StoreResult<Vec<Invite>> {
+        let rows = sqlx::query(
+            "SELECT i.code, i.space_id, s.name, i.room_id, i.inviter_id, i.max_age,
+                    i.max_uses, i.temporary, i.uses, i.created_at, i.expires_at FROM plexichat_invites i JOIN spaces s ON s.id = i.space_id
+             WHERE i.space_id = ?1 ORDER BY i.created_at",
+        )
+        .bind(space)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(invite_from_row).collect())
+    }
+
+    pub async fn delete_invite(&self, code: &str) -> StoreResult<()> {
+        let code = code.to_owned();
+        self.store
+            .write(
+                move |conn| {
+                    let code = code.clone();
+                    async move {
+                        sqlx::query("DELETE FROM plexichat_invites WHERE code = ?1")
+                            .bind(&code)
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+
+    /// Uses an invite: makes `user` a member with the space's default role. Returns whether
+    /// the user was already a member (then no use is counted).
+    pub async fn join_with_invite(
+        &self,
+        code: &str,
+        space: &str,
+        user: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let (code, space, user) = (code.to_owned(), space.to_owned(), user.to_owned());
+        self.store
+            .write(
+                move |conn| {
+                    let (code, space, user) = (code.clone(), space.clone(), user.clone());
+                    async move {
+                        let member: Option<i64> = sqlx::query_scalar(
+                            "SELECT banned FROM members WHERE space_id = ?1 AND user_id = ?2",
+                        )
+                        .bind(&space)
+                        .bind(&user)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                        match member {
+                            Some(0) => return Ok(true),
+                            Some(_) => return Err(StoreError::Conflict("banned".into())),
+                            None => {}
+                        }
+                        sqlx::query(
+                            "INSERT INTO members (space_id, user_id, joined_at) VALUES (?1, ?2, ?3)",
+                        )
+                        .bind(&space)
+                        .bind(&user)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO member_roles (space_id, user_id, role_id, ord)
+                             SELECT ?1, ?2, id, 0 FROM roles WHERE space_id = ?1 AND is_default = 1",
+                        )
+                        .bind(&space)
+                        .bind(&user)
+                        .execute(&mut *conn)
+                        .await?;
+                        sqlx::query("UPDATE plexichat_invites SET uses = uses + 1 WHERE code = ?1")
+                            .bind(&code)
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(false)
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+}
+
+/// A stored webhook.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub id: String,
+    pub space_id: String,
+    pub room_id: String,
+    pub creator_id: String,
+    pub user_id: String,
+    pub name: String,
+    pub avatar_url: Option<String>,
+    pub token_digest: String,
+    pub created_at: i64,
+}
+
+impl Db {
+    pub async fn insert_webhook(&self, w: Webhook) -> StoreResult<()> {
+        self.store
+            .write(
+                move |conn| {
+                    let w = w.clone();
+                    async move {
+                        sqlx::query(
+                            "INSERT OR REPLACE INTO plexichat_webhooks (id, space_id, room_id,
+                             creator_id, user_id, name, avatar_url, token_digest, created_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        )
+                        .bind(&w.id)
+                        .bind(&w.space_id)
+                        .bind(&w.room_id)
+                        .bind(&w.creator_id)
+                        .bind(&w.user_id)
+                        .bind(&w.name)
+                        .bind(&w.avatar_url)
+                        .bind(&w.token_digest)
+                        .bind(w.created_at)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+
+    pub async fn webhook(&self, id: &str) -> StoreResult<Option<Webhook>> {
+        let row = sqlx::query(
+            "SELECT id, space_id, room_id, creator_id, user_id, name, avatar_url, token_digest,
+                    created_at FROM plexichat_webhooks WHERE id = ?1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| Webhook {
+            id: r.get(0),
+            space_id: r.get(1),
+            room_id: r.get(2),
+            creator_id: r.get(3),
+            user_id: r.get(4),
+            name: r.get(5),
+            avatar_url: r.get(6),
+            token_digest: r.get(7),
+            created_at: r.get(8),
+        }))
+    }
+
+    pub async fn delete_webhook(&self, id: &str) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.store
+            .write(
+                move |conn| {
+                    let id = id.clone();
+                    async move {
+                        sqlx::query("DELETE FROM plexichat_webhooks WHERE id = ?1")
+                            .bind(&id)
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+}
+
+/// A stored application.
+#[derive(Debug, Clone)]
+pub struct Application {
+    pub id: String,
+    pub owner_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub bot_id: Option<String>,
+    pub created_at: i64,
+}
+
+impl Db {
+    pub async fn save_application(&self, a: Application) -> StoreResult<()> {
+        self.store
+            .write(
+                move |conn| {
+                    let a = a.clone();
+                    async move {
+                        sqlx::query(
+                            "INSERT OR REPLACE INTO plexichat_applications
+                             (id, owner_id, name, description, bot_id, created_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        )
+                        .bind(&a.id)
+                        .bind(&a.owner_id)
+                        .bind(&a.name)
+                        .bind(&a.description)
+                        .bind(&a.bot_id)
+                        .bind(a.created_at)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+
+    pub async fn application(&self, id: &str) -> StoreResult<Option<Application>> {
+        let row = sqlx::query(
+            "SELECT id, owner_id, name, description, bot_id, created_at
+             FROM plexichat_applications WHERE id = ?1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| Application {
+            id: r.get(0),
+            owner_id: r.get(1),
+            name: r.get(2),
+            description: r.get(3),
+            bot_id: r.get(4),
+            created_at: r.get(5),
+        }))
+    }
+}
+
+impl Db {
+    /// Inserts or replaces a role of `space`.
+    pub async fn save_role(
+        &self,
+        space: &SpaceId,
+        role: crate::core::permissions::Role,
+    ) -> StoreResult<()> {
+        let space = space.0.clone();
+        let perms = serde_json::to_string(&role.permissions.to_names())
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.store
+            .write(
+                move |conn| {
+                    let (space, perms, r) = (space.clone(), perms.clone(), role.clone());
+                    async move {
+                        sqlx::query(
+                            "INSERT INTO roles (id, space_id, name, permissions, position, color,
+                                                hoist, mentionable, is_default)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                             ON CONFLICT(id) DO UPDATE SET name = ?3, permissions = ?4,
+                                 position = ?5, color = ?6, hoist = ?7, mentionable = ?8",
+                        )
+                        .bind(&r.id.0)
+                        .bind(&space)
+                        .bind(&r.name)
+                        .bind(&perms)
+                        .bind(r.position)
+                        .bind(&r.color)
+                        .bind(r.hoist)
+                        .bind(r.mentionable)
+                        .bind(r.is_default)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(|e| match e {
+                            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                                StoreError::Conflict("role name".into())
+                            }
+                            e => e.into(),
+                        })?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+
+    pub async fn delete_role(&self, role: &RoleId) -> StoreResult<()> {
+        let role = role.0.clone();
+        self.store
+            .write(
+                move |conn| {
+                    let role = role.clone();
+                    async move {
+                        sqlx::query("DELETE FROM roles WHERE id = ?1")
+                            .bind(&role)
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+
+    /// Gives (`add`) or takes a role from a member.
+    pub async fn set_member_role(
+        &self,
+        space: &SpaceId,
+        user: &UserId,
+        role: &RoleId,
+        add: bool,
+    ) -> StoreResult<()> {
+        let (space, user, role) = (space.0.clone(), user.0.clone(), role.0.clone());
+        self.store
+            .write(
+                move |conn| {
+                    let (space, user, role) = (space.clone(), user.clone(), role.clone());
+                    async move {
+                        let sql = if add {
+                            "INSERT OR IGNORE INTO member_roles (space_id, user_id, role_id, ord)
+                             VALUES (?1, ?2, ?3, (SELECT COUNT(*) FROM member_roles
+                                                  WHERE space_id = ?1 AND user_id = ?2))"
+                        } else {
+                            "DELETE FROM member_roles WHERE space_id = ?1 AND user_id = ?2 AND role_id = ?3"
+                        };
+                        sqlx::query(sql)
+                            .bind(&space)
+                            .bind(&user)
+                            .bind(&role)
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+}
+
+/// A user's two-factor state.
+#[derive(Debug, Clone, Default)]
+pub struct TwoFactor {
+    pub secret: Option<String>,
+    pub enabled: bool,
+    /// SHA-256 hex of the unused backup codes.
+    pub backup_codes: Vec<String>,
+}
+
+impl Db {
+    pub async fn two_factor(&self, user: &str) -> StoreResult<TwoFactor> {
+        let row = sqlx::query(
+            "SELECT totp_secret, totp_enabled, backup_codes FROM plexichat_accounts
+             WHERE user_id = ?1",
+        )
+        .bind(user)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row
+            .map(|r| TwoFactor {
+                secret: r.get(0),
+                enabled: r.get(1),
+                backup_codes: serde_json::from_str(r.get::<&str, _>(2)).unwrap_or_default(),
+            })
+            .unwrap_or_default())
+    }
+
+    pub async fn set_two_factor(&self, user: &str, tf: TwoFactor, now: i64) -> StoreResult<()> {
+        let user = user.to_owned();
+        let codes = serde_json::to_string(&tf.backup_codes)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.store
+            .write(
+                move |conn| {
+                    let (user, codes, tf) = (user.clone(), codes.clone(), tf.clone());
+                    async move {
+                        sqlx::query(
+                            "INSERT OR IGNORE INTO plexichat_accounts (user_id, created_at)
+                             VALUES (?1, ?2)",
+                        )
+                        .bind(&user)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                        sqlx::query(
+                            "UPDATE plexichat_accounts SET totp_secret = ?2, totp_enabled = ?3,
+                             backup_codes = ?4 WHERE user_id = ?1",
+                        )
+                        .bind(&user)
+                        .bind(&tf.secret)
+                        .bind(tf.enabled)
+                        .bind(&codes)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+}
+
+/// A member as `GET /servers/{id}/members` lists it.
+#[derive(Debug, Clone)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub username: String,
+    pub nickname: Option<String>,
+    pub avatar_url: Option<String>,
+    pub joined_at: i64,
+    pub timeout_until: Option<i64>,
+    pub roles: Vec<String>,
+}
+
+impl Db {
+    /// Members of `space` after user `after` (by user id), at most `limit`.
+    pub async fn members(
+        &self,
+        space: &str,
+        after: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<MemberRow>> {
+        let rows = sqlx::query(
+            "SELECT m.user_id, u.username, m.nickname, u.avatar_url, m.joined_at, m.timeout_until,
+                    (SELECT json_group_array(mr.role_id) FROM member_roles mr
+                     JOIN roles r ON r.id = mr.role_id
+                     WHERE mr.space_id = m.space_id AND mr.user_id = m.user_id AND r.is_default = 0)
+             FROM members m JOIN users u ON u.id = m.user_id
+             WHERE m.space_id = ?1 AND m.banned = 0 AND m.user_id > ?2
+             ORDER BY m.user_id LIMIT ?3",
+        )
+        .bind(space)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| MemberRow {
+                user_id: r.get(0),
+                username: r.get(1),
+                nickname: r.get(2),
+                avatar_url: r.get(3),
+                joined_at: r.get(4),
+                timeout_until: r.get(5),
+                roles: serde_json::from_str(r.get::<&str, _>(6)).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Removes a member (kick or leave).
+    pub async fn remove_member(&self, space: &SpaceId, user: &UserId) -> StoreResult<()> {
+        let (space, user) = (space.0.clone(), user.0.clone());
+        self.store
+            .write(
+                move |conn| {
+                    let (space, user) = (space.clone(), user.clone());
+                    async move {
+                        sqlx::query("DELETE FROM members WHERE space_id = ?1 AND user_id = ?2")
+                            .bind(&space)
+                            .bind(&user)
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+}

@@ -1,0 +1,330 @@
+//! Core events → gateway dispatches. The hub renders an event once for every Plexichat
+//! connection, but a dispatch's `s` is per connection and its delivery depends on the
+//! connection's intents and channel visibility, so the shared rendering is an intermediate
+//! form: records `<t>\t<room id>\t<flags>\n<d JSON>` separated by `\x1e` (never inside JSON).
+//! Each session filters, numbers and wraps them in `{"op":0,"t","s","d"}`
+//! ([`super::sessions`]). Flag `S`: `d` ends with an open key (`"server_id":`) that the
+//! session completes with the room's server id (or null) and the closing brace.
+
+use crate::core::events::Event;
+use crate::core::messages::ReactionAction;
+use crate::core::rooms::{Room, RoomKind};
+use crate::dialects::plexichat::{ids::wire, wire as shapes};
+use crate::hub::Renderer;
+use axum::extract::ws::Utf8Bytes;
+use chorus_protocol::gateway as gw;
+
+pub struct PlexichatRenderer;
+
+const SEP: char = '\u{1e}';
+/// An internal record: the session starts following a private room; never sent.
+pub const PRIVATE_JOIN: &str = "_PRIVATE_JOIN";
+
+fn record<T: serde::Serialize>(out: &mut String, t: &str, room: &str, d: &T) {
+    if let Ok(d) = serde_json::to_string(d) {
+        if !out.is_empty() {
+            out.push(SEP);
+        }
+        out.push_str(&format!("{t}\t{room}\t\n{d}"));
+    }
+}
+
+/// A record whose `d` gets the room's server id appended under `key`.
+fn record_with_server(out: &mut String, t: &str, room: &str, d: serde_json::Value, key: &str) {
+    let Ok(mut d) = serde_json::to_string(&d) else {
+        return;
+    };
+    d.pop(); // the closing brace
+    if d.len() > 1 {
+        d.push(',');
+    }
+    d.push_str(&format!("\"{key}\":"));
+    if !out.is_empty() {
+        out.push(SEP);
+    }
+    out.push_str(&format!("{t}\t{room}\tS\n{d}"));
+}
+
+/// `RoleResponse`.
+pub fn role_json(space: &str, r: &crate::core::permissions::Role) -> gw::Role {
+    gw::Role {
+        id: wire(&r.id.0),
+        server_id: wire(space),
+        name: r.name.clone(),
+        color: r.color.clone(),
+        position: r.position,
+        permissions: crate::dialects::plexichat::perms::to_keys(r.permissions),
+        hoist: r.hoist,
+        mentionable: r.mentionable,
+        is_default: r.is_default,
+    }
+}
+
+/// `ChannelResponse` of a server channel.
+pub fn channel(room: &Room) -> Option<gw::Channel> {
+    let space = room.space_id.as_ref()?;
+    if room.kind.is_private() {
+        return None;
+    }
+    Some(gw::Channel {
+        id: wire(&room.id.0),
+        server_id: wire(&space.0),
+        name: room.name.clone(),
+        channel_type: match room.kind {
+            RoomKind::Voice => gw::ChannelType::Voice,
+            RoomKind::Broadcast => gw::ChannelType::Announcement,
+            _ => gw::ChannelType::Text,
+        },
+        topic: room.topic.clone(),
+        position: room.position,
+        category_id: room.parent_id.as_ref().map(|p| wire(&p.0)),
+        nsfw: room
+            .extra
+            .get("nsfw")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
+        slowmode_seconds: room.slowmode_seconds,
+        read_receipts_enabled: room
+            .extra
+            .get("read_receipts_enabled")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true),
+        created_at: room.created_at,
+        recipient_id: None,
+        recipient: serde_json::Value::Null,
+    })
+}
+
+impl Renderer for PlexichatRenderer {
+    fn render(&self, event: &Event) -> Option<Utf8Bytes> {
+        let mut out = String::new();
+        match event {
+            Event::MessageCreated { message } => record(
+                &mut out,
+                "MESSAGE_CREATE",
+                &message.room_id.0,
+                &shapes::message(message, None),
+            ),
+            Event::MessageEdited { message } => record(
+                &mut out,
+                "MESSAGE_UPDATE",
+                &message.room_id.0,
+                &shapes::message(message, None),
+            ),
+            Event::MessageDeleted { message } => record_with_server(
+                &mut out,
+                "MESSAGE_DELETE",
+                &message.room_id.0,
+                serde_json::json!({"id": wire(&message.id.0), "channel_id": wire(&message.room_id.0)}),
+                "server_id",
+            ),
+            Event::MessagePinned { message, .. } => {
+                record(
+                    &mut out,
+                    "MESSAGE_UPDATE",
+                    &message.room_id.0,
+                    &shapes::message(message, None),
+                );
+                record_with_server(
+                    &mut out,
+                    "CHANNEL_PINS_UPDATE",
+                    &message.room_id.0,
+                    serde_json::json!({"channel_id": wire(&message.room_id.0), "pinned_message_ids": []}),
+                    "guild_id",
+                );
+            }
+            Event::ReactionToggled {
+                action,
+                emoji,
+                user,
+                message,
+            } => record(
+                &mut out,
+                match action {
+                    ReactionAction::Added => "MESSAGE_REACTION_ADD",
+                    ReactionAction::Removed => "MESSAGE_REACTION_REMOVE",
+                },
+                &message.room_id.0,
+                &gw::ReactionData {
+                    user_id: wire(&user.id.0),
+                    message_id: wire(&message.id.0),
+                    channel_id: wire(&message.room_id.0),
+                    emoji: emoji.clone(),
+                },
+            ),
+            // A new DM or group: sessions of its members follow it (not a dispatch).
+            Event::RoomCreated { room } if room.kind.is_private() => {
+                record(&mut out, PRIVATE_JOIN, &room.id.0, &serde_json::json!({}))
+            }
+            Event::RoomCreated { room } => {
+                record(&mut out, "CHANNEL_CREATE", &room.id.0, &channel(room)?)
+            }
+            Event::RoomUpdated { room } => {
+                record(&mut out, "CHANNEL_UPDATE", &room.id.0, &channel(room)?)
+            }
+            Event::RoomDeleted { room } => {
+                let c = channel(room)?;
+                record(
+                    &mut out,
+                    "CHANNEL_DELETE",
+                    &room.id.0,
+                    &gw::ChannelDeleteData {
+                        id: c.id,
+                        server_id: c.server_id,
+                    },
+                )
+            }
+            Event::Typing {
+                room_id,
+                user,
+                started: true,
+            } => record(
+                &mut out,
+                "TYPING_START",
+                &room_id.0,
+                &gw::TypingStartData {
+                    channel_id: wire(&room_id.0),
+                    user_id: wire(&user.id.0),
+                    username: user.username.clone(),
+                },
+            ),
+            Event::Typing {
+                room_id,
+                user,
+                started: false,
+            } => record(
+                &mut out,
+                "TYPING_STOP",
+                &room_id.0,
+                &gw::TypingStopData {
+                    channel_id: wire(&room_id.0),
+                    user_id: wire(&user.id.0),
+                },
+            ),
+            Event::SpaceJoined {
+                space,
+                rooms,
+                member_count,
+                ..
+            } => record(
+                &mut out,
+                "GUILD_CREATE",
+                &space.id.0,
+                &gw::GuildCreateData {
+                    id: wire(&space.id.0),
+                    name: space.name.clone(),
+                    owner_id: space
+                        .owner_id
+                        .as_ref()
+                        .map(|o| wire(&o.0))
+                        .unwrap_or_default(),
+                    member_count: *member_count,
+                    channels: rooms
+                        .iter()
+                        .filter_map(channel)
+                        .map(|c| gw::GuildChannel {
+                            id: c.id,
+                            name: c.name,
+                            r#type: c.channel_type,
+                            position: c.position,
+                        })
+                        .collect(),
+                    roles: Vec::new(),
+                    members: Vec::new(),
+                },
+            ),
+            Event::RoleChanged {
+                space_id,
+                role,
+                deleted: true,
+                ..
+            } => record(
+                &mut out,
+                "GUILD_ROLE_DELETE",
+                &space_id.0,
+                &gw::GuildRoleDeleteData {
+                    guild_id: wire(&space_id.0),
+                    role_id: wire(&role.id.0),
+                },
+            ),
+            Event::RoleChanged {
+                space_id,
+                role,
+                created,
+                ..
+            } => record(
+                &mut out,
+                if *created {
+                    "GUILD_ROLE_CREATE"
+                } else {
+                    "GUILD_ROLE_UPDATE"
+                },
+                &space_id.0,
+                &gw::GuildRoleData {
+                    guild_id: wire(&space_id.0),
+                    role: role_json(&space_id.0, role),
+                },
+            ),
+            Event::PresenceChanged {
+                user,
+                status,
+                custom_status,
+                custom_emoji,
+            } => record(
+                &mut out,
+                "PRESENCE_UPDATE",
+                // In place of a room: whose presence it is (not sent back to them).
+                &user.0,
+                &serde_json::json!({
+                    "user_id": wire(&user.0),
+                    "status": status,
+                    "custom_status": custom_status,
+                    "custom_emoji": custom_emoji,
+                }),
+            ),
+            Event::MemberJoined {
+                space_id,
+                user,
+                joined_at,
+            } => record(
+                &mut out,
+                "GUILD_MEMBER_ADD",
+                &space_id.0,
+                &gw::GuildMemberAddData {
+                    guild_id: wire(&space_id.0),
+                    user: gw::MemberUser {
+                        id: wire(&user.id.0),
+                        username: user.username.clone(),
+                        avatar_url: None,
+                    },
+                    roles: Vec::new(),
+                    joined_at: *joined_at,
+                },
+            ),
+            _ => return None,
+        }
+        (!out.is_empty()).then(|| Utf8Bytes::from(out))
+    }
+}
+
+/// One rendered dispatch: event name, room id, whether `d` awaits its server id, `d`.
+pub struct Record<'a> {
+    pub t: &'a str,
+    pub room: &'a str,
+    pub needs_server: bool,
+    pub d: &'a str,
+}
+
+/// The records of a rendered event.
+pub fn records(text: &str) -> impl Iterator<Item = Record<'_>> {
+    text.split(SEP).filter_map(|r| {
+        let (header, d) = r.split_once('\n')?;
+        let mut h = header.split('\t');
+        Some(Record {
+            t: h.next()?,
+            room: h.next()?,
+            needs_server: h.next()? == "S",
+            d,
+        })
+    })
+}

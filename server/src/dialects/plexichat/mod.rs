@@ -1,0 +1,61 @@
+//! Plexichat: the REST core under `/api/v1` (`spec/plexichat-rest.yaml`) and the gateway at
+//! `/gateway` (`spec/gateway.yaml`).
+//!
+//! - [`ids`]: core ids on the wire (decimal strings);
+//! - [`db`]: the dialect's own tables (`0004_plexichat.sql`) and read queries the core does not
+//!   offer yet;
+//! - [`rest`]: the axum routes, errors, auth, rate limits;
+//! - [`gateway`]: connections, sessions with their replay buffers, the renderer;
+//! - [`wire`]: core objects as Plexichat JSON (messages, users).
+
+pub mod db;
+pub mod gateway;
+pub mod ids;
+pub mod perms;
+pub mod rest;
+pub mod tokens;
+pub mod totp;
+pub mod wire;
+
+use crate::config::PlexichatConfig;
+use crate::core::Core;
+use crate::net::AppState;
+use axum::Router;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Shared state of the dialect.
+pub struct Plexichat {
+    pub core: Arc<Core>,
+    pub config: PlexichatConfig,
+    pub db: db::Db,
+    pub sessions: Arc<gateway::sessions::Sessions>,
+    pub limiter: rest::ratelimit::Limiter,
+    pub lockout: rest::auth::Lockout,
+    pub challenges: rest::twofa::Challenges,
+    pub started: Instant,
+}
+
+impl Plexichat {
+    pub fn new(
+        core: Arc<Core>,
+        config: PlexichatConfig,
+        sqlite: Arc<crate::store::sqlite::SqliteStore>,
+    ) -> Self {
+        Self {
+            core,
+            db: db::Db::new(sqlite),
+            sessions: Arc::default(),
+            limiter: rest::ratelimit::Limiter::default(),
+            lockout: rest::auth::Lockout::default(),
+            challenges: rest::twofa::Challenges::default(),
+            started: Instant::now(),
+            config,
+        }
+    }
+}
+
+/// Every Plexichat route (`/api/v1/...`, `/health`, `/gateway`), to merge into the main router.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    rest::routes(state).merge(gateway::routes())
+}

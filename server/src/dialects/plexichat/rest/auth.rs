@@ -1,0 +1,216 @@
+//! `/auth/register`, `/auth/login`, `/auth/logout`, `/auth/refresh`.
+
+use super::{ApiError, Authed, body, ok, px, success};
+use crate::core::CoreError;
+use crate::core::ids::now_ms;
+use crate::core::users::{self, User};
+use crate::dialects::plexichat::{Plexichat, tokens, wire};
+use crate::net::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chorus_protocol::plexichat_rest::{
+    LoginRequest, LoginResponse, LoginResponseStatus, RegisterRequest,
+};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const MAX_FAILURES: usize = 5;
+const LOCKOUT: Duration = Duration::from_secs(15 * 60);
+
+/// Failed logins per user; five within the window lock the account for 15 minutes.
+#[derive(Default)]
+pub struct Lockout {
+    failures: Mutex<HashMap<String, (usize, Instant)>>,
+}
+
+impl Lockout {
+    fn locked(&self, user: &str) -> bool {
+        let m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(user)
+            .is_some_and(|(n, at)| *n >= MAX_FAILURES && at.elapsed() < LOCKOUT)
+    }
+
+    fn fail(&self, user: &str) {
+        let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let e = m.entry(user.to_owned()).or_insert((0, Instant::now()));
+        if e.1.elapsed() >= LOCKOUT {
+            *e = (0, Instant::now());
+        }
+        e.0 += 1;
+        e.1 = Instant::now();
+    }
+
+    fn clear(&self, user: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(user);
+    }
+}
+
+/// The reference's default password policy.
+pub fn check_password(p: &str) -> Result<(), ApiError> {
+    let n = p.chars().count();
+    let problem = if n < 12 {
+        "Password must be at least 12 characters long"
+    } else if n > 128 {
+        "Password must be at most 128 characters long"
+    } else if !p.chars().any(|c| c.is_uppercase()) {
+        "Password must contain at least one uppercase letter"
+    } else if !p.chars().any(|c| c.is_lowercase()) {
+        "Password must contain at least one lowercase letter"
+    } else if !p.chars().any(|c| c.is_ascii_digit()) {
+        "Password must contain at least one digit"
+    } else if p.chars().all(|c| c.is_alphanumeric()) {
+        "Password must contain at least one special character"
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::bad_request(problem))
+}
+
+fn valid_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !e.chars().any(char::is_whitespace)
+}
+
+/// A new session token for `user`.
+pub async fn issue(px: &Plexichat, user: &User) -> Result<String, ApiError> {
+    let token = tokens::new_session_token();
+    let expires = now_ms() + px.config.session_hours as i64 * 3_600_000;
+    px.core
+        .store()
+        .insert_token(users::token_digest(&token), user.id.clone(), Some(expires))
+        .await
+        .map_err(|e| ApiError::core(e.into(), "User"))?;
+    Ok(token)
+}
+
+/// `UserResponse` of `user`.
+pub async fn user_response(
+    px: &Plexichat,
+    user: &User,
+) -> Result<chorus_protocol::plexichat_rest::User, ApiError> {
+    let (email, age) = px.db.account(&user.id.0).await?.unwrap_or((None, false));
+    let mut u = wire::user(user, email, age);
+    u.totp_enabled = px.db.two_factor(&user.id.0).await?.enabled;
+    Ok(u)
+}
+
+pub async fn logged_in(px: &Plexichat, user: &User, token: String) -> Result<Response, ApiError> {
+    let u = user_response(px, user).await?;
+    Ok(ok(&LoginResponse {
+        status: LoginResponseStatus::Success,
+        token: Some(token),
+        user: Some(wire::login_user(u)),
+        challenge_token: Some(None),
+        methods: Some(None),
+        expires_in: Some(None),
+    }))
+}
+
+pub async fn register(State(st): State<AppState>, text: String) -> Result<Response, ApiError> {
+    let px = px(&st);
+    let req = body(&text, RegisterRequest::decode)?;
+    users::validate_username(&req.username).map_err(|_| {
+        ApiError::bad_request(
+            "Invalid username: only letters, digits, '_', '.' and '-' are allowed",
+        )
+    })?;
+    if !valid_email(&req.email) {
+        return Err(ApiError::bad_request(
+            "Invalid email: value is not a valid email address",
+        ));
+    }
+    check_password(&req.password)?;
+    let conflict = || ApiError::new(StatusCode::CONFLICT, "Username or email already exists");
+    if px.db.user_by_email(&req.email).await?.is_some() {
+        return Err(conflict());
+    }
+    let user = match px
+        .core
+        .create_account(&req.username, &req.password, None)
+        .await
+    {
+        Ok(u) => u,
+        Err(CoreError::Conflict(_)) => return Err(conflict()),
+        Err(e) => return Err(ApiError::core(e, "User")),
+    };
+    if let Err(e) = px
+        .db
+        .insert_account(
+            &user.id.0,
+            &req.email,
+            req.age_verified.unwrap_or(false),
+            now_ms(),
+        )
+        .await
+    {
+        if matches!(e, crate::store::StoreError::Conflict(_)) {
+            return Err(conflict());
+        }
+        return Err(e.into());
+    }
+    let token = issue(px, &user)
+        .await
+        .map_err(|_| ApiError::unauthorized("Auto-login failed after registration"))?;
+    logged_in(px, &user, token).await
+}
+
+pub async fn login(State(st): State<AppState>, text: String) -> Result<Response, ApiError> {
+    let px = px(&st);
+    let req = body(&text, LoginRequest::decode)?;
+    let username = if req.username.contains('@') {
+        let Some(id) = px.db.user_by_email(&req.username).await? else {
+            return Err(ApiError::unauthorized("Invalid credentials"));
+        };
+        match px.core.store().user(id.into()).await {
+            Ok(Some(u)) => u.username,
+            _ => return Err(ApiError::unauthorized("Invalid credentials")),
+        }
+    } else {
+        req.username.clone()
+    };
+    let key = username.to_lowercase();
+    if px.lockout.locked(&key) {
+        return Err(ApiError::forbidden("Account locked"));
+    }
+    match px.core.login(&username, &req.password).await {
+        Ok(user) => {
+            px.lockout.clear(&key);
+            if let Some(challenge) = super::twofa::challenge(px, &user).await? {
+                return Ok(challenge);
+            }
+            let token = issue(px, &user).await?;
+            logged_in(px, &user, token).await
+        }
+        Err(CoreError::Unauthorized) => {
+            px.lockout.fail(&key);
+            Err(ApiError::unauthorized("Invalid credentials"))
+        }
+        Err(e) => Err(ApiError::core(e, "User")),
+    }
+}
+
+pub async fn logout(State(st): State<AppState>, auth: Authed) -> Result<Response, ApiError> {
+    if !auth.token.starts_with("bot.") {
+        px(&st)
+            .db
+            .delete_token(&users::token_digest(&auth.token))
+            .await?;
+    }
+    Ok(success())
+}
+
+pub async fn refresh(State(st): State<AppState>, auth: Authed) -> Result<Response, ApiError> {
+    logged_in(px(&st), &auth.user, auth.token).await
+}
