@@ -30,12 +30,14 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<SqliteStore>> {
     Ok(Arc::new(store))
 }
 
-/// A core over the configured store, with a running hub dispatcher.
-pub async fn open_core(config: &Config) -> anyhow::Result<Arc<Core>> {
-    let store: Arc<dyn Store> = open_store(config).await?;
+/// A core over the configured store, with a running hub dispatcher. Also returns the SQLite
+/// store itself, for dialect-specific tables (`SqliteStore::write`).
+pub async fn open_core(config: &Config) -> anyhow::Result<(Arc<Core>, Arc<SqliteStore>)> {
+    let sqlite = open_store(config).await?;
+    let store: Arc<dyn Store> = sqlite.clone();
     let (hub, dispatcher) = Hub::new(dialects::renderers());
     tokio::spawn(dispatcher);
-    Ok(Arc::new(Core::new(store, hub)))
+    Ok((Arc::new(Core::new(store, hub)), sqlite))
 }
 
 /// Runs the server until `shutdown` is cancelled, then shuts down cleanly: stop accepting,
@@ -49,7 +51,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     );
     let permits = Arc::new(Semaphore::new(cap));
 
-    let core = open_core(&config).await?;
+    let (core, sqlite) = open_core(&config).await?;
     let room = core
         .room_by_name(&config.reactions.room)
         .await
@@ -60,14 +62,34 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         config.reactions.rate_limit_messages,
         Duration::from_secs(config.reactions.rate_limit_window_secs),
     ));
+    // originchats
+    let originchats = Arc::new(crate::dialects::originchats::OriginChats::new(
+        core.clone(),
+        config.originchats.clone(),
+    )?);
+    crate::dialects::originchats::http::set_store(sqlite.clone()); // originchats2
+    // messaging dialect
+    let messaging = Arc::new(
+        dialects::messaging::Messaging::new(core.clone(), sqlite.clone(), config.messaging.clone())
+            .await?,
+    );
+    // Plexichat (issue 5)
+    let plexichat = Arc::new(crate::dialects::plexichat::Plexichat::new(
+        core.clone(),
+        config.plexichat.clone(),
+        sqlite.clone(),
+    ));
     let tracker = TaskTracker::new();
     let config = Arc::new(config);
     let state = AppState {
         config: config.clone(),
         reactions,
+        originchats,
+        messaging,
         trusted: Arc::new(TrustedProxies::new(&config.server.trusted_proxies)),
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
+        plexichat,
     };
 
     let mut servers = tokio::task::JoinSet::new();

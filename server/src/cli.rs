@@ -103,7 +103,7 @@ pub fn main() -> ExitCode {
                         role,
                     },
             } => {
-                let core = crate::app::open_core(&config).await?;
+                let (core, _) = crate::app::open_core(&config).await?;
                 let user = core
                     .create_account(&name, &password, role.as_deref())
                     .await?;
@@ -114,7 +114,7 @@ pub fn main() -> ExitCode {
             Command::Token {
                 command: TokenCommand::Issue { name },
             } => {
-                let core = crate::app::open_core(&config).await?;
+                let (core, _) = crate::app::open_core(&config).await?;
                 let token = core.issue_token(&name).await?;
                 core.store().close().await?;
                 println!("{token}");

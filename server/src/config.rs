@@ -17,7 +17,13 @@ pub struct Config {
     pub storage: StorageConfig,
     pub websocket: WebSocketConfig,
     pub reactions: ReactionsConfig,
+    // originchats
+    pub originchats: crate::dialects::originchats::config::OriginChatsConfig,
     pub log: LogConfig,
+    // messaging dialect
+    pub messaging: MessagingConfig,
+    // Plexichat (issue 5)
+    pub plexichat: PlexichatConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,7 +48,7 @@ pub struct ServerConfig {
 #[serde(deny_unknown_fields)]
 pub struct ExtraListener {
     pub listen: SocketAddr,
-    /// `reactions` (OriginChats, messaging and Plexichat come with their dialects).
+    /// `reactions`, `messaging` (OriginChats and Plexichat come with their dialects).
     pub protocol: String,
 }
 
@@ -75,6 +81,80 @@ pub struct ReactionsConfig {
     pub rate_limit_messages: usize,
     pub rate_limit_window_secs: u64,
 }
+
+// ---- messaging dialect (django-realtime-chat-messaging, `/messaging/`)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MessagingConfig {
+    /// `MESSAGE_SOFT_DELETE`: true keeps deleted messages (flagged), false deletes them.
+    pub message_soft_delete: bool,
+    /// `ENABLE_NOTIFICATION`: create notifications and send `chat.notifications` on connect.
+    pub enable_notification: bool,
+    /// `INACTIVITY_THRESHOLD`, in seconds: a connection without `session.heartbeat` for this
+    /// long is expired (left out of rooms joined later, dropped at the user's next connect).
+    pub inactivity_threshold: f64,
+    /// HS256 secret of the JWT access tokens accepted in `?token=` (simplejwt's SIGNING_KEY,
+    /// by default Django's SECRET_KEY); empty = only Chorus session tokens.
+    pub jwt_secret: String,
+    /// The claim holding the user id (simplejwt's USER_ID_CLAIM).
+    pub jwt_user_id_claim: String,
+}
+
+impl Default for MessagingConfig {
+    fn default() -> Self {
+        Self {
+            message_soft_delete: false,
+            enable_notification: true,
+            inactivity_threshold: 60.0,
+            jwt_secret: String::new(),
+            jwt_user_id_claim: "user_id".into(),
+        }
+    }
+}
+// ---- end messaging dialect
+
+// ---- Plexichat (issue 5) ----
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlexichatConfig {
+    /// The version this server reports (`<stage>.<major>.<minor>-<build>`).
+    pub server_version: String,
+    /// Clients older than this get 426 from `/version/negotiate`; empty: every client is fine.
+    pub min_supported_version: String,
+    /// Where `/version/negotiate` tells outdated clients to update; empty: null.
+    pub update_url: String,
+    /// HELLO's heartbeat interval; a connection without a heartbeat for twice this is closed 4009.
+    pub heartbeat_interval_ms: u64,
+    /// How long a dropped gateway session stays resumable.
+    pub resume_window_secs: u64,
+    /// Dispatches kept per gateway session for RESUME.
+    pub replay_buffer: usize,
+    /// Session lifetime (hours).
+    pub session_hours: u64,
+    /// Per-route rate limits and their `X-RateLimit-*` headers.
+    pub rate_limits: bool,
+    /// Require `X-API-Access-Token` (one of `access_tokens`) on non-public `/api/v1` routes.
+    pub access_token_required: bool,
+    pub access_tokens: Vec<String>,
+}
+
+impl Default for PlexichatConfig {
+    fn default() -> Self {
+        Self {
+            server_version: "a.1.0-131".into(),
+            min_supported_version: String::new(),
+            update_url: String::new(),
+            heartbeat_interval_ms: 45_000,
+            resume_window_secs: 60,
+            replay_buffer: 100,
+            session_hours: 168,
+            rate_limits: true,
+            access_token_required: false,
+            access_tokens: Vec::new(),
+        }
+    }
+}
+// ---- end Plexichat ----
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -160,7 +240,7 @@ shutdown_grace_secs = 10
 # Extra listeners that serve one dialect on every path, e.g.:
 # [[server.extra_listeners]]
 # listen = "127.0.0.1:5613"
-# protocol = "reactions"
+# protocol = "reactions"   # or "messaging"
 
 [storage]
 # The SQLite database lives in <data_dir>/chorus.db (WAL mode).
@@ -187,6 +267,67 @@ room = "general"
 # Messages per user (client IP) per window.
 rate_limit_messages = 60
 rate_limit_window_secs = 60
+
+[originchats]
+# OriginChats (WebSocket at / on the main listener).
+# "rotur" (Rotur validators only), "cracked" (Rotur and local accounts) or "cracked-only".
+auth_mode = "rotur"
+# Base URL of the Rotur API (GET <rotur_url>/validate?key=&v=) and its timeout.
+rotur_url = "https://api.rotur.dev"
+rotur_timeout_ms = 5000
+# Whether `register` may create local accounts (cracked modes).
+allow_registration = true
+# Seconds between the server's {"cmd":"ping"} frames.
+heartbeat_secs = 30.0
+# The handshake's `server` block.
+server_name = "My OriginChats Server"
+owner_name = "Admin"
+server_icon = ""
+server_banner = ""
+server_url = ""
+# The handshake's `limits` block.
+post_content = 2000
+search_results = 30
+# Rate limiting of message_new, typing and message_edit (per user, all connections).
+rate_limit_enabled = true
+messages_per_minute = 60
+burst_limit = 10
+cooldown_seconds = 30
+
+[messaging]
+# django-realtime-chat-messaging at /messaging/?token=<Chorus session token or JWT>.
+# MESSAGE_SOFT_DELETE: keep deleted messages flagged instead of deleting them.
+message_soft_delete = false
+# ENABLE_NOTIFICATION: store notifications and push them (chat.notifications) on connect.
+enable_notification = true
+# INACTIVITY_THRESHOLD in seconds: a connection that sent no session.heartbeat for this long
+# is left out of rooms joined afterwards and dropped from all rooms at the user's next connect.
+inactivity_threshold = 60.0
+# HS256 secret of simplejwt access tokens accepted as ?token= (empty: session tokens only).
+jwt_secret = ""
+# The JWT claim holding the user id (simplejwt USER_ID_CLAIM).
+jwt_user_id_claim = "user_id"
+
+[plexichat]
+# Plexichat REST (/api/v1) and gateway (/gateway).
+# The version reported by /api/v1/version.
+server_version = "a.1.0-131"
+# Clients older than this get 426 from /version/negotiate; "" accepts every client version.
+min_supported_version = ""
+# The update_url of version answers; "" sends null.
+update_url = ""
+# HELLO heartbeat interval; no heartbeat for twice this closes the gateway with 4009.
+heartbeat_interval_ms = 45000
+# A dropped gateway session can RESUME for this long; it keeps this many dispatches to replay.
+resume_window_secs = 60
+replay_buffer = 100
+# Session token lifetime, in hours.
+session_hours = 168
+# Per-route rate limits with X-RateLimit-* headers (429 when exceeded).
+rate_limits = true
+# Require X-API-Access-Token (one of access_tokens) on non-public /api/v1 routes.
+access_token_required = false
+access_tokens = []
 
 [log]
 # A tracing filter such as "info" or "chorus_server=debug,info"; RUST_LOG wins when set.
@@ -256,6 +397,8 @@ impl Config {
                 "reactions.rate_limit_messages must be at least 1".into(),
             ));
         }
+        // originchats
+        self.originchats.validate().map_err(ConfigError::Invalid)?;
         for p in &self.server.trusted_proxies {
             crate::net::proxy::Cidr::parse(p)
                 .ok_or_else(|| ConfigError::Invalid(format!("trusted_proxies: bad entry {p:?}")))?;

@@ -2,6 +2,8 @@
 //! dialect, and graceful shutdown.
 
 pub mod listener;
+// messaging dialect
+pub mod messaging;
 pub mod proxy;
 pub mod ws;
 
@@ -26,16 +28,30 @@ use tokio_util::task::TaskTracker;
 pub struct AppState {
     pub config: Arc<Config>,
     pub reactions: Arc<Reactions>,
+    // originchats
+    pub originchats: Arc<crate::dialects::originchats::OriginChats>,
+    // messaging dialect
+    pub messaging: Arc<crate::dialects::messaging::Messaging>,
     pub trusted: Arc<TrustedProxies>,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
+    // Plexichat (issue 5)
+    pub plexichat: Arc<crate::dialects::plexichat::Plexichat>,
 }
 
 /// The main router: every dialect by path.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/ws", get(reactions_ws))
+        // originchats
+        .route("/", get(crate::dialects::originchats::ws_route))
+        // messaging dialect
+        .route("/messaging/", get(messaging::messaging_ws))
+        .route("/messaging", get(messaging::messaging_ws))
+        // Plexichat (issue 5): /api/v1, /health, /gateway
+        .merge(crate::dialects::plexichat::routes(&state))
         .route("/healthz", get(|| async { "ok" }))
+        .merge(crate::dialects::originchats::http::http_routes()) // originchats2
         .with_state(state)
 }
 
@@ -43,11 +59,23 @@ pub fn router(state: AppState) -> Router {
 pub fn single_dialect_router(state: AppState, protocol: &str) -> Option<Router> {
     match protocol {
         "reactions" => Some(Router::new().fallback(get(reactions_ws)).with_state(state)),
+        // originchats
+        "originchats" => Some(
+            Router::new()
+                .fallback(get(crate::dialects::originchats::ws_route))
+                .with_state(state),
+        ),
+        // messaging dialect
+        "messaging" => Some(
+            Router::new()
+                .fallback(get(messaging::messaging_ws))
+                .with_state(state),
+        ),
         _ => None,
     }
 }
 
-fn configure(ws: WebSocketUpgrade, config: &Config) -> WebSocketUpgrade {
+pub(crate) fn configure(ws: WebSocketUpgrade, config: &Config) -> WebSocketUpgrade {
     let c = &config.websocket;
     ws.read_buffer_size(c.read_buffer)
         .write_buffer_size(c.write_buffer)

@@ -4,6 +4,19 @@
 
 mod support;
 
+mod cross_dialect;
 mod lifecycle;
 mod limits;
+mod messaging;
+mod messaging_errors;
+mod messaging_messages;
+mod messaging_rooms;
+mod originchats;
+mod originchats_channels;
+mod originchats_chat;
+mod originchats_extras;
+mod originchats_extras_unreads;
+mod plexichat;
+mod plexichat_gateway;
+mod plexichat_support;
 mod reactions;
