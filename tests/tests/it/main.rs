@@ -5,6 +5,7 @@
 mod support;
 
 mod cross_dialect;
+mod cross_dialect_matrix;
 mod lifecycle;
 mod limits;
 mod messaging;
