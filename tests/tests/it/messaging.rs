@@ -248,14 +248,11 @@ async fn every_device_of_a_user_gets_room_and_private_dispatches() {
     let mut bob1 = M::connect(&server, &jwt(2, "bob")).await;
     let mut bob2 = M::connect(&server, &jwt(2, "bob")).await;
     let room = alice
-        .ask(
-            "room.create",
+        .create(
             json!({"type": "OneToOneChat", "participants": [2]}),
-            "roomcreate.dispatch",
+            &mut [&mut bob1, &mut bob2],
         )
         .await;
-    bob1.expect("roomcreate.dispatch").await;
-    bob2.expect("roomcreate.dispatch").await;
     alice
         .send(
             "message.send",
@@ -391,14 +388,11 @@ async fn expired_sessions_stop_receiving_after_the_next_connect() {
     let mut stale = M::connect(&server, &jwt(2, "bob")).await;
     let mut kept = M::connect(&server, &jwt(2, "bob")).await;
     let dm = alice
-        .ask(
-            "room.create",
+        .create(
             json!({"type": "OneToOneChat", "participants": [2]}),
-            "roomcreate.dispatch",
+            &mut [&mut stale, &mut kept],
         )
         .await;
-    stale.expect("roomcreate.dispatch").await;
-    kept.expect("roomcreate.dispatch").await;
     // Past the threshold: `kept` heartbeats, `stale` does not.
     tokio::time::sleep(Duration::from_millis(1300)).await;
     kept.heartbeat().await;
@@ -504,13 +498,11 @@ async fn notifications_can_be_switched_off() {
     let mut bob = M::connect_silent(&server, &jwt(2, "bob")).await;
     bob.heartbeat().await;
     let dm = alice
-        .ask(
-            "room.create",
+        .create(
             json!({"type": "OneToOneChat", "participants": [2]}),
-            "roomcreate.dispatch",
+            &mut [&mut bob],
         )
         .await;
-    bob.expect("roomcreate.dispatch").await;
     let m = alice
         .ask(
             "message.send",

@@ -321,13 +321,11 @@ async fn members_are_added_removed_and_leave() {
     let server = server();
     let (mut alice, mut bob, mut carol) = trio(&server).await;
     let g = alice
-        .ask(
-            "room.create",
+        .create(
             json!({"type": "GroupChat", "name": "Team", "participants": [2]}),
-            "roomcreate.dispatch",
+            &mut [&mut bob],
         )
         .await;
-    bob.expect("roomcreate.dispatch").await;
     let id = g["id"].clone();
     // A permission holder may add members.
     alice

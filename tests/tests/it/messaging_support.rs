@@ -4,8 +4,8 @@
 //! subset cannot say "no other keys", "this shape for a Channel" or "parent_message is a
 //! Message", so the shape check does).
 
-use crate::support::{Client, Options, PATIENCE, Server};
-use futures_util::{SinkExt, StreamExt};
+use crate::support::{Client, Options, Server, next_text};
+use futures_util::SinkExt;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -449,18 +449,7 @@ impl M {
     }
 
     pub async fn recv(&mut self) -> Value {
-        loop {
-            let msg = tokio::time::timeout(PATIENCE, self.ws.next())
-                .await
-                .expect("no frame from the server in time")
-                .expect("connection ended")
-                .expect("websocket error");
-            match msg {
-                Message::Text(t) => return assert_valid(t.as_str()),
-                Message::Ping(_) | Message::Pong(_) => continue,
-                other => panic!("expected a text frame, got {other:?}"),
-            }
-        }
+        assert_valid(&next_text(&mut self.ws).await)
     }
 
     pub async fn send(&mut self, event_type: &str, data: Value) {
