@@ -2,7 +2,7 @@
 //! others that can see it, each in its own protocol's frames (every frame is validated against
 //! its dialect's spec by the clients used here).
 
-use crate::messaging::M;
+use crate::messaging_support::M;
 use crate::plexichat_support::{Api, Gateway, general_channel};
 use crate::support::Server;
 use serde_json::json;

@@ -5,12 +5,15 @@
 mod support;
 
 mod cross_dialect;
+mod cross_dialect_matrix;
 mod lifecycle;
 mod limits;
 mod messaging;
 mod messaging_errors;
+mod messaging_events;
 mod messaging_messages;
 mod messaging_rooms;
+mod messaging_support;
 mod originchats;
 mod originchats_channels;
 mod originchats_chat;

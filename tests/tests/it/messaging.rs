@@ -1,270 +1,142 @@
 //! django-realtime-chat-messaging at `/messaging/?token=`, as `spec/messaging.yaml` describes it:
 //! connection, authentication, sessions, notifications and the seed's getting-started
-//! conversation. Rooms and messages: `messaging_rooms.rs`, `messaging_messages.rs`.
+//! conversation. Rooms and messages: `messaging_rooms.rs`, `messaging_messages.rs`; clients and
+//! validators: `messaging_support.rs`.
 
-use crate::support::{Client, Options, PATIENCE, Server};
-use futures_util::{SinkExt, StreamExt};
+use crate::messaging_support::{M, SECRET, jwt, options, server, sign};
+use crate::support::{Client, PATIENCE, Server};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::sync::OnceLock;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
-pub const SECRET: &str = "messaging-test-secret";
+/// The seed's `onopen`: what `JSON.stringify` writes for its `room.create`.
+const SEED_OPEN: &str =
+    r#"{"event_type":"room.create","data":{"type":"OneToOneChat","participants":[2]}}"#;
+/// The seed's heartbeat timer.
+const SEED_HEARTBEAT: &str = r#"{"event_type":"session.heartbeat","data":{}}"#;
 
-pub fn options() -> Options {
-    Options::default().env("CHORUS__MESSAGING__JWT_SECRET", SECRET)
-}
-
-pub fn server() -> Server {
-    Server::start_with(options())
-}
-
-/// An access token as simplejwt issues it.
-pub fn jwt(user_id: i64, username: &str) -> String {
-    let claims = json!({"token_type": "access", "exp": 4_102_444_800u64, "iat": 1_700_000_000u64,
-        "jti": format!("jti{user_id}"), "user_id": user_id, "username": username});
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap()
-}
-
-fn validators() -> &'static HashMap<&'static str, jsonschema::Validator> {
-    static V: OnceLock<HashMap<&'static str, jsonschema::Validator>> = OnceLock::new();
-    V.get_or_init(|| {
-        let doc: Value =
-            serde_json::from_str(chorus_protocol::messaging::SPEC_JSON).expect("spec JSON");
-        let mut out = HashMap::new();
-        for (tag, pointer) in chorus_protocol::messaging::SERVER_MESSAGES {
-            let key: &'static str = if tag.is_empty() {
-                match pointer.rsplit('/').nth(1).unwrap() {
-                    "SessionHeartbeatReply" => "#heartbeat",
-                    "InvalidEventType" => "#invalid",
-                    _ => "#error",
-                }
-            } else {
-                tag
-            };
-            let v =
-                chorus_protocol::oracle::validator(&doc, pointer).unwrap_or_else(|e| panic!("{e}"));
-            out.insert(key, v);
-        }
-        out
-    })
-}
-
-/// Panics unless `text` is a server frame of `spec/messaging.yaml`.
-pub fn assert_valid(text: &str) -> Value {
-    let v: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
-    let key = match v.get("eventType").and_then(Value::as_str) {
-        Some(t) => t,
-        None if v.get("status").is_some() => "#heartbeat",
-        None if v.get("error").is_some_and(Value::is_string) => "#invalid",
-        None => "#error",
+/// The seed's `onmessage`, line for line: the frame it sends in answer to `msg`, if any, and
+/// whether it would `console.error` it.
+fn seed_onmessage(msg: &Value) -> (Option<String>, bool) {
+    let answer = match msg["eventType"].as_str() {
+        Some("roomcreate.dispatch") => Some(format!(
+            r#"{{"event_type":"message.send","data":{{"room_id":{},"content":"Hello!"}}}}"#,
+            msg["data"]["id"]
+        )),
+        Some("message.dispatch") => Some(format!(
+            r#"{{"event_type":"message.acknowledged","data":{{"message_id":[{}]}}}}"#,
+            msg["data"]["id"]
+        )),
+        _ => None,
     };
-    let validator = validators()
-        .get(key)
-        .unwrap_or_else(|| panic!("unknown server frame {key}: {text}"));
-    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
-    assert!(
-        errors.is_empty(),
-        "frame violates the spec: {errors:?}\n{text}"
-    );
-    chorus_protocol::messaging::ServerFrame::decode(text)
-        .unwrap_or_else(|e| panic!("generated decoder rejects {text}: {}", e.message()));
-    v
+    (answer, msg.get("error").is_some())
 }
 
-/// One messaging connection.
-pub struct M {
-    pub ws: crate::support::Ws,
-    /// `chat.notifications` data received on connect.
-    pub notifications: Value,
-}
-
-impl M {
-    pub async fn connect(server: &Server, token: &str) -> M {
-        let c = Client::connect(&server.url(&format!("/messaging/?token={token}")), &[]).await;
-        let mut m = M {
-            ws: c.ws,
-            notifications: Value::Null,
-        };
-        let first = m.recv().await;
-        assert_eq!(
-            first["eventType"], "chat.notifications",
-            "first frame: {first}"
-        );
-        assert!(
-            first.get("type").is_none(),
-            "chat.notifications has no type: {first}"
-        );
-        m.notifications = first["data"].clone();
-        m
-    }
-
-    pub async fn recv(&mut self) -> Value {
-        loop {
-            let msg = tokio::time::timeout(PATIENCE, self.ws.next())
-                .await
-                .expect("no frame from the server in time")
-                .expect("connection ended")
-                .expect("websocket error");
-            match msg {
-                Message::Text(t) => return assert_valid(t.as_str()),
-                Message::Ping(_) | Message::Pong(_) => continue,
-                other => panic!("expected a text frame, got {other:?}"),
-            }
-        }
-    }
-
-    pub async fn send(&mut self, event_type: &str, data: Value) {
-        let frame = json!({"event_type": event_type, "data": data});
-        self.send_text(&frame.to_string()).await;
-    }
-
-    pub async fn send_text(&mut self, text: &str) {
-        self.ws
-            .send(Message::Text(text.into()))
-            .await
-            .expect("sending");
-    }
-
-    /// The next frame, which must be the group dispatch `event`; returns its data.
-    pub async fn expect(&mut self, event: &str) -> Value {
-        let f = self.recv().await;
-        assert_eq!(f["eventType"], event, "expected {event}, got {f}");
-        assert_eq!(f["type"], "broadcast_group", "group frames carry type: {f}");
-        f["data"].clone()
-    }
-
-    /// The next frame, which must be the error envelope with `code`; returns its detail.
-    pub async fn expect_error(&mut self, code: i64) -> Value {
-        let f = self.recv().await;
-        assert_eq!(f["error"]["code"], code, "expected error {code}, got {f}");
-        f["error"]["detail"].clone()
-    }
-
-    /// Sends a heartbeat and expects its reply next: proves nothing else was queued before it.
-    pub async fn heartbeat(&mut self) {
-        self.send("session.heartbeat", json!({})).await;
-        let f = self.recv().await;
-        assert_eq!(
-            f,
-            json!({"status": "success"}),
-            "expected the heartbeat reply"
-        );
-    }
-
-    pub async fn close(mut self) {
-        let _ = self.ws.close(None).await;
-    }
-}
-
-/// Users 1 (alice), 2 (bob), 3 (carol) by JWT.
-pub async fn trio(server: &Server) -> (M, M, M) {
-    (
-        M::connect(server, &jwt(1, "alice")).await,
-        M::connect(server, &jwt(2, "bob")).await,
-        M::connect(server, &jwt(3, "carol")).await,
-    )
-}
-
-/// The seed's "Your First Conversation", unchanged: create a OneToOneChat with user 2, say
-/// "Hello!" when the room arrives, acknowledge what arrives, heartbeat.
+/// The seed's "Your First Conversation", unchanged: its client (alice, user 1) sends exactly the
+/// seed's frames, each in answer to the frame the seed's handler reacts to; user 2 (bob) is the
+/// peer it names.
 #[tokio::test]
 async fn getting_started_conversation_runs_unchanged() {
     let server = server();
-    let mut alice = M::connect(&server, &jwt(1, "alice")).await;
+    // User 2 exists once it has connected (ids nobody has used are dropped, see README).
     let mut bob = M::connect(&server, &jwt(2, "bob")).await;
-    assert_eq!(alice.notifications, json!({}));
-    alice
-        .send(
-            "room.create",
-            json!({ "type": "OneToOneChat", "participants": [2] }),
-        )
-        .await;
-    let room = alice.expect("roomcreate.dispatch").await;
+    // `new WebSocket(`ws://localhost:8000/messaging/?token=${token}`)`, then `onopen`.
+    let mut ws = M::connect_silent(&server, &jwt(1, "alice")).await;
+    ws.send_text(SEED_OPEN).await;
+    let mut sent = vec![SEED_OPEN.to_owned()];
+    let mut received = Vec::new();
+    // Until the delivery notice of the client's own acknowledgement.
+    while received.len() < 4 {
+        let msg = ws.recv().await;
+        let (answer, console_error) = seed_onmessage(&msg);
+        assert!(!console_error, "the seed's client logs an error: {msg}");
+        if let Some(a) = answer {
+            ws.send_text(&a).await;
+            sent.push(a);
+        }
+        received.push(msg);
+    }
+    // The timer fires.
+    ws.send_text(SEED_HEARTBEAT).await;
+    assert_eq!(ws.recv().await, json!({"status": "success"}));
+
+    let events: Vec<&str> = received
+        .iter()
+        .map(|m| m["eventType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "chat.notifications",
+            "roomcreate.dispatch",
+            "message.dispatch",
+            "messagedelivered.dispatch"
+        ]
+    );
+    assert_eq!(received[0]["data"], json!({}));
+    let room = &received[1]["data"];
     assert_eq!(room["type"], "OneToOneChat");
-    let names: Vec<&str> = room["participants"]
+    let ids: Vec<&Value> = room["participants"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|u| u["username"].as_str().unwrap())
+        .map(|u| &u["id"])
         .collect();
-    assert_eq!(names.len(), 2);
-    assert!(names.contains(&"alice") && names.contains(&"bob"));
-    assert!(
-        room["participants"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|u| u["id"] == 2)
-    );
-    assert_eq!(bob.expect("roomcreate.dispatch").await["id"], room["id"]);
-
-    alice
-        .send(
-            "message.send",
-            json!({ "room_id": room["id"], "content": "Hello!" }),
-        )
-        .await;
-    let msg = alice.expect("message.dispatch").await;
+    assert_eq!(ids, [&json!(1), &json!(2)]);
+    let msg = &received[2]["data"];
     assert_eq!(msg["content"], "Hello!");
     assert_eq!(msg["sender"]["username"], "alice");
-    assert_eq!(msg["delivered_to"], json!([]));
     assert_eq!(msg["room"]["id"], room["id"]);
+    assert_eq!(msg["delivered_to"], json!([]));
+    let delivered = &received[3]["data"];
+    assert_eq!(delivered[0]["id"], msg["id"]);
+    assert_eq!(delivered[0]["delivered_to"], json!(["alice"]));
+    assert_eq!(sent.len(), 3);
+    assert!(sent[1].contains(&format!(r#""room_id":{}"#, room["id"])));
+    assert!(sent[2].contains(&format!(r#""message_id":[{}]"#, msg["id"])));
+
+    // The peer sees the room and the message, and acknowledging it tells alice's devices.
+    assert_eq!(bob.expect("roomcreate.dispatch").await["id"], room["id"]);
     let seen = bob.expect("message.dispatch").await;
     assert_eq!(seen["id"], msg["id"]);
-    // Bob's client acknowledges what it received; alice's devices learn it was delivered.
-    bob.send(
-        "message.acknowledged",
-        json!({ "message_id": [seen["id"]] }),
-    )
-    .await;
-    let delivered = alice.expect("messagedelivered.dispatch").await;
-    assert_eq!(delivered[0]["id"], msg["id"]);
-    assert_eq!(delivered[0]["delivered_to"], json!(["bob"]));
-    // Alice acknowledges her own message too (the seed's client does): nothing comes back to
-    // her but the delivery notice to her own devices.
-    alice
-        .send("message.acknowledged", json!({ "message_id": [msg["id"]] }))
+    bob.send("message.acknowledged", json!({"message_id": [seen["id"]]}))
         .await;
-    let delivered = alice.expect("messagedelivered.dispatch").await;
-    assert_eq!(delivered[0]["delivered_to"], json!(["bob", "alice"]));
-    alice.heartbeat().await;
+    let delivered = ws.expect("messagedelivered.dispatch").await;
+    assert_eq!(delivered[0]["delivered_to"], json!(["alice", "bob"]));
+    // The acknowledging user gets nothing back.
     bob.heartbeat().await;
+    ws.heartbeat().await;
 }
 
 #[tokio::test]
 async fn unauthenticated_connections_are_closed_with_4001() {
     let server = server();
-    let forged = {
-        let claims = json!({"token_type": "access", "exp": 4_102_444_800u64, "user_id": 1});
-        jsonwebtoken::encode(
-            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-            &claims,
-            &jsonwebtoken::EncodingKey::from_secret(b"another secret"),
-        )
-        .unwrap()
-    };
-    let expired = {
-        let claims = json!({"token_type": "access", "exp": 1_000_000_000u64, "user_id": 1});
-        jsonwebtoken::encode(
-            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-            &claims,
-            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
-        )
-        .unwrap()
-    };
+    let forged = sign(
+        &json!({"token_type": "access", "exp": 4_102_444_800u64, "user_id": 1}),
+        "another secret",
+    );
+    let expired = sign(
+        &json!({"token_type": "access", "exp": 1_000_000_000u64, "user_id": 1}),
+        SECRET,
+    );
+    // simplejwt's refresh tokens do not open a session.
+    let refresh = sign(
+        &json!({"token_type": "refresh", "exp": 4_102_444_800u64, "user_id": 1}),
+        SECRET,
+    );
+    let no_user = sign(
+        &json!({"token_type": "access", "exp": 4_102_444_800u64}),
+        SECRET,
+    );
     for path in [
         "/messaging/".to_owned(),
         "/messaging/?token=".to_owned(),
         "/messaging/?token=nonsense".to_owned(),
         format!("/messaging/?token={forged}"),
         format!("/messaging/?token={expired}"),
+        format!("/messaging/?token={refresh}"),
+        format!("/messaging/?token={no_user}"),
     ] {
         // Accepted, then closed at once with 4001 (the original's documented close code).
         let mut c = Client::connect(&server.url(&path), &[]).await;
@@ -278,6 +150,59 @@ async fn unauthenticated_connections_are_closed_with_4001() {
             other => panic!("{path}: expected close 4001, got {other:?}"),
         }
     }
+}
+
+/// `messaging.jwt_user_id_claim` names the claim holding the user id (simplejwt's
+/// `USER_ID_CLAIM`); the default `user_id` then no longer counts.
+#[tokio::test]
+async fn the_user_id_claim_is_configurable() {
+    let server = Server::start_with(options().env("CHORUS__MESSAGING__JWT_USER_ID_CLAIM", "uid"));
+    let token = |claims: Value| sign(&claims, SECRET);
+    let mut bob = M::connect(
+        &server,
+        &token(
+            json!({"token_type": "access", "exp": 4_102_444_800u64, "uid": 2, "username": "bob"}),
+        ),
+    )
+    .await;
+    let mut alice = M::connect(
+        &server,
+        &token(json!({"token_type": "access", "exp": 4_102_444_800u64, "uid": "1", "username": "alice"})),
+    )
+    .await;
+    let dm = alice
+        .create(
+            json!({"type": "OneToOneChat", "participants": [2]}),
+            &mut [&mut bob],
+        )
+        .await;
+    assert_eq!(
+        names_and_ids(&dm["participants"]),
+        [("alice".into(), 1), ("bob".into(), 2)]
+    );
+    let old = token(json!({"token_type": "access", "exp": 4_102_444_800u64, "user_id": 1}));
+    let mut c = Client::connect(&server.url(&format!("/messaging/?token={old}")), &[]).await;
+    match tokio::time::timeout(PATIENCE, c.ws.next())
+        .await
+        .expect("a close in time")
+    {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 4001),
+        other => panic!("expected close 4001, got {other:?}"),
+    }
+}
+
+fn names_and_ids(users: &Value) -> Vec<(String, i64)> {
+    users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["username"].as_str().unwrap().to_owned(),
+                u["id"].as_i64().unwrap(),
+            )
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -296,22 +221,23 @@ async fn chorus_session_tokens_work_too() {
     assert_eq!(dave.notifications, json!({}));
     let mut alice = M::connect(&server, &jwt(1, "alice")).await;
     // Dave learns his protocol id from a room he creates, and alice can use it.
-    dave.send(
-        "room.create",
-        json!({"type": "GroupChat", "name": "Dave's", "participants": [1]}),
-    )
-    .await;
-    let room = dave.expect("roomcreate.dispatch").await;
+    let room = dave
+        .ask(
+            "room.create",
+            json!({"type": "GroupChat", "name": "Dave's", "participants": [1]}),
+            "roomcreate.dispatch",
+        )
+        .await;
     assert_eq!(room["creator"]["username"], "dave");
     let dave_id = room["creator"]["id"].as_i64().unwrap();
     assert_eq!(alice.expect("roomcreate.dispatch").await["id"], room["id"]);
-    alice
-        .send(
+    let dm = alice
+        .ask(
             "room.create",
             json!({"type": "OneToOneChat", "participants": [dave_id]}),
+            "roomcreate.dispatch",
         )
         .await;
-    let dm = alice.expect("roomcreate.dispatch").await;
     assert_eq!(dave.expect("roomcreate.dispatch").await["id"], dm["id"]);
 }
 
@@ -321,15 +247,12 @@ async fn every_device_of_a_user_gets_room_and_private_dispatches() {
     let mut alice = M::connect(&server, &jwt(1, "alice")).await;
     let mut bob1 = M::connect(&server, &jwt(2, "bob")).await;
     let mut bob2 = M::connect(&server, &jwt(2, "bob")).await;
-    alice
-        .send(
-            "room.create",
+    let room = alice
+        .create(
             json!({"type": "OneToOneChat", "participants": [2]}),
+            &mut [&mut bob1, &mut bob2],
         )
         .await;
-    let room = alice.expect("roomcreate.dispatch").await;
-    bob1.expect("roomcreate.dispatch").await;
-    bob2.expect("roomcreate.dispatch").await;
     alice
         .send(
             "message.send",
@@ -366,29 +289,29 @@ async fn notifications_survive_reconnects_until_acknowledged() {
     let server = server();
     let mut alice = M::connect(&server, &jwt(1, "alice")).await;
     let bob = M::connect(&server, &jwt(2, "bob")).await;
-    alice
-        .send(
+    let room = alice
+        .ask(
             "room.create",
             json!({"type": "OneToOneChat", "participants": [2]}),
+            "roomcreate.dispatch",
         )
         .await;
-    let room = alice.expect("roomcreate.dispatch").await;
     bob.close().await;
-    alice
-        .send(
+    let first = alice
+        .ask(
             "message.send",
             json!({"room_id": room["id"], "content": "first"}),
+            "message.dispatch",
         )
         .await;
-    let first = alice.expect("message.dispatch").await;
-    alice
-        .send(
+    let reply = alice
+        .ask(
             "message.send",
             json!({"room_id": room["id"], "content": "a reply",
             "extra_fields": {"parent_message_id": first["id"]}}),
+            "message.dispatch",
         )
         .await;
-    let reply = alice.expect("message.dispatch").await;
     assert_eq!(reply["parent_message"]["content"], "first");
     let room_id = room["id"].as_str().unwrap();
     for _ in 0..2 {
@@ -436,13 +359,13 @@ async fn notifications_survive_a_restart() {
     let mut alice = M::connect(&server, &jwt(1, "alice")).await;
     // Users exist once they connected (unknown ids are dropped silently, as in the original).
     M::connect(&server, &jwt(2, "bob")).await.close().await;
-    alice
-        .send(
+    let room = alice
+        .ask(
             "room.create",
             json!({"type": "GroupChat", "name": "g", "participants": [2]}),
+            "roomcreate.dispatch",
         )
         .await;
-    let room = alice.expect("roomcreate.dispatch").await;
     alice
         .send(
             "message.send",
@@ -464,15 +387,12 @@ async fn expired_sessions_stop_receiving_after_the_next_connect() {
     let mut alice = M::connect(&server, &jwt(1, "alice")).await;
     let mut stale = M::connect(&server, &jwt(2, "bob")).await;
     let mut kept = M::connect(&server, &jwt(2, "bob")).await;
-    alice
-        .send(
-            "room.create",
+    let dm = alice
+        .create(
             json!({"type": "OneToOneChat", "participants": [2]}),
+            &mut [&mut stale, &mut kept],
         )
         .await;
-    let dm = alice.expect("roomcreate.dispatch").await;
-    stale.expect("roomcreate.dispatch").await;
-    kept.expect("roomcreate.dispatch").await;
     // Past the threshold: `kept` heartbeats, `stale` does not.
     tokio::time::sleep(Duration::from_millis(1300)).await;
     kept.heartbeat().await;
@@ -536,27 +456,32 @@ async fn malformed_frames_get_the_original_answers() {
         alice.expect_error(4003).await,
         json!({"content": ["This field is required."]})
     );
-    alice
-        .send("room.info", json!({"room_id": "not-a-uuid"}))
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails("room.info", json!({"room_id": "not-a-uuid"}), 4003)
+            .await,
         json!(["“not-a-uuid” is not a valid UUID."])
     );
-    alice.send("room.info", json!({"room_id": {"a": 1}})).await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails("room.info", json!({"room_id": {"a": 1}}), 4003)
+            .await,
         json!(["Invalid room_id type"])
     );
-    alice
-        .send(
-            "room.info",
-            json!({"room_id": "6b1d1f6e-8a8e-4c39-9a55-0d4b2bbf7a10"}),
-        )
-        .await;
-    assert_eq!(alice.expect_error(4004).await, json!("Resource not found."));
-    alice.send("room.info", json!({"room_id": 7})).await;
-    assert_eq!(alice.expect_error(4004).await, json!("Resource not found."));
+    assert_eq!(
+        alice
+            .fails(
+                "room.info",
+                json!({"room_id": "6b1d1f6e-8a8e-4c39-9a55-0d4b2bbf7a10"}),
+                4004
+            )
+            .await,
+        json!("Resource not found.")
+    );
+    assert_eq!(
+        alice.fails("room.info", json!({"room_id": 7}), 4004).await,
+        json!("Resource not found.")
+    );
     // The connection stays usable.
     alice.heartbeat().await;
     alice.send_text(r#"{"event_type": "room.list"}"#).await;
@@ -567,36 +492,24 @@ async fn malformed_frames_get_the_original_answers() {
 async fn notifications_can_be_switched_off() {
     let server =
         Server::start_with(options().env("CHORUS__MESSAGING__ENABLE_NOTIFICATION", "false"));
-    let url = |t: &str| server.url(&format!("/messaging/?token={t}"));
-    let connect = |t: String| {
-        let u = url(&t);
-        async move {
-            M {
-                ws: Client::connect(&u, &[]).await.ws,
-                notifications: Value::Null,
-            }
-        }
-    };
-    let mut alice = connect(jwt(1, "alice")).await;
+    let mut alice = M::connect_silent(&server, &jwt(1, "alice")).await;
     // No chat.notifications frame: the heartbeat reply is the first frame.
     alice.heartbeat().await;
-    let mut bob = connect(jwt(2, "bob")).await;
+    let mut bob = M::connect_silent(&server, &jwt(2, "bob")).await;
     bob.heartbeat().await;
-    alice
-        .send(
-            "room.create",
+    let dm = alice
+        .create(
             json!({"type": "OneToOneChat", "participants": [2]}),
+            &mut [&mut bob],
         )
         .await;
-    let dm = alice.expect("roomcreate.dispatch").await;
-    bob.expect("roomcreate.dispatch").await;
-    alice
-        .send(
+    let m = alice
+        .ask(
             "message.send",
             json!({"room_id": dm["id"], "content": "hi"}),
+            "message.dispatch",
         )
         .await;
-    let m = alice.expect("message.dispatch").await;
     bob.expect("message.dispatch").await;
     // Delivery is still tracked.
     bob.send("message.acknowledged", json!({"message_id": m["id"]}))
@@ -606,7 +519,7 @@ async fn notifications_can_be_switched_off() {
         json!(["bob"])
     );
     bob.close().await;
-    let mut bob = connect(jwt(2, "bob")).await;
+    let mut bob = M::connect_silent(&server, &jwt(2, "bob")).await;
     bob.heartbeat().await;
 }
 
@@ -617,30 +530,18 @@ async fn an_extra_listener_and_the_path_without_slash_serve_messaging() {
         "[{listen = \"127.0.0.1:0\", protocol = \"messaging\"}]",
     ));
     let extra = server.extra["messaging"];
-    let mut on_extra = M {
-        ws: Client::connect(&format!("ws://{extra}/?token={}", jwt(1, "alice")), &[])
-            .await
-            .ws,
-        notifications: Value::Null,
-    };
+    let mut on_extra = M::connect_url(&format!("ws://{extra}/?token={}", jwt(1, "alice"))).await;
     assert_eq!(on_extra.recv().await["eventType"], "chat.notifications");
-    let mut no_slash = M {
-        ws: Client::connect(
-            &server.url(&format!("/messaging?token={}", jwt(2, "bob"))),
-            &[],
-        )
-        .await
-        .ws,
-        notifications: Value::Null,
-    };
+    let mut no_slash =
+        M::connect_url(&server.url(&format!("/messaging?token={}", jwt(2, "bob")))).await;
     assert_eq!(no_slash.recv().await["eventType"], "chat.notifications");
-    on_extra
-        .send(
+    let dm = on_extra
+        .ask(
             "room.create",
             json!({"type": "OneToOneChat", "participants": [2]}),
+            "roomcreate.dispatch",
         )
         .await;
-    let dm = on_extra.expect("roomcreate.dispatch").await;
     assert_eq!(no_slash.expect("roomcreate.dispatch").await["id"], dm["id"]);
 }
 
@@ -656,9 +557,14 @@ async fn protocol_ids_of_chorus_accounts_survive_a_restart() {
     let token = String::from_utf8(server.cli(&["token", "issue", "erin"]).stdout).unwrap();
     let token = token.trim().to_owned();
     let mut erin = M::connect(&server, &token).await;
-    erin.send("room.create", json!({"type": "GroupChat", "name": "e"}))
-        .await;
-    let id = erin.expect("roomcreate.dispatch").await["creator"]["id"].clone();
+    let id = erin
+        .ask(
+            "room.create",
+            json!({"type": "GroupChat", "name": "e"}),
+            "roomcreate.dispatch",
+        )
+        .await["creator"]["id"]
+        .clone();
     assert!(
         id.as_i64().unwrap() >= 1 << 31,
         "Chorus accounts are numbered from 2^31: {id}"

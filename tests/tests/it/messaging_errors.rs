@@ -2,7 +2,7 @@
 //! failed in the original — DRF serializer fields give field dicts, media items DRF's
 //! per-item list, the handlers' own checks lists of strings.
 
-use crate::messaging::{M, jwt, server};
+use crate::messaging_support::{M, jwt, server};
 use serde_json::json;
 
 #[tokio::test]

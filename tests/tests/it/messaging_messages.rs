@@ -1,110 +1,107 @@
 //! Messaging messages (§4): send, replies, forwards, media, reactions, receipts, delivery,
 //! edit/delete (hard and soft), history pages, sanitising.
 
-use crate::messaging::{M, jwt, options, server, trio};
+use crate::messaging_support::{M, jwt, options, server, trio};
 use crate::support::Server;
 use serde_json::{Value, json};
 
 /// alice, bob and carol, with a group of all three and a DM alice–bob.
 async fn setup(server: &Server) -> (M, M, M, Value, Value) {
     let (mut alice, mut bob, mut carol) = trio(server).await;
-    alice
-        .send(
+    let group = alice
+        .ask(
             "room.create",
             json!({"type": "GroupChat", "name": "g", "participants": [2, 3]}),
+            "roomcreate.dispatch",
         )
-        .await;
-    let group = alice.expect("roomcreate.dispatch").await["id"].clone();
+        .await["id"]
+        .clone();
     bob.expect("roomcreate.dispatch").await;
     carol.expect("roomcreate.dispatch").await;
-    alice
-        .send(
+    let dm = alice
+        .ask(
             "room.create",
             json!({"type": "OneToOneChat", "participants": [2]}),
+            "roomcreate.dispatch",
         )
-        .await;
-    let dm = alice.expect("roomcreate.dispatch").await["id"].clone();
+        .await["id"]
+        .clone();
     bob.expect("roomcreate.dispatch").await;
     (alice, bob, carol, group, dm)
-}
-
-async fn say(from: &mut M, room: &Value, text: &str, others: &mut [&mut M]) -> Value {
-    from.send("message.send", json!({"room_id": room, "content": text}))
-        .await;
-    let m = from.expect("message.dispatch").await;
-    for o in others.iter_mut() {
-        assert_eq!(o.expect("message.dispatch").await["id"], m["id"]);
-    }
-    m
 }
 
 #[tokio::test]
 async fn replies_and_forwards() {
     let server = server();
     let (mut alice, mut bob, mut carol, group, dm) = setup(&server).await;
-    let secret = say(&mut alice, &dm, "just us", &mut [&mut bob]).await;
-    let public = say(&mut alice, &group, "everyone", &mut [&mut bob, &mut carol]).await;
-    carol
-        .send("message.send", json!({"room_id": group, "content": "  "}))
+    let secret = alice.say(&dm, "just us", &mut [&mut bob]).await;
+    let public = alice
+        .say(&group, "everyone", &mut [&mut bob, &mut carol])
         .await;
     assert_eq!(
-        carol.expect_error(4003).await,
+        carol
+            .fails(
+                "message.send",
+                json!({"room_id": group, "content": "  "}),
+                4003
+            )
+            .await,
         json!({"content": ["This field may not be blank."]})
     );
-    carol
-        .send(
-            "message.send",
-            json!({"room_id": dm, "content": "let me in"}),
-        )
-        .await;
     assert_eq!(
-        carol.expect_error(4002).await,
+        carol
+            .fails(
+                "message.send",
+                json!({"room_id": dm, "content": "let me in"}),
+                4002
+            )
+            .await,
         json!("User is not authorized to send message to this room")
     );
     // Forwarding needs read access to the source (not checked by the original, §9).
-    carol
-        .send(
-            "message.send",
-            json!({"room_id": group, "content": "fwd",
-        "extra_fields": {"forwarded_from_id": secret["id"]}}),
-        )
-        .await;
     assert_eq!(
-        carol.expect_error(4002).await,
+        carol
+            .fails(
+                "message.send",
+                json!({"room_id": group, "content": "fwd",
+        "extra_fields": {"forwarded_from_id": secret["id"]}}),
+                4002
+            )
+            .await,
         json!("User is not authorized to access this message")
     );
     let missing = "0196b7a0-0000-7000-8000-000000000000";
-    carol
-        .send(
-            "message.send",
-            json!({"room_id": group, "content": "re",
-        "extra_fields": {"parent_message_id": missing}}),
-        )
-        .await;
     assert_eq!(
-        carol.expect_error(4003).await,
+        carol
+            .fails(
+                "message.send",
+                json!({"room_id": group, "content": "re",
+        "extra_fields": {"parent_message_id": missing}}),
+                4003
+            )
+            .await,
         json!({"parent_message_id": [format!("Invalid pk \"{missing}\" - object does not exist.")]})
     );
-    carol
-        .send(
-            "message.send",
-            json!({"room_id": group, "content": "both",
-        "extra_fields": {"parent_message_id": public["id"], "forwarded_from_id": public["id"]}}),
-        )
-        .await;
     assert_eq!(
-        carol.expect_error(4005).await,
+        carol
+            .fails(
+                "message.send",
+                json!({"room_id": group, "content": "both",
+        "extra_fields": {"parent_message_id": public["id"], "forwarded_from_id": public["id"]}}),
+                4005
+            )
+            .await,
         json!("Database constraint violated.")
     );
     // A reply to a message of another room is allowed (as in the original).
-    carol
-        .send(
+    let reply = carol
+        .ask(
             "message.send",
             json!({"room_id": group, "content": "re: everyone",
         "extra_fields": {"parent_message_id": public["id"], "is_deleted": true, "id": missing}}),
+            "message.dispatch",
         )
         .await;
-    let reply = carol.expect("message.dispatch").await;
     assert_eq!(reply["parent_message"]["content"], "everyone");
     assert_eq!(reply["parent_message"]["sender"]["username"], "alice");
     assert_eq!(reply["is_deleted"], false, "extra_fields is whitelisted");
@@ -112,13 +109,14 @@ async fn replies_and_forwards() {
     assert_eq!(reply["is_forwarded"], false);
     alice.expect("message.dispatch").await;
     bob.expect("message.dispatch").await;
-    bob.send(
-        "message.send",
-        json!({"room_id": group, "content": "fwd",
+    let fwd = bob
+        .ask(
+            "message.send",
+            json!({"room_id": group, "content": "fwd",
         "extra_fields": {"forwarded_from_id": secret["id"]}}),
-    )
-    .await;
-    let fwd = bob.expect("message.dispatch").await;
+            "message.dispatch",
+        )
+        .await;
     assert_eq!(fwd["is_forwarded"], true);
     assert_eq!(fwd["forwarded_from"]["content"], "just us");
     assert_eq!(fwd["parent_message"], Value::Null);
@@ -130,13 +128,11 @@ async fn replies_and_forwards() {
 async fn media_is_sent_by_url() {
     let server = server();
     let (mut alice, mut bob, _carol, _group, dm) = setup(&server).await;
-    alice.send("message.send", json!({"room_id": dm, "content": "look", "extra_fields": {"media": [
+    let m = alice.ask("message.send", json!({"room_id": dm, "content": "look", "extra_fields": {"media": [
         {"media_url": "https://cdn.example/a.png", "media_type": "image", "mime_type": "image/png",
          "file_size": 1234, "caption": "a", "metadata": {"width": 10, "height": 20}},
         {"media_url": "https://cdn.example/b.pdf", "media_type": "file", "mime_type": "application/pdf"}
-    ]}}))
-    .await;
-    let m = alice.expect("message.dispatch").await;
+    ]}}), "message.dispatch").await;
     assert_eq!(m["content"], "Media Files");
     let att = m["attachments"].as_array().unwrap();
     assert_eq!(att.len(), 2);
@@ -148,26 +144,26 @@ async fn media_is_sent_by_url() {
         bob.expect("message.dispatch").await["attachments"],
         m["attachments"]
     );
-    alice.send("message.send", json!({"room_id": dm, "content": "x", "extra_fields": {"media": [
-        {"media_url": "https://cdn.example/a.exe", "media_type": "file", "mime_type": "application/x-msdownload"}]}}))
-        .await;
+    assert_eq!(alice.fails("message.send", json!({"room_id": dm, "content": "x", "extra_fields": {"media": [
+        {"media_url": "https://cdn.example/a.exe", "media_type": "file", "mime_type": "application/x-msdownload"}]}}), 4005).await, json!("Database constraint violated."));
     assert_eq!(
-        alice.expect_error(4005).await,
-        json!("Database constraint violated.")
-    );
-    alice
-        .send(
-            "message.send",
-            json!({"room_id": dm, "content": "x", "extra_fields": {"media": "a.png"}}),
-        )
-        .await;
-    assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "message.send",
+                json!({"room_id": dm, "content": "x", "extra_fields": {"media": "a.png"}}),
+                4003
+            )
+            .await,
         json!(["Media must be a list of media files"])
     );
     // History keeps the attachments.
-    bob.send("room.messages", json!({"room_id": dm})).await;
-    let page = bob.expect("roommessages.dispatch").await;
+    let page = bob
+        .ask(
+            "room.messages",
+            json!({"room_id": dm}),
+            "roommessages.dispatch",
+        )
+        .await;
     assert_eq!(page["data"]["messages"][0]["attachments"], m["attachments"]);
 }
 
@@ -175,13 +171,9 @@ async fn media_is_sent_by_url() {
 async fn one_reaction_per_user_per_message() {
     let server = server();
     let (mut alice, mut bob, mut carol, group, _dm) = setup(&server).await;
-    let m = say(
-        &mut alice,
-        &group,
-        "react to me",
-        &mut [&mut bob, &mut carol],
-    )
-    .await;
+    let m = alice
+        .say(&group, "react to me", &mut [&mut bob, &mut carol])
+        .await;
     bob.send(
         "message.react",
         json!({"type": "add", "message_id": m["id"], "reaction_content": "👍"}),
@@ -194,13 +186,13 @@ async fn one_reaction_per_user_per_message() {
         assert_eq!(r["message"]["reactions"][0]["reaction_content"], "👍");
         assert_eq!(r["message"]["reactions"][0]["user"]["username"], "bob");
     }
-    bob.send(
-        "message.react",
-        json!({"type": "add", "message_id": m["id"], "reaction_content": "👍"}),
-    )
-    .await;
     assert_eq!(
-        bob.expect_error(4005).await,
+        bob.fails(
+            "message.react",
+            json!({"type": "add", "message_id": m["id"], "reaction_content": "👍"}),
+            4005
+        )
+        .await,
         json!("Database constraint violated.")
     );
     bob.send(
@@ -214,22 +206,22 @@ async fn one_reaction_per_user_per_message() {
         assert_eq!(reactions.len(), 1, "replaced, not added: {r}");
         assert_eq!(reactions[0]["reaction_content"], "🎉");
     }
-    bob.send(
-        "message.react",
-        json!({"type": "add", "message_id": m["id"]}),
-    )
-    .await;
     assert_eq!(
-        bob.expect_error(4003).await,
+        bob.fails(
+            "message.react",
+            json!({"type": "add", "message_id": m["id"]}),
+            4003
+        )
+        .await,
         json!({"reaction_content": ["This field is required."]})
     );
-    bob.send(
-        "message.react",
-        json!({"type": "like", "message_id": m["id"]}),
-    )
-    .await;
     assert_eq!(
-        bob.expect_error(4003).await,
+        bob.fails(
+            "message.react",
+            json!({"type": "like", "message_id": m["id"]}),
+            4003
+        )
+        .await,
         json!(["invalid reaction type"])
     );
     bob.send(
@@ -282,9 +274,9 @@ async fn one_reaction_per_user_per_message() {
 async fn read_receipts_per_message_and_per_room() {
     let server = server();
     let (mut alice, mut bob, mut carol, group, dm) = setup(&server).await;
-    let g1 = say(&mut alice, &group, "g1", &mut [&mut bob, &mut carol]).await;
-    let d1 = say(&mut alice, &dm, "d1", &mut [&mut bob]).await;
-    let own = say(&mut bob, &dm, "mine", &mut [&mut alice]).await;
+    let g1 = alice.say(&group, "g1", &mut [&mut bob, &mut carol]).await;
+    let d1 = alice.say(&dm, "d1", &mut [&mut bob]).await;
+    let own = bob.say(&dm, "mine", &mut [&mut alice]).await;
     // Reading one's own message does nothing.
     bob.send("message.read", json!({"message_id": own["id"]}))
         .await;
@@ -296,27 +288,26 @@ async fn read_receipts_per_message_and_per_room() {
         assert_eq!(r["id"], g1["id"]);
         assert_eq!(r["read_receipts"][0]["reader"]["username"], "bob");
     }
-    bob.send("message.read", json!({"message_id": g1["id"]}))
-        .await;
     assert_eq!(
-        bob.expect_error(4005).await,
+        bob.fails("message.read", json!({"message_id": g1["id"]}), 4005)
+            .await,
         json!("Database constraint violated.")
     );
-    carol
-        .send("message.read", json!({"message_id": d1["id"]}))
-        .await;
     assert_eq!(
-        carol.expect_error(4002).await,
+        carol
+            .fails("message.read", json!({"message_id": d1["id"]}), 4002)
+            .await,
         json!("User is not authorized to access this message")
     );
     // A list: one frame per room, each an array.
-    let g2 = say(&mut alice, &group, "g2", &mut [&mut bob, &mut carol]).await;
-    bob.send(
-        "message.read",
-        json!({"message_id": [g2["id"], d1["id"], own["id"], g2["id"]]}),
-    )
-    .await;
-    let first = bob.expect("readreceipt.dispatch").await;
+    let g2 = alice.say(&group, "g2", &mut [&mut bob, &mut carol]).await;
+    let first = bob
+        .ask(
+            "message.read",
+            json!({"message_id": [g2["id"], d1["id"], own["id"], g2["id"]]}),
+            "readreceipt.dispatch",
+        )
+        .await;
     let second = bob.expect("readreceipt.dispatch").await;
     assert_eq!(first.as_array().unwrap().len(), 1);
     assert_eq!(second.as_array().unwrap().len(), 1);
@@ -328,13 +319,11 @@ async fn read_receipts_per_message_and_per_room() {
     );
     alice.expect("readreceipt.dispatch").await;
     alice.expect("readreceipt.dispatch").await;
-    bob.send("message.read", json!({"message_id": [g2["id"]]}))
-        .await;
-    bob.expect_error(4005).await;
-    bob.send("message.read", json!({"message_id": {"x": 1}}))
+    bob.fails("message.read", json!({"message_id": [g2["id"]]}), 4005)
         .await;
     assert_eq!(
-        bob.expect_error(4003).await,
+        bob.fails("message.read", json!({"message_id": {"x": 1}}), 4003)
+            .await,
         json!(["Invalid message_id type"])
     );
     // Receipts do not touch delivery.
@@ -345,77 +334,77 @@ async fn read_receipts_per_message_and_per_room() {
 async fn edit_and_hard_delete() {
     let server = server();
     let (mut alice, mut bob, mut carol, group, dm) = setup(&server).await;
-    let m = say(&mut alice, &group, "typo", &mut [&mut bob, &mut carol]).await;
-    let other = say(&mut alice, &dm, "elsewhere", &mut [&mut bob]).await;
-    bob.send(
-        "message.modify",
-        json!({"action": "update", "message_id": m["id"],
-        "extra_fields": {"content": "mine now"}}),
-    )
-    .await;
+    let m = alice.say(&group, "typo", &mut [&mut bob, &mut carol]).await;
+    let other = alice.say(&dm, "elsewhere", &mut [&mut bob]).await;
     assert_eq!(
-        bob.expect_error(4002).await,
-        json!("User is not authorized to modify this message")
-    );
-    alice
-        .send(
-            "message.modify",
-            json!({"action": "update", "message_id": [m["id"], other["id"]]}),
-        )
-        .await;
-    assert_eq!(
-        alice.expect_error(4003).await,
-        json!(["All messages marked for modification must come from the same room"])
-    );
-    alice
-        .send(
-            "message.modify",
-            json!({"action": "update", "message_id": []}),
-        )
-        .await;
-    assert_eq!(
-        alice.expect_error(4003).await,
-        json!(["Atleast one message_id is required for modification"])
-    );
-    alice
-        .send(
-            "message.modify",
-            json!({"action": "update", "message_id": m["id"]}),
-        )
-        .await;
-    assert_eq!(
-        alice.expect_error(4003).await,
-        json!(["'extra_fields' field should be provided for update action"])
-    );
-    alice
-        .send(
-            "message.modify",
-            json!({"action": "update", "message_id": m["id"], "extra_fields": {}}),
-        )
-        .await;
-    assert_eq!(
-        alice.expect_error(4003).await,
-        json!(["'extra_fields' field should be provided for update action"])
-    );
-    alice
-        .send(
+        bob.fails(
             "message.modify",
             json!({"action": "update", "message_id": m["id"],
-        "extra_fields": {"is_deleted": true}}),
+        "extra_fields": {"content": "mine now"}}),
+            4002
         )
-        .await;
+        .await,
+        json!("User is not authorized to modify this message")
+    );
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "message.modify",
+                json!({"action": "update", "message_id": [m["id"], other["id"]]}),
+                4003
+            )
+            .await,
+        json!(["All messages marked for modification must come from the same room"])
+    );
+    assert_eq!(
+        alice
+            .fails(
+                "message.modify",
+                json!({"action": "update", "message_id": []}),
+                4003
+            )
+            .await,
+        json!(["Atleast one message_id is required for modification"])
+    );
+    assert_eq!(
+        alice
+            .fails(
+                "message.modify",
+                json!({"action": "update", "message_id": m["id"]}),
+                4003
+            )
+            .await,
+        json!(["'extra_fields' field should be provided for update action"])
+    );
+    assert_eq!(
+        alice
+            .fails(
+                "message.modify",
+                json!({"action": "update", "message_id": m["id"], "extra_fields": {}}),
+                4003
+            )
+            .await,
+        json!(["'extra_fields' field should be provided for update action"])
+    );
+    assert_eq!(
+        alice
+            .fails(
+                "message.modify",
+                json!({"action": "update", "message_id": m["id"],
+        "extra_fields": {"is_deleted": true}}),
+                4003
+            )
+            .await,
         json!(["Content should be provided for update action"])
     );
-    alice
-        .send(
-            "message.modify",
-            json!({"action": "shred", "message_id": m["id"]}),
-        )
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "message.modify",
+                json!({"action": "shred", "message_id": m["id"]}),
+                4003
+            )
+            .await,
         json!(["Invalid action type"])
     );
     alice
@@ -434,16 +423,18 @@ async fn edit_and_hard_delete() {
         assert_eq!(d["message"]["content"], "fixed x");
         assert_eq!(d["message"]["is_edited"], true);
     }
-    let m2 = say(&mut alice, &group, "second", &mut [&mut bob, &mut carol]).await;
-    alice
-        .send(
-            "message.modify",
-            json!({"action": "update", "message_id": [m["id"], m2["id"]],
-        "extra_fields": {"content": "x"}}),
-        )
+    let m2 = alice
+        .say(&group, "second", &mut [&mut bob, &mut carol])
         .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "message.modify",
+                json!({"action": "update", "message_id": [m["id"], m2["id"]],
+        "extra_fields": {"content": "x"}}),
+                4003
+            )
+            .await,
         json!(["You can only update one message at a time"])
     );
     alice
@@ -463,10 +454,12 @@ async fn edit_and_hard_delete() {
         carol.expect("roommessages.dispatch").await["data"]["messages"],
         json!([])
     );
-    carol
-        .send("message.read", json!({"message_id": m["id"]}))
-        .await;
-    assert_eq!(carol.expect_error(4004).await, json!("Resource not found."));
+    assert_eq!(
+        carol
+            .fails("message.read", json!({"message_id": m["id"]}), 4004)
+            .await,
+        json!("Resource not found.")
+    );
     carol.close().await;
     assert_eq!(
         M::connect(&server, &jwt(3, "carol")).await.notifications,
@@ -479,8 +472,8 @@ async fn soft_delete_when_configured() {
     let server =
         Server::start_with(options().env("CHORUS__MESSAGING__MESSAGE_SOFT_DELETE", "true"));
     let (mut alice, mut bob, _carol, _group, dm) = setup(&server).await;
-    let keep = say(&mut alice, &dm, "keep", &mut [&mut bob]).await;
-    let m = say(&mut alice, &dm, "regret", &mut [&mut bob]).await;
+    let keep = alice.say(&dm, "keep", &mut [&mut bob]).await;
+    let m = alice.say(&dm, "regret", &mut [&mut bob]).await;
     alice
         .send(
             "message.modify",
@@ -492,8 +485,13 @@ async fn soft_delete_when_configured() {
         json!([m["id"]])
     );
     bob.expect("messagemodification.dispatch").await;
-    bob.send("room.messages", json!({"room_id": dm})).await;
-    let page = bob.expect("roommessages.dispatch").await;
+    let page = bob
+        .ask(
+            "room.messages",
+            json!({"room_id": dm}),
+            "roommessages.dispatch",
+        )
+        .await;
     let ids: Vec<&Value> = page["data"]["messages"]
         .as_array()
         .unwrap()
@@ -501,24 +499,31 @@ async fn soft_delete_when_configured() {
         .map(|m| &m["id"])
         .collect();
     assert_eq!(ids, [&keep["id"]]);
-    alice
-        .send(
-            "message.modify",
-            json!({"action": "delete", "message_id": m["id"]}),
-        )
-        .await;
-    assert_eq!(alice.expect_error(4004).await, json!("Resource not found."));
-    bob.send("message.acknowledged", json!({"message_id": [m["id"]]}))
-        .await;
-    bob.expect_error(4004).await;
-    // A soft-deleted message can still be replied to by id (as in the original).
-    bob.send(
-        "message.send",
-        json!({"room_id": dm, "content": "what was it?",
-        "extra_fields": {"parent_message_id": m["id"]}}),
+    assert_eq!(
+        alice
+            .fails(
+                "message.modify",
+                json!({"action": "delete", "message_id": m["id"]}),
+                4004
+            )
+            .await,
+        json!("Resource not found.")
+    );
+    bob.fails(
+        "message.acknowledged",
+        json!({"message_id": [m["id"]]}),
+        4004,
     )
     .await;
-    let reply = bob.expect("message.dispatch").await;
+    // A soft-deleted message can still be replied to by id (as in the original).
+    let reply = bob
+        .ask(
+            "message.send",
+            json!({"room_id": dm, "content": "what was it?",
+        "extra_fields": {"parent_message_id": m["id"]}}),
+            "message.dispatch",
+        )
+        .await;
     assert_eq!(reply["parent_message"]["is_deleted"], true);
 }
 
@@ -527,14 +532,15 @@ async fn room_messages_pages_like_django() {
     let server = server();
     let (mut alice, mut bob, _carol, _group, dm) = setup(&server).await;
     for i in 0..10 {
-        say(&mut alice, &dm, &format!("m{i}"), &mut [&mut bob]).await;
+        alice.say(&dm, &format!("m{i}"), &mut [&mut bob]).await;
     }
-    bob.send(
-        "room.messages",
-        json!({"room_id": dm, "paginate": {"page": 3, "size": 5}}),
-    )
-    .await;
-    let p = bob.expect("roommessages.dispatch").await;
+    let p = bob
+        .ask(
+            "room.messages",
+            json!({"room_id": dm, "paginate": {"page": 3, "size": 5}}),
+            "roommessages.dispatch",
+        )
+        .await;
     assert_eq!(p["data"]["messages"].as_array().unwrap().len(), 5);
     assert_eq!(
         (p["has_next"].clone(), p["has_previous"].clone()),
@@ -547,43 +553,51 @@ async fn room_messages_pages_like_django() {
     );
     assert_eq!(p["data"]["messages"][0]["content"], "m4");
     assert_eq!(p["data"]["room_id"], dm);
-    bob.send(
-        "room.messages",
-        json!({"room_id": dm, "paginate": {"page": "1", "size": "3"}}),
-    )
-    .await;
-    let p = bob.expect("roommessages.dispatch").await;
+    let p = bob
+        .ask(
+            "room.messages",
+            json!({"room_id": dm, "paginate": {"page": "1", "size": "3"}}),
+            "roommessages.dispatch",
+        )
+        .await;
     assert_eq!(p["data"]["messages"][0]["content"], "m9");
     assert_eq!(p["next_page_number"], 2);
-    bob.send(
-        "room.messages",
-        json!({"room_id": dm, "paginate": {"page": 0, "size": 5}}),
-    )
-    .await;
     assert_eq!(
-        bob.expect_error(4003).await,
+        bob.fails(
+            "room.messages",
+            json!({"room_id": dm, "paginate": {"page": 0, "size": 5}}),
+            4003
+        )
+        .await,
         json!(["page and size required"])
     );
-    bob.send(
-        "room.messages",
-        json!({"room_id": dm, "paginate": {"page": "one", "size": 5}}),
-    )
-    .await;
-    assert_eq!(bob.expect_error(4003).await, json!(["Invalid types"]));
-    bob.send("room.messages", json!({"room_id": dm, "paginate": {}}))
+    assert_eq!(
+        bob.fails(
+            "room.messages",
+            json!({"room_id": dm, "paginate": {"page": "one", "size": 5}}),
+            4003
+        )
+        .await,
+        json!(["Invalid types"])
+    );
+    let all = bob
+        .ask(
+            "room.messages",
+            json!({"room_id": dm, "paginate": {}}),
+            "roommessages.dispatch",
+        )
         .await;
-    let all = bob.expect("roommessages.dispatch").await;
     assert!(all.get("page").is_none());
     assert_eq!(all["data"]["messages"].as_array().unwrap().len(), 10);
     let mut alice2 = alice;
-    alice2
-        .send(
-            "room.messages",
-            json!({"room_id": dm, "paginate": {"page": 2, "size": -1}}),
-        )
-        .await;
     assert_eq!(
-        alice2.expect_error(4006).await,
+        alice2
+            .fails(
+                "room.messages",
+                json!({"room_id": dm, "paginate": {"page": 2, "size": -1}}),
+                4006
+            )
+            .await,
         json!("Internal server error.")
     );
 }
@@ -657,39 +671,47 @@ async fn content_is_sanitised_like_bleach() {
         bob.expect("message.dispatch").await;
     }
     // Also in history, in edits, and with the whitespace bleach leaves.
-    alice
-        .send(
+    let m = alice
+        .ask(
             "message.send",
             json!({"room_id": dm, "content": "<script> </script>"}),
+            "message.dispatch",
         )
         .await;
-    let m = alice.expect("message.dispatch").await;
     assert_eq!(m["content"], " ");
     bob.expect("message.dispatch").await;
-    alice
-        .send(
+    let d = alice
+        .ask(
             "message.modify",
             json!({"action": "update", "message_id": m["id"],
                 "extra_fields": {"content": "<svg></svg>"}}),
+            "messagemodification.dispatch",
         )
         .await;
-    let d = alice.expect("messagemodification.dispatch").await;
     assert_eq!(d["message"]["content"], "");
     assert_eq!(d["message"]["is_edited"], true);
     bob.expect("messagemodification.dispatch").await;
-    alice.send("room.messages", json!({"room_id": dm})).await;
-    let page = alice.expect("roommessages.dispatch").await;
+    let page = alice
+        .ask(
+            "room.messages",
+            json!({"room_id": dm}),
+            "roommessages.dispatch",
+        )
+        .await;
     let newest = &page["data"]["messages"][0];
     assert_eq!(
         (newest["id"].clone(), newest["content"].clone()),
         (m["id"].clone(), json!(""))
     );
     // A blank text is still refused before sanitising.
-    alice
-        .send("message.send", json!({"room_id": dm, "content": "   "}))
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "message.send",
+                json!({"room_id": dm, "content": "   "}),
+                4003
+            )
+            .await,
         json!({"content": ["This field may not be blank."]})
     );
 }

@@ -1,81 +1,74 @@
 //! Messaging rooms (§3): OneToOneChat, GroupChat and Channel rules, caps and locks.
 
-use crate::messaging::{M, jwt, server, trio};
+use crate::messaging_support::{M, jwt, names, server, trio};
 use serde_json::{Value, json};
-
-fn names(users: &Value) -> Vec<String> {
-    users
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["username"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 #[tokio::test]
 async fn one_to_one_chats_have_exactly_two_participants_and_cannot_be_left_or_joined() {
     let server = server();
     let (mut alice, mut bob, mut carol) = trio(&server).await;
-    alice
-        .send(
-            "room.create",
-            json!({"type": "OneToOneChat", "participants": [2, 3]}),
-        )
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "room.create",
+                json!({"type": "OneToOneChat", "participants": [2, 3]}),
+                4003
+            )
+            .await,
         json!(["['A one to one chat can only have 2 participants']"])
     );
     alice
-        .send(
+        .fails(
             "room.create",
             json!({"type": "OneToOneChat", "participants": []}),
+            4003,
         )
         .await;
-    alice.expect_error(4003).await;
     // Listing oneself as well is accepted; unknown ids are dropped silently.
-    alice
-        .send(
+    let dm = alice
+        .ask(
             "room.create",
             json!({"type": "OneToOneChat", "participants": [1, 2, 999]}),
+            "roomcreate.dispatch",
         )
         .await;
-    let dm = alice.expect("roomcreate.dispatch").await;
     assert!(dm.get("name").is_none() && dm.get("creator").is_none());
     assert_eq!(dm["property"], json!({"preferences": {}}));
     bob.expect("roomcreate.dispatch").await;
-    bob.send(
-        "room.create",
-        json!({"type": "OneToOneChat", "participants": [1]}),
-    )
-    .await;
     assert_eq!(
-        bob.expect_error(4003).await,
+        bob.fails(
+            "room.create",
+            json!({"type": "OneToOneChat", "participants": [1]}),
+            4003
+        )
+        .await,
         json!(["['Chat already exists']"])
     );
-    bob.send("room.leave", json!({"room_id": dm["id"]})).await;
     assert_eq!(
-        bob.expect_error(4003).await,
+        bob.fails("room.leave", json!({"room_id": dm["id"]}), 4003)
+            .await,
         json!(["You can only leave a channel/group chat"])
     );
-    carol.send("room.join", json!({"room_id": dm["id"]})).await;
     assert_eq!(
-        carol.expect_error(4003).await,
+        carol
+            .fails("room.join", json!({"room_id": dm["id"]}), 4003)
+            .await,
         json!(["You can only join a channel/group chat"])
     );
-    carol.send("room.info", json!({"room_id": dm["id"]})).await;
     assert_eq!(
-        carol.expect_error(4002).await,
+        carol
+            .fails("room.info", json!({"room_id": dm["id"]}), 4002)
+            .await,
         json!("User is not authorized access this room")
     );
-    alice
-        .send(
-            "room.add_members",
-            json!({"room_id": dm["id"], "members": [3]}),
-        )
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "room.add_members",
+                json!({"room_id": dm["id"], "members": [3]}),
+                4003
+            )
+            .await,
         json!(["Invalid room, Can only add or remove members from Groups/Channels"])
     );
     // Role actions are a silent no-op that still broadcasts; only `property` updates apply.
@@ -86,13 +79,14 @@ async fn one_to_one_chats_have_exactly_two_participants_and_cannot_be_left_or_jo
     .await;
     bob.expect("roomupdate.dispatch").await;
     alice.expect("roomupdate.dispatch").await;
-    bob.send(
-        "room.modify",
-        json!({"room_id": dm["id"], "action": "update",
+    let updated = bob
+        .ask(
+            "room.modify",
+            json!({"room_id": dm["id"], "action": "update",
         "data": {"name": "ignored", "property": {"preferences": {"theme": "dark"}}}}),
-    )
-    .await;
-    let updated = bob.expect("roomupdate.dispatch").await;
+            "roomupdate.dispatch",
+        )
+        .await;
     assert!(updated.get("name").is_none());
     assert_eq!(updated["property"]["preferences"]["theme"], "dark");
     alice.expect("roomupdate.dispatch").await;
@@ -110,52 +104,55 @@ async fn one_to_one_chats_have_exactly_two_participants_and_cannot_be_left_or_jo
         alice.expect("roomdelete.dispatch").await,
         json!({"room_id": dm["id"]})
     );
-    alice.send("room.info", json!({"room_id": dm["id"]})).await;
-    assert_eq!(alice.expect_error(4004).await, json!("Resource not found."));
+    assert_eq!(
+        alice
+            .fails("room.info", json!({"room_id": dm["id"]}), 4004)
+            .await,
+        json!("Resource not found.")
+    );
 }
 
 #[tokio::test]
 async fn group_chats_have_admins_a_cap_and_a_lock() {
     let server = server();
     let (mut alice, mut bob, mut carol) = trio(&server).await;
-    alice
-        .send(
-            "room.create",
-            json!({"type": "GroupChat", "participants": [2]}),
-        )
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "room.create",
+                json!({"type": "GroupChat", "participants": [2]}),
+                4003
+            )
+            .await,
         json!({"name": ["This field is required."]})
     );
-    alice
-        .send("room.create", json!({"type": "Nope", "name": "x"}))
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails("room.create", json!({"type": "Nope", "name": "x"}), 4003)
+            .await,
         json!(["Invalid resource type"])
     );
     // The creator counts toward the cap.
-    alice
-        .send(
-            "room.create",
-            json!({"type": "GroupChat", "name": "Tiny", "participants": [2, 3],
-        "extra_fields": {"max_participants": 2}}),
-        )
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "room.create",
+                json!({"type": "GroupChat", "name": "Tiny", "participants": [2, 3],
+        "extra_fields": {"max_participants": 2}}),
+                4003
+            )
+            .await,
         json!(["['Maximum number of group participants exceeded']"])
     );
-    alice
-        .send(
+    let g = alice
+        .ask(
             "room.create",
             json!({"type": "GroupChat", "name": "Project Team", "participants": [2],
         "description": "d", "extra_fields": {"max_participants": 2, "join_approval_required": true,
         "property": {"preferences": {"color": "red"}}}}),
+            "roomcreate.dispatch",
         )
         .await;
-    let g = alice.expect("roomcreate.dispatch").await;
     assert_eq!(g["type"], "GroupChat");
     assert_eq!(g["max_participants"], 2);
     assert_eq!(g["join_approval_required"], true);
@@ -165,22 +162,27 @@ async fn group_chats_have_admins_a_cap_and_a_lock() {
     assert_eq!(names(&g["admins"]), ["alice"]);
     bob.expect("roomcreate.dispatch").await;
     let id = g["id"].clone();
-    alice
-        .send("room.add_members", json!({"room_id": id, "members": [3]}))
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "room.add_members",
+                json!({"room_id": id, "members": [3]}),
+                4003
+            )
+            .await,
         json!(["Maximum number of group participants exceeded"])
     );
-    bob.send("room.add_members", json!({"room_id": id, "members": [3]}))
-        .await;
     assert_eq!(
-        bob.expect_error(4002).await,
+        bob.fails(
+            "room.add_members",
+            json!({"room_id": id, "members": [3]}),
+            4002
+        )
+        .await,
         json!("User is not authorized to add new members to this room")
     );
-    carol.send("room.join", json!({"room_id": id})).await;
     assert_eq!(
-        carol.expect_error(4003).await,
+        carol.fails("room.join", json!({"room_id": id}), 4003).await,
         json!(["Ask an admin to add you to the group"])
     );
     alice
@@ -194,21 +196,24 @@ async fn group_chats_have_admins_a_cap_and_a_lock() {
         true
     );
     bob.expect("roomupdate.dispatch").await;
-    bob.send("message.send", json!({"room_id": id, "content": "may I?"}))
-        .await;
     assert_eq!(
-        bob.expect_error(4002).await,
+        bob.fails(
+            "message.send",
+            json!({"room_id": id, "content": "may I?"}),
+            4002
+        )
+        .await,
         json!("User is not authorized to send message to this room")
     );
-    bob.send("message.typing", json!({"room_id": id})).await;
-    bob.expect_error(4002).await;
-    bob.send(
-        "room.modify",
-        json!({"room_id": id, "action": "update", "data": {"name": "x"}}),
-    )
-    .await;
+    bob.fails("message.typing", json!({"room_id": id}), 4002)
+        .await;
     assert_eq!(
-        bob.expect_error(4002).await,
+        bob.fails(
+            "room.modify",
+            json!({"room_id": id, "action": "update", "data": {"name": "x"}}),
+            4002
+        )
+        .await,
         json!("User is not an admin of this room")
     );
     // Admins may post in a locked group, and add members.
@@ -230,14 +235,14 @@ async fn group_chats_have_admins_a_cap_and_a_lock() {
     .await;
     bob.expect("message.dispatch").await;
     alice.expect("message.dispatch").await;
-    alice
-        .send(
-            "room.modify",
-            json!({"room_id": id, "action": "update", "data": {}}),
-        )
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "room.modify",
+                json!({"room_id": id, "action": "update", "data": {}}),
+                4003
+            )
+            .await,
         json!(["data must be provided"])
     );
     // Any non-empty object is accepted (unknown keys change nothing).
@@ -252,35 +257,35 @@ async fn group_chats_have_admins_a_cap_and_a_lock() {
         2
     );
     bob.expect("roomupdate.dispatch").await;
-    alice
-        .send(
-            "room.modify",
-            json!({"room_id": id, "action": "add_moderator", "data": {"users": [2]}}),
-        )
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "room.modify",
+                json!({"room_id": id, "action": "add_moderator", "data": {"users": [2]}}),
+                4003
+            )
+            .await,
         json!(["Room should be a channel to modify the moderators"])
     );
-    alice
-        .send(
-            "room.modify",
-            json!({"room_id": id, "action": "add_permission",
-        "data": {"users": [2], "permission": ["can_send_messages"]}}),
-        )
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "room.modify",
+                json!({"room_id": id, "action": "add_permission",
+        "data": {"users": [2], "permission": ["can_send_messages"]}}),
+                4003
+            )
+            .await,
         json!(["Permission 'can_send_messages' is not a valid group chat permission"])
     );
-    alice
-        .send(
-            "room.modify",
-            json!({"room_id": id, "action": "explode", "data": {}}),
-        )
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "room.modify",
+                json!({"room_id": id, "action": "explode", "data": {}}),
+                4003
+            )
+            .await,
         json!(["Invalid action type"])
     );
     // The creator can never be demoted.
@@ -295,10 +300,13 @@ async fn group_chats_have_admins_a_cap_and_a_lock() {
     );
     alice.expect("roomupdate.dispatch").await;
     // Only the creator may delete.
-    bob.send("room.modify", json!({"room_id": id, "action": "delete"}))
-        .await;
     assert_eq!(
-        bob.expect_error(4002).await,
+        bob.fails(
+            "room.modify",
+            json!({"room_id": id, "action": "delete"}),
+            4002
+        )
+        .await,
         json!("User is not the creator of this room")
     );
     alice
@@ -312,14 +320,12 @@ async fn group_chats_have_admins_a_cap_and_a_lock() {
 async fn members_are_added_removed_and_leave() {
     let server = server();
     let (mut alice, mut bob, mut carol) = trio(&server).await;
-    alice
-        .send(
-            "room.create",
+    let g = alice
+        .create(
             json!({"type": "GroupChat", "name": "Team", "participants": [2]}),
+            &mut [&mut bob],
         )
         .await;
-    let g = alice.expect("roomcreate.dispatch").await;
-    bob.expect("roomcreate.dispatch").await;
     let id = g["id"].clone();
     // A permission holder may add members.
     alice
@@ -331,9 +337,15 @@ async fn members_are_added_removed_and_leave() {
         .await;
     alice.expect("roomupdate.dispatch").await;
     bob.expect("roomupdate.dispatch").await;
-    bob.send("room.add_members", json!({"room_id": id, "members": [999]}))
-        .await;
-    assert_eq!(bob.expect_error(4004).await, json!("Resource not found."));
+    assert_eq!(
+        bob.fails(
+            "room.add_members",
+            json!({"room_id": id, "members": [999]}),
+            4004
+        )
+        .await,
+        json!("Resource not found.")
+    );
     bob.send(
         "room.add_members",
         json!({"room_id": id, "members": [3, 3, 1]}),
@@ -349,20 +361,20 @@ async fn members_are_added_removed_and_leave() {
         );
     }
     // Holding a permission does not make one an admin.
-    bob.send(
+    bob.fails(
         "room.modify",
         json!({"room_id": id, "action": "update", "data": {"name": "x"}}),
+        4002,
     )
     .await;
-    bob.expect_error(4002).await;
-    carol
-        .send(
-            "room.remove_members",
-            json!({"room_id": id, "members": [2]}),
-        )
-        .await;
     assert_eq!(
-        carol.expect_error(4002).await,
+        carol
+            .fails(
+                "room.remove_members",
+                json!({"room_id": id, "members": [2]}),
+                4002
+            )
+            .await,
         json!("User is not authorized to remove members from this room")
     );
     // An admin who is not the creator cannot remove the creator (silently skipped).
@@ -388,11 +400,11 @@ async fn members_are_added_removed_and_leave() {
         assert_eq!(removed["removed_by"], "bob");
         assert_eq!(names(&removed["room"]["participants"]), ["alice", "bob"]);
     }
-    carol.send("room.info", json!({"room_id": id})).await;
-    carol.expect_error(4002).await;
+    carol.fails("room.info", json!({"room_id": id}), 4002).await;
     // Leaving: the leaver's devices get roomexit, the rest roomremovemembers.
-    bob.send("room.leave", json!({"room_id": id})).await;
-    let exit = bob.expect("roomexit.dispatch").await;
+    let exit = bob
+        .ask("room.leave", json!({"room_id": id}), "roomexit.dispatch")
+        .await;
     assert_eq!(exit["message"], "You left Team");
     let removed = alice.expect("roomremovemembers.dispatch").await;
     assert_eq!(removed["removed_members"], json!(["bob"]));
@@ -414,15 +426,15 @@ async fn members_are_added_removed_and_leave() {
 async fn channels_have_moderators_public_joins_and_send_permission() {
     let server = server();
     let (mut alice, mut bob, mut carol) = trio(&server).await;
-    alice
-        .send(
+    let ch = alice
+        .ask(
             "room.create",
             json!({"type": "Channel", "name": "Announcements",
         "participants": [3], "subscribers": [2],
         "extra_fields": {"is_public": true, "max_subscribers": 3}}),
+            "roomcreate.dispatch",
         )
         .await;
-    let ch = alice.expect("roomcreate.dispatch").await;
     assert_eq!(ch["type"], "Channel");
     assert_eq!(ch["is_public"], true);
     assert_eq!(ch["max_subscribers"], 3);
@@ -431,10 +443,13 @@ async fn channels_have_moderators_public_joins_and_send_permission() {
     assert!(ch.get("participants").is_none());
     bob.expect("roomcreate.dispatch").await;
     let id = ch["id"].clone();
-    bob.send("message.send", json!({"room_id": id, "content": "hi"}))
-        .await;
     assert_eq!(
-        bob.expect_error(4002).await,
+        bob.fails(
+            "message.send",
+            json!({"room_id": id, "content": "hi"}),
+            4002
+        )
+        .await,
         json!("User is not authorized to send message to this room")
     );
     carol.send("room.join", json!({"room_id": id})).await;
@@ -445,20 +460,19 @@ async fn channels_have_moderators_public_joins_and_send_permission() {
     }
     // Full now (the creator counts).
     let mut dave = M::connect(&server, &jwt(4, "dave")).await;
-    dave.send("room.join", json!({"room_id": id})).await;
     assert_eq!(
-        dave.expect_error(4003).await,
+        dave.fails("room.join", json!({"room_id": id}), 4003).await,
         json!(["Maximum number of channel subscribers exceeded"])
     );
-    alice
-        .send(
-            "room.modify",
-            json!({"room_id": id, "action": "add_permission",
-        "data": {"users": [2], "permission": ["can_send_messages", "can_fly"]}}),
-        )
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "room.modify",
+                json!({"room_id": id, "action": "add_permission",
+        "data": {"users": [2], "permission": ["can_send_messages", "can_fly"]}}),
+                4003
+            )
+            .await,
         json!(["Permission 'can_fly' is not a valid channel permission"])
     );
     alice
@@ -480,8 +494,9 @@ async fn channels_have_moderators_public_joins_and_send_permission() {
         assert_eq!(m.expect("message.dispatch").await["content"], "allowed now");
     }
     // Subscribers without send rights may still react, but not type.
-    carol.send("message.typing", json!({"room_id": id})).await;
-    carol.expect_error(4002).await;
+    carol
+        .fails("message.typing", json!({"room_id": id}), 4002)
+        .await;
     alice
         .send(
             "room.modify",
@@ -501,24 +516,24 @@ async fn channels_have_moderators_public_joins_and_send_permission() {
             "carol"
         );
     }
-    alice
-        .send(
-            "room.modify",
-            json!({"room_id": id, "action": "add_admin", "data": {"users": [3]}}),
-        )
-        .await;
     assert_eq!(
-        alice.expect_error(4003).await,
+        alice
+            .fails(
+                "room.modify",
+                json!({"room_id": id, "action": "add_admin", "data": {"users": [3]}}),
+                4003
+            )
+            .await,
         json!(["Room should be a group chat to modify the admins"])
     );
-    alice
-        .send(
+    let up = alice
+        .ask(
             "room.modify",
             json!({"room_id": id, "action": "update", "data": {"is_public": false,
         "name": "News", "description": "all the news"}}),
+            "roomupdate.dispatch",
         )
         .await;
-    let up = alice.expect("roomupdate.dispatch").await;
     assert_eq!(
         (up["is_public"].clone(), up["name"].clone()),
         (json!(false), json!("News"))
@@ -530,14 +545,12 @@ async fn channels_have_moderators_public_joins_and_send_permission() {
     bob.expect("roomexit.dispatch").await;
     alice.expect("roomremovemembers.dispatch").await;
     carol.expect("roomremovemembers.dispatch").await;
-    bob.send("room.join", json!({"room_id": id})).await;
     assert_eq!(
-        bob.expect_error(4003).await,
+        bob.fails("room.join", json!({"room_id": id}), 4003).await,
         json!(["Channel is private, ask a moderator to add you to the channel"])
     );
     // room.list shows the channel (list form: no members).
-    carol.send("room.list", json!({})).await;
-    let list = carol.expect("roomlist.dispatch").await;
+    let list = carol.ask("room.list", json!({}), "roomlist.dispatch").await;
     assert_eq!(list[0]["name"], "News");
     assert!(list[0].get("subscribers").is_none());
     assert_eq!(list[0]["last_message"]["content"], "allowed now");
@@ -569,8 +582,7 @@ async fn room_list_orders_by_last_message_and_shows_placeholders() {
         )
         .await;
     alice.expect("roomcreate.dispatch").await;
-    bob.send("room.list", json!({})).await;
-    let list = bob.expect("roomlist.dispatch").await;
+    let list = bob.ask("room.list", json!({}), "roomlist.dispatch").await;
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[0]["last_message"]["id"], Value::Null);
     assert_eq!(list[0]["last_message"]["content"], "");
@@ -588,8 +600,7 @@ async fn room_list_orders_by_last_message_and_shows_placeholders() {
         .await;
     alice.expect("message.dispatch").await;
     bob.expect("message.dispatch").await;
-    bob.send("room.list", json!({})).await;
-    let list = bob.expect("roomlist.dispatch").await;
+    let list = bob.ask("room.list", json!({}), "roomlist.dispatch").await;
     assert_eq!(list[0]["name"], "first");
     assert_eq!(list[1]["name"], "second");
 }
@@ -598,13 +609,14 @@ async fn room_list_orders_by_last_message_and_shows_placeholders() {
 async fn rooms_without_admins_still_empty_out_and_creators_may_delete_after_leaving() {
     let server = server();
     let (mut alice, mut bob, mut carol) = trio(&server).await;
-    alice
-        .send(
+    let a = alice
+        .ask(
             "room.create",
             json!({"type": "GroupChat", "name": "A", "participants": [2, 3]}),
+            "roomcreate.dispatch",
         )
-        .await;
-    let a = alice.expect("roomcreate.dispatch").await["id"].clone();
+        .await["id"]
+        .clone();
     bob.expect("roomcreate.dispatch").await;
     carol.expect("roomcreate.dispatch").await;
     // The creator leaves; the rest are plain members.
@@ -621,13 +633,14 @@ async fn rooms_without_admins_still_empty_out_and_creators_may_delete_after_leav
         json!({"room_id": a})
     );
     // A creator who left may still delete (membership is not required for delete).
-    alice
-        .send(
+    let b = alice
+        .ask(
             "room.create",
             json!({"type": "Channel", "name": "B", "subscribers": [2]}),
+            "roomcreate.dispatch",
         )
-        .await;
-    let b = alice.expect("roomcreate.dispatch").await["id"].clone();
+        .await["id"]
+        .clone();
     bob.expect("roomcreate.dispatch").await;
     alice.send("room.leave", json!({"room_id": b})).await;
     alice.expect("roomexit.dispatch").await;

@@ -314,6 +314,22 @@ pub fn assert_valid_frame(text: &str) -> Value {
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// The next text frame of `ws` (pings and pongs skipped); panics on anything else.
+pub async fn next_text(ws: &mut Ws) -> String {
+    loop {
+        let msg = tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("no frame from the server in time")
+            .expect("connection ended")
+            .expect("websocket error");
+        match msg {
+            Message::Text(t) => return t.as_str().to_owned(),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+}
+
 pub struct Client {
     pub ws: Ws,
 }
@@ -364,18 +380,7 @@ impl Client {
 
     /// The next text frame, validated against the spec.
     pub async fn recv(&mut self) -> Value {
-        loop {
-            let msg = tokio::time::timeout(PATIENCE, self.ws.next())
-                .await
-                .expect("no frame from the server in time")
-                .expect("connection ended")
-                .expect("websocket error");
-            match msg {
-                Message::Text(t) => return assert_valid_frame(t.as_str()),
-                Message::Ping(_) | Message::Pong(_) => continue,
-                other => panic!("expected a text frame, got {other:?}"),
-            }
-        }
+        assert_valid_frame(&next_text(&mut self.ws).await)
     }
 
     /// The next frame, which must be a close frame; returns it.

@@ -132,14 +132,9 @@ pub async fn last_message(pool: &SqlitePool, room: &str) -> Res<Option<(String, 
 /// (user id, username, display name, value, time) rows.
 pub type UserRows = Vec<(String, String, Option<String>, String, i64)>;
 
-pub async fn reactions(pool: &SqlitePool, msg: &str) -> Res<UserRows> {
-    let rows = sqlx::query(
-        "SELECT r.user_id, u.username, u.display_name, r.emoji, r.created_at FROM reactions r \
-         JOIN users u ON u.id = r.user_id WHERE r.message_id = ? ORDER BY r.created_at, r.rowid",
-    )
-    .bind(msg)
-    .fetch_all(pool)
-    .await?;
+/// Rows of `sql` (bound to `msg`) in the `UserRows` layout.
+async fn user_rows(pool: &SqlitePool, sql: &'static str, msg: &str) -> Res<UserRows> {
+    let rows = sqlx::query(sql).bind(msg).fetch_all(pool).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         out.push((
@@ -153,25 +148,24 @@ pub async fn reactions(pool: &SqlitePool, msg: &str) -> Res<UserRows> {
     Ok(out)
 }
 
+pub async fn reactions(pool: &SqlitePool, msg: &str) -> Res<UserRows> {
+    user_rows(
+        pool,
+        "SELECT r.user_id, u.username, u.display_name, r.emoji, r.created_at FROM reactions r \
+         JOIN users u ON u.id = r.user_id WHERE r.message_id = ? ORDER BY r.created_at, r.rowid",
+        msg,
+    )
+    .await
+}
+
 pub async fn receipts(pool: &SqlitePool, msg: &str) -> Res<UserRows> {
-    let rows = sqlx::query(
+    user_rows(
+        pool,
         "SELECT r.reader_id, u.username, u.display_name, '', r.read_at FROM messaging_read_receipts r \
          JOIN users u ON u.id = r.reader_id WHERE r.message_id = ? ORDER BY r.read_at, r.rowid",
+        msg,
     )
-    .bind(msg)
-    .fetch_all(pool)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        out.push((
-            r.try_get(0)?,
-            r.try_get(1)?,
-            r.try_get(2)?,
-            r.try_get(3)?,
-            r.try_get(4)?,
-        ));
-    }
-    Ok(out)
+    .await
 }
 
 pub async fn delivered(pool: &SqlitePool, msg: &str) -> Res<Vec<String>> {

@@ -470,6 +470,19 @@ impl Messaging {
         Ok(())
     }
 
+    /// Deletes `room` as `actor`, tells the room group, then unsubscribes its `members`.
+    async fn delete_and_announce(&self, room: &Room, actor: &User, members: &[Member]) -> Res<()> {
+        self.delete_room_as(room, actor).await?;
+        let frame = ServerFrame::RoomDeleteDispatchEvent(proto::RoomDeleteData {
+            room_id: room.id.0.clone(),
+        });
+        self.to_room(&room.id, &frame).await;
+        for m in members {
+            self.registry.leave(&m.id, &Topic::Room(room.id.clone()));
+        }
+        Ok(())
+    }
+
     /// Deletes `room`; `actor` is a member the dialect authorised.
     async fn delete_room_as(&self, room: &Room, actor: &User) -> Res<()> {
         let members = self.members(&room.id).await?;
@@ -582,15 +595,7 @@ impl Messaging {
             .collect();
         if !gone.is_empty() && gone.len() == members.len() {
             // Removing everyone deletes the room.
-            self.delete_room_as(&room, &cx.user).await?;
-            let frame = ServerFrame::RoomDeleteDispatchEvent(proto::RoomDeleteData {
-                room_id: room.id.0.clone(),
-            });
-            self.to_room(&room.id, &frame).await;
-            for m in &members {
-                self.registry.leave(&m.id, &Topic::Room(room.id.clone()));
-            }
-            return Ok(());
+            return self.delete_and_announce(&room, &cx.user, &members).await;
         }
         let topic = Topic::Room(room.id.clone());
         for u in &gone {
@@ -627,15 +632,7 @@ impl Messaging {
             if !ok {
                 return Err(Fail::Permission(NOT_CREATOR));
             }
-            self.delete_room_as(&room, &cx.user).await?;
-            let frame = ServerFrame::RoomDeleteDispatchEvent(proto::RoomDeleteData {
-                room_id: room.id.0.clone(),
-            });
-            self.to_room(&room.id, &frame).await;
-            for m in &members {
-                self.registry.leave(&m.id, &Topic::Room(room.id.clone()));
-            }
-            return Ok(());
+            return self.delete_and_announce(&room, &cx.user, &members).await;
         }
         let ok = match room.kind {
             RoomKind::Direct => me.is_some(),
