@@ -260,11 +260,19 @@ impl OriginChats {
             self.conns
                 .send_all(&encode(&json!({"cmd": "user_join", "user": summary})), None);
         }
+        // bots: plugins hear of every authentication and of first connections.
+        let who = crate::core::messages::UserRef {
+            id: user_id.clone(),
+            username: summary["username"].as_str().unwrap_or_default().to_owned(),
+        };
+        self.bots
+            .emit(super::bots::DialectEvent::UserJoin(who.clone()));
         if self.core.presence.connect(&user_id) {
             self.conns.send_all(
                 &encode(&json!({"cmd": "user_connect", "user": summary})),
                 None,
             );
+            self.bots.emit(super::bots::DialectEvent::UserConnect(who));
         }
     }
 }
