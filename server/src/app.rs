@@ -63,6 +63,9 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         Duration::from_secs(config.reactions.rate_limit_window_secs),
     ));
     // originchats
+    for note in crate::dialects::originchats::config_json::notes() {
+        tracing::warn!("{note}");
+    }
     let mut oc_config = config.originchats.clone();
     if oc_config.plugins_dir.is_empty() {
         // bots: plugin configuration files default to <data_dir>/plugins

@@ -214,6 +214,10 @@ impl OriginChats {
             cx.send(&auth_error("User not found"));
             return;
         }
+        if is_new {
+            // bots/config.json: DB.users.default.roles
+            self.give_default_roles(&user.id).await;
+        }
         let account = match self.account(user).await {
             Ok(a) => a,
             Err(_) => {

@@ -30,6 +30,10 @@ pub struct OriginChatsConfig {
     pub plugins_dir: String,
     /// VAPID `sub` claim of pushes (empty: the stored one, `mailto:` at first start).
     pub push_subject: String,
+    /// An OriginChats `config.json` to read (empty: none).
+    pub config_json: String,
+    /// Roles of new users (`DB.users.default.roles`); `user` is the space's default role.
+    pub default_roles: Vec<String>,
 }
 
 impl Default for OriginChatsConfig {
@@ -54,6 +58,8 @@ impl Default for OriginChatsConfig {
             plugins: Vec::new(),
             plugins_dir: String::new(),
             push_subject: String::new(),
+            config_json: String::new(),
+            default_roles: vec!["user".into()],
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod bots;
 pub mod channel_ops;
 pub mod channels;
 pub mod config;
+pub mod config_json;
 pub mod conns;
 pub mod frames;
 pub mod handler;

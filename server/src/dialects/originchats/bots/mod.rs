@@ -141,6 +141,36 @@ impl OriginChats {
         })
     }
 
+    /// Gives a new user the configured `default_roles` beyond `user` (unknown names are skipped).
+    pub async fn give_default_roles(&self, user: &UserId) {
+        let extra: Vec<&String> = self
+            .cfg
+            .default_roles
+            .iter()
+            .filter(|r| r.as_str() != super::USER_ROLE)
+            .collect();
+        if extra.is_empty() {
+            return;
+        }
+        let Ok(all) = self.roles().await else { return };
+        let mut ids = vec![RoleId(crate::core::ids::DEFAULT_ROLE.into())];
+        for name in extra {
+            match all.iter().find(|r| r.name.eq_ignore_ascii_case(name)) {
+                Some(r) => ids.push(r.id.clone()),
+                None => tracing::warn!(role = %name, "originchats: default role does not exist"),
+            }
+        }
+        if let Err(e) = self
+            .core
+            .store()
+            .add_member(self.space.clone(), user.clone(), ids)
+            .await
+        {
+            tracing::warn!(error = %e, "originchats: cannot give default roles");
+        }
+        self.core.invalidate_permissions();
+    }
+
     /// Starts the bots task (call once, after the dialect is shared).
     pub fn start_bots(self: &Arc<Self>) {
         let Some(mut inbox) = self
