@@ -266,7 +266,7 @@ async fn offline_users_get_decryptable_pushes_for_mentions_and_replies_online_on
     push.wait_for(2).await;
     // Nothing more comes (carol is online).
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    let got = push.got.lock().unwrap();
+    let got: Vec<Received> = std::mem::take(&mut *push.got.lock().unwrap());
     assert_eq!(
         got.len(),
         2,
@@ -289,7 +289,6 @@ async fn offline_users_get_decryptable_pushes_for_mentions_and_replies_online_on
             json!({"title": "#general — alice replied", "body": "sure, at noon", "channelName": "general"}),
         ]
     );
-    drop(got);
     alice.close().await;
     carol.close().await;
 }
