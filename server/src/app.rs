@@ -63,11 +63,25 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         Duration::from_secs(config.reactions.rate_limit_window_secs),
     ));
     // originchats
+    for note in crate::dialects::originchats::config_json::notes() {
+        tracing::warn!("{note}");
+    }
+    let mut oc_config = config.originchats.clone();
+    if oc_config.plugins_dir.is_empty() {
+        // bots: plugin configuration files default to <data_dir>/plugins
+        oc_config.plugins_dir = config
+            .storage
+            .data_dir
+            .join("plugins")
+            .display()
+            .to_string();
+    }
     let originchats = Arc::new(crate::dialects::originchats::OriginChats::new(
         core.clone(),
-        config.originchats.clone(),
+        oc_config,
     )?);
     crate::dialects::originchats::http::set_store(sqlite.clone()); // originchats2
+    originchats.start_bots(); // bots
     // messaging dialect
     let messaging = Arc::new(
         dialects::messaging::Messaging::new(core.clone(), sqlite.clone(), config.messaging.clone())

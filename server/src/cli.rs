@@ -16,6 +16,9 @@ pub struct Cli {
     /// override either.
     #[arg(short, long, global = true, env = "CHORUS_CONFIG")]
     pub config: Option<PathBuf>,
+    /// An OriginChats `config.json` to read (sets `originchats.config_json`).
+    #[arg(long, global = true)]
+    pub originchats_config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -69,7 +72,13 @@ pub fn main() -> ExitCode {
     if let Command::Init { path, force } = &cli.command {
         return init(path, *force);
     }
-    let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
+    let env = std::env::vars().chain(cli.originchats_config.as_ref().map(|p| {
+        (
+            "CHORUS__ORIGINCHATS__CONFIG_JSON".to_owned(),
+            format!("{:?}", p.display().to_string()),
+        )
+    }));
+    let config = match Config::load(cli.config.as_deref(), env) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("chorus: {e}");

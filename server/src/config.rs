@@ -293,6 +293,16 @@ rate_limit_enabled = true
 messages_per_minute = 60
 burst_limit = 10
 cooldown_seconds = 30
+# Built-in plugins to load ("welcome", "automod"); each reads <plugins_dir>/<name>_config.json.
+plugins = []
+# Empty: <data_dir>/plugins.
+plugins_dir = ""
+# The VAPID `sub` claim of Web Push requests (empty: the stored one, "mailto:" at first start).
+push_subject = ""
+# An OriginChats config.json to read over this file (empty: none); see README.
+config_json = ""
+# Roles of new users (the reference's DB.users.default.roles); "user" is the default role.
+default_roles = ["user"]
 
 [messaging]
 # django-realtime-chat-messaging at /messaging/?token=<Chorus session token or JWT>.
@@ -365,14 +375,19 @@ impl Config {
                 .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
             merge(&mut value, file_table);
         }
-        for (key, raw) in env {
-            let Some(rest) = key.strip_prefix("CHORUS__") else {
-                continue;
-            };
-            let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
-            let parsed = parse_env_value(&raw);
-            set_path(&mut value, &path, parsed)
-                .map_err(|e| ConfigError::Invalid(format!("{key}: {e}")))?;
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        apply_env(&mut value, &env)?;
+        // bots: an OriginChats config.json, mapped over the file; the environment stays on top.
+        if let Some(path) = value
+            .get("originchats")
+            .and_then(|o| o.get("config_json"))
+            .and_then(|p| p.as_str())
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+        {
+            crate::dialects::originchats::config_json::apply_file(&mut value, &path)
+                .map_err(ConfigError::Invalid)?;
+            apply_env(&mut value, &env)?;
         }
         let config: Config = value
             .try_into()
@@ -419,6 +434,18 @@ impl Config {
     pub fn database_path(&self) -> PathBuf {
         self.storage.data_dir.join("chorus.db")
     }
+}
+
+fn apply_env(value: &mut toml::Table, env: &[(String, String)]) -> Result<(), ConfigError> {
+    for (key, raw) in env {
+        let Some(rest) = key.strip_prefix("CHORUS__") else {
+            continue;
+        };
+        let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+        let parsed = parse_env_value(raw);
+        set_path(value, &path, parsed).map_err(|e| ConfigError::Invalid(format!("{key}: {e}")))?;
+    }
+    Ok(())
 }
 
 fn parse_env_value(raw: &str) -> toml::Value {

@@ -77,6 +77,8 @@ pub struct Hub {
     queue: mpsc::UnboundedSender<Queued>,
     next_conn: AtomicU64,
     pub slow_consumers_kicked: AtomicU64,
+    /// In-process observers of every event (bots, plugins, push), after delivery.
+    taps: RwLock<Vec<mpsc::Sender<Event>>>,
 }
 
 impl Hub {
@@ -91,6 +93,7 @@ impl Hub {
             queue: tx,
             next_conn: AtomicU64::new(1),
             slow_consumers_kicked: AtomicU64::new(0),
+            taps: RwLock::new(Vec::new()),
         });
         let weak = Arc::downgrade(&hub);
         let dispatcher = async move {
@@ -100,6 +103,7 @@ impl Hub {
                 if let Some(d) = delivered {
                     let _ = d.send(());
                 }
+                hub.feed_taps(&event);
             }
         };
         (hub, dispatcher)
@@ -150,6 +154,27 @@ impl Hub {
     /// (so a reply sent after it reaches a client after the event).
     pub fn publish_acked(&self, event: Event) -> oneshot::Receiver<()> {
         self.publish_to_acked(event.topic(), event)
+    }
+
+    /// Every event published from now on, in publish order, for an in-process observer. The
+    /// queue holds `capacity` events; an observer that falls further behind misses events
+    /// (logged) rather than growing memory.
+    pub fn tap(&self, capacity: usize) -> mpsc::Receiver<Event> {
+        let (tx, rx) = mpsc::channel(capacity);
+        self.taps
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(tx);
+        rx
+    }
+
+    fn feed_taps(&self, event: &Event) {
+        let taps = self.taps.read().unwrap_or_else(|e| e.into_inner());
+        for tap in taps.iter() {
+            if let Err(mpsc::error::TrySendError::Full(_)) = tap.try_send(event.clone()) {
+                tracing::warn!("an event observer is behind; it misses an event");
+            }
+        }
     }
 
     fn deliver(&self, topic: &Topic, event: &Event) {

@@ -7383,6 +7383,8 @@ impl serde::Serialize for SlashCall {
 /// A bot answers a slash call
 ///
 /// Replies with a global `message_new`, attributed to the bot. Errors: "Channel parameter is required for slash commands", "Slash response must have content or embeds", "Slash response must be a string", "Command parameter is required for slash responses".
+///
+/// Chorus: Without `command` (as chats.py's `respond()` sends it) Chorus answers the newest unanswered call forwarded to this bot in that channel (and from that `invoker`, when given); only with no such call is the original's "Command parameter is required for slash responses" sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlashResponse {
     /// Channel to post in.
@@ -22288,6 +22290,8 @@ impl serde::Serialize for PollVoteUpdateEvent {
 /// A poll ended (reply, and broadcast to viewers)
 ///
 /// The caller receives both forms: the broadcast `{poll_id, message_id, channel, thread_id, results}` and the reply `{poll_id, results}`.
+///
+/// Chorus: Chorus also ends polls whose `expires_at` has passed (checked every 15 s) and sends this broadcast then; the original only refuses votes on them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PollEndEvent {
     /// Poll id.
@@ -23665,6 +23669,8 @@ pub enum ClientFrame {
     /// A bot answers a slash call
     ///
     /// Replies with a global `message_new`, attributed to the bot. Errors: "Channel parameter is required for slash commands", "Slash response must have content or embeds", "Slash response must be a string", "Command parameter is required for slash responses".
+    ///
+    /// Chorus: Without `command` (as chats.py's `respond()` sends it) Chorus answers the newest unanswered call forwarded to this bot in that channel (and from that `invoker`, when given); only with no such call is the original's "Command parameter is required for slash responses" sent.
     SlashResponse(SlashResponse),
     /// pluginsList
     ///
@@ -25941,6 +25947,8 @@ pub enum ServerFrame {
     /// A poll ended (reply, and broadcast to viewers)
     ///
     /// The caller receives both forms: the broadcast `{poll_id, message_id, channel, thread_id, results}` and the reply `{poll_id, results}`.
+    ///
+    /// Chorus: Chorus also ends polls whose `expires_at` has passed (checked every 15 s) and sends this broadcast then; the original only refuses votes on them.
     PollEndEvent(PollEndEvent),
     /// pollResultsEvent
     ///

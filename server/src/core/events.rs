@@ -96,6 +96,18 @@ pub enum Event {
         user: UserRef,
         joined_at: i64,
     },
+    // ---- bots (polls) ----
+    /// Someone voted in a poll; `state` is the poll with every vote after it. Topic: the room.
+    PollVoted {
+        state: Arc<super::polls::PollState>,
+        voter: UserRef,
+        /// The option ids as the voter sent them.
+        option_ids: Vec<String>,
+    },
+    /// A poll ended (explicitly or by expiry). Topic: the room.
+    PollEnded {
+        state: Arc<super::polls::PollState>,
+    },
 }
 
 impl Event {
@@ -123,6 +135,10 @@ impl Event {
             }
             Event::MemberJoined { space_id, .. } | Event::RoleChanged { space_id, .. } => {
                 Topic::Space(space_id.clone())
+            }
+            // bots (polls)
+            Event::PollVoted { state, .. } | Event::PollEnded { state } => {
+                Topic::Room(state.poll.room_id.clone())
             }
         }
     }

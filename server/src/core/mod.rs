@@ -8,6 +8,7 @@ pub mod ids;
 pub mod messages;
 pub mod operations;
 pub mod permissions;
+pub mod polls;
 pub mod presence;
 pub mod ratelimit;
 pub mod room_ops;

@@ -10,6 +10,7 @@ pub mod sqlite;
 use crate::core::ids::{MessageId, RoleId, RoomId, SpaceId, UserId};
 use crate::core::messages::{DeleteMode, Message, MessageRecord, ReactionAction};
 use crate::core::permissions::{Override, Role};
+use crate::core::polls::{Poll, PollState};
 use crate::core::rooms::{Room, RoomMember};
 use crate::core::spaces::Member;
 use crate::core::users::User;
@@ -152,6 +153,36 @@ pub trait Store: Send + Sync + 'static {
         user: UserId,
         hook: Option<CommitHook<bool>>,
     ) -> BoxFut<'_, bool>;
+
+    // --- polls (bots)
+    /// Inserts a poll message and its poll in one transaction.
+    fn create_poll(
+        &self,
+        rec: MessageRecord,
+        poll: Poll,
+        hook: Option<CommitHook<(Message, Poll)>>,
+    ) -> BoxFut<'_, (Message, Poll)>;
+    fn poll(&self, id: String) -> BoxFut<'_, Option<PollState>>;
+    fn poll_by_message(&self, message: MessageId) -> BoxFut<'_, Option<PollState>>;
+    /// Records `user`'s votes for `option_ids`; with `replace`, the user's other votes go.
+    fn vote_poll(
+        &self,
+        poll: String,
+        user: UserId,
+        option_ids: Vec<String>,
+        replace: bool,
+        now: i64,
+        hook: Option<CommitHook<PollState>>,
+    ) -> BoxFut<'_, PollState>;
+    /// Marks a poll ended at `at`; `Conflict` when it already was.
+    fn end_poll(
+        &self,
+        poll: String,
+        at: i64,
+        hook: Option<CommitHook<PollState>>,
+    ) -> BoxFut<'_, PollState>;
+    /// Open polls whose expiry is before `now`, oldest expiry first.
+    fn expired_polls(&self, now: i64, limit: u32) -> BoxFut<'_, Vec<String>>;
 
     /// Finishes queued writes and closes. Later writes fail with `Closed`.
     fn close(&self) -> BoxFut<'_, ()>;

@@ -12,6 +12,7 @@
 //!   locking, waiting up to `busy_timeout`.
 
 mod messages;
+mod polls;
 mod rooms;
 
 use super::{BoxFut, CommitHook, Store, StoreError, StoreResult, Ticket};
@@ -1249,6 +1250,54 @@ impl Store for SqliteStore {
         hook: Option<CommitHook<bool>>,
     ) -> BoxFut<'_, bool> {
         Box::pin(rooms::remove_member(self, room, user, hook))
+    }
+
+    // polls (bots)
+    fn create_poll(
+        &self,
+        rec: MessageRecord,
+        poll: crate::core::polls::Poll,
+        hook: Option<CommitHook<(Message, crate::core::polls::Poll)>>,
+    ) -> BoxFut<'_, (Message, crate::core::polls::Poll)> {
+        Box::pin(polls::create(self, rec, poll, hook))
+    }
+
+    fn poll(&self, id: String) -> BoxFut<'_, Option<crate::core::polls::PollState>> {
+        Box::pin(polls::by_id(self, id))
+    }
+
+    fn poll_by_message(
+        &self,
+        message: MessageId,
+    ) -> BoxFut<'_, Option<crate::core::polls::PollState>> {
+        Box::pin(polls::by_message(self, message))
+    }
+
+    fn vote_poll(
+        &self,
+        poll: String,
+        user: UserId,
+        option_ids: Vec<String>,
+        replace: bool,
+        now: i64,
+        hook: Option<CommitHook<crate::core::polls::PollState>>,
+    ) -> BoxFut<'_, crate::core::polls::PollState> {
+        Box::pin(polls::vote(
+            self, poll, user, option_ids, replace, now, hook,
+        ))
+    }
+
+    fn end_poll(
+        &self,
+        poll: String,
+        at: i64,
+        hook: Option<CommitHook<crate::core::polls::PollState>>,
+    ) -> BoxFut<'_, crate::core::polls::PollState> {
+        Box::pin(polls::end(self, poll, at, hook))
+    }
+
+    fn expired_polls(&self, now: i64, limit: u32) -> BoxFut<'_, Vec<String>> {
+        Box::pin(polls::expired(self, now, limit))
     }
 
     fn close(&self) -> BoxFut<'_, ()> {

@@ -19,6 +19,11 @@ mod originchats_channels;
 mod originchats_chat;
 mod originchats_extras;
 mod originchats_extras_unreads;
+// bots
+mod originchats_plugins;
+mod originchats_polls;
+mod originchats_push;
+mod originchats_slash;
 mod plexichat;
 mod plexichat_gateway;
 mod plexichat_support;

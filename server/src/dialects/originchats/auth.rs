@@ -214,6 +214,10 @@ impl OriginChats {
             cx.send(&auth_error("User not found"));
             return;
         }
+        if is_new {
+            // bots/config.json: DB.users.default.roles
+            self.give_default_roles(&user.id).await;
+        }
         let account = match self.account(user).await {
             Ok(a) => a,
             Err(_) => {
@@ -260,11 +264,19 @@ impl OriginChats {
             self.conns
                 .send_all(&encode(&json!({"cmd": "user_join", "user": summary})), None);
         }
+        // bots: plugins hear of every authentication and of first connections.
+        let who = crate::core::messages::UserRef {
+            id: user_id.clone(),
+            username: summary["username"].as_str().unwrap_or_default().to_owned(),
+        };
+        self.bots
+            .emit(super::bots::DialectEvent::UserJoin(who.clone()));
         if self.core.presence.connect(&user_id) {
             self.conns.send_all(
                 &encode(&json!({"cmd": "user_connect", "user": summary})),
                 None,
             );
+            self.bots.emit(super::bots::DialectEvent::UserConnect(who));
         }
     }
 }

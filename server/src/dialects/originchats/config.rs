@@ -24,6 +24,16 @@ pub struct OriginChatsConfig {
     pub messages_per_minute: usize,
     pub burst_limit: usize,
     pub cooldown_seconds: u64,
+    /// Built-in plugins to load (`welcome`, `automod`).
+    pub plugins: Vec<String>,
+    /// Where `<plugin>_config.json` files live (empty: `<data_dir>/plugins`).
+    pub plugins_dir: String,
+    /// VAPID `sub` claim of pushes (empty: the stored one, `mailto:` at first start).
+    pub push_subject: String,
+    /// An OriginChats `config.json` to read (empty: none).
+    pub config_json: String,
+    /// Roles of new users (`DB.users.default.roles`); `user` is the space's default role.
+    pub default_roles: Vec<String>,
 }
 
 impl Default for OriginChatsConfig {
@@ -45,6 +55,11 @@ impl Default for OriginChatsConfig {
             messages_per_minute: 60,
             burst_limit: 10,
             cooldown_seconds: 30,
+            plugins: Vec::new(),
+            plugins_dir: String::new(),
+            push_subject: String::new(),
+            config_json: String::new(),
+            default_roles: vec!["user".into()],
         }
     }
 }

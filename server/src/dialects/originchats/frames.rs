@@ -68,6 +68,7 @@ pub fn message(m: &Message, reply_user: Option<&str>) -> Value {
     }
     o.insert("pinned".into(), Value::Bool(m.pinned));
     o.insert("interaction".into(), Value::Null);
+    super::bots::message_extras(&mut o, m);
     Value::Object(o)
 }
 

@@ -206,12 +206,6 @@ impl Handler for OriginChats {
     thread_delete: ThreadDelete,
     thread_join: ThreadJoin,
     thread_leave: ThreadLeave,
-    slash_register: SlashRegister,
-    slash_list: SlashList,
-    slash_call: SlashCall,
-    slash_response: SlashResponse,
-    plugins_list: PluginsList,
-    plugins_reload: PluginsReload,
     rate_limit_status: RateLimitStatus,
     rate_limit_reset: RateLimitReset,
     server_update: ServerUpdate,
@@ -225,14 +219,6 @@ impl Handler for OriginChats {
     emoji_get_filename: EmojiGetFilename,
     attachment_get: AttachmentGet,
     attachment_delete: AttachmentDelete,
-    push_get_vapid: PushGetVapid,
-    push_subscribe: PushSubscribe,
-    push_unsubscribe: PushUnsubscribe,
-    poll_create: PollCreate,
-    poll_vote: PollVote,
-    poll_end: PollEnd,
-    poll_results: PollResults,
-    poll_get: PollGet,
     webhook_create: WebhookCreate,
     webhook_get: WebhookGet,
     webhook_list: WebhookList,
@@ -259,5 +245,49 @@ impl Handler for OriginChats {
     }
     async fn unreads_ack(&self, cx: &mut Cx, r: proto::UnreadsAck) -> Reply {
         OriginChats::unreads_ack(self, cx, r).await
+    }
+
+    // bots: slash commands, plugins, web push, polls
+    async fn slash_register(&self, cx: &mut Cx, r: proto::SlashRegister) -> Reply {
+        OriginChats::slash_register(self, cx, r).await
+    }
+    async fn slash_list(&self, cx: &mut Cx, r: proto::SlashList) -> Reply {
+        OriginChats::slash_list(self, cx, r).await
+    }
+    async fn slash_call(&self, cx: &mut Cx, r: proto::SlashCall) -> Reply {
+        OriginChats::slash_call(self, cx, r).await
+    }
+    async fn slash_response(&self, cx: &mut Cx, r: proto::SlashResponse) -> Reply {
+        OriginChats::slash_response(self, cx, r).await
+    }
+    async fn plugins_list(&self, cx: &mut Cx, r: proto::PluginsList) -> Reply {
+        OriginChats::plugins_list(self, cx, r).await
+    }
+    async fn plugins_reload(&self, cx: &mut Cx, r: proto::PluginsReload) -> Reply {
+        OriginChats::plugins_reload(self, cx, r).await
+    }
+    async fn push_get_vapid(&self, cx: &mut Cx, r: proto::PushGetVapid) -> Reply {
+        OriginChats::push_get_vapid(self, cx, r).await
+    }
+    async fn push_subscribe(&self, cx: &mut Cx, r: proto::PushSubscribe) -> Reply {
+        OriginChats::push_subscribe(self, cx, r).await
+    }
+    async fn push_unsubscribe(&self, cx: &mut Cx, r: proto::PushUnsubscribe) -> Reply {
+        OriginChats::push_unsubscribe(self, cx, r).await
+    }
+    async fn poll_create(&self, cx: &mut Cx, r: proto::PollCreate) -> Reply {
+        OriginChats::poll_create(self, cx, r).await
+    }
+    async fn poll_vote(&self, cx: &mut Cx, r: proto::PollVote) -> Reply {
+        OriginChats::poll_vote(self, cx, r).await
+    }
+    async fn poll_end(&self, cx: &mut Cx, r: proto::PollEnd) -> Reply {
+        OriginChats::poll_end(self, cx, r).await
+    }
+    async fn poll_results(&self, cx: &mut Cx, r: proto::PollResults) -> Reply {
+        OriginChats::poll_results(self, cx, r).await
+    }
+    async fn poll_get(&self, cx: &mut Cx, r: proto::PollGet) -> Reply {
+        OriginChats::poll_get(self, cx, r).await
     }
 }

@@ -11,9 +11,12 @@
 //! - [`ratelimit`]: the reference's message rate limiter.
 
 pub mod auth;
+// bots: slash commands, polls, web push, plugins
+pub mod bots;
 pub mod channel_ops;
 pub mod channels;
 pub mod config;
+pub mod config_json;
 pub mod conns;
 pub mod frames;
 pub mod handler;
@@ -78,6 +81,8 @@ pub struct OriginChats {
     pub rotur: reqwest::Client,
     pub space: SpaceId,
     pub heartbeat: Duration,
+    /// Slash commands, plugins, Web Push.
+    pub bots: bots::Bots,
 }
 
 /// A user as OriginChats shows it: role names in the member's order (`user` last, standing for
@@ -114,6 +119,7 @@ impl OriginChats {
                 cfg.cooldown_seconds,
             ),
             heartbeat: Duration::from_secs_f64(cfg.heartbeat_secs),
+            bots: bots::Bots::new(&cfg)?,
             space: SpaceId(crate::core::ids::DEFAULT_SPACE.into()),
             core,
             cfg,

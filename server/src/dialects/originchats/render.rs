@@ -79,6 +79,10 @@ impl RenderCache {
 
 /// `{"cmd":"message_new","message",…,"global":true}` for a live message, with `pings`.
 pub fn message_new(m: &Message, place: &Place) -> Value {
+    // bots: poll messages and slash answers have the reference's own message_new forms.
+    if let Some(v) = super::bots::message_new_form(m, place) {
+        return v;
+    }
     let mut msg = CACHE.message(m);
     let (users, roles) = frames::mentions(&m.content);
     let replies: Vec<String> = m
@@ -179,6 +183,13 @@ impl Renderer for OriginChatsRenderer {
                     "global": true,
                 })
             }
+            // bots (polls)
+            Event::PollVoted {
+                state,
+                voter,
+                option_ids,
+            } => super::bots::polls::vote_update(state, voter, option_ids),
+            Event::PollEnded { state } => super::bots::polls::end_update(state),
             _ => return None,
         };
         Some(frames::encode(&frame))

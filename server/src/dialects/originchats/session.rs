@@ -160,6 +160,8 @@ impl Session for OcSession {
     fn closed(&mut self) {
         let oc = &self.oc;
         let conn = self.cx.conn;
+        // bots: a bot's commands leave with its connection (slash_remove to everyone).
+        oc.slash_conn_closed(conn);
         if let Some(c) = oc.conns.remove(conn) {
             for room in &c.rooms {
                 oc.core.hub().unsubscribe(&Topic::Room(room.clone()), conn);

@@ -1,0 +1,316 @@
+//! OriginChats slash commands (§2.7, §4.5): registration and its broadcasts, listing, calls
+//! routed to the registering bot, answers stored as the bot's messages with `interaction`, the
+//! built-ins, and every error string. Frames are validated against the spec by `Oc`.
+
+use crate::originchats::{Oc, cracked};
+use serde_json::{Value, json};
+
+fn weather() -> Value {
+    json!({
+        "name": "weather",
+        "description": "Show the weather for a city",
+        "options": [
+            {"name": "city", "description": "City name", "type": "str", "required": true},
+            {"name": "units", "description": "Units", "type": "enum", "choices": ["c", "f"], "required": false}
+        ],
+        "whitelistRoles": null,
+        "blacklistRoles": null,
+        "ephemeral": false
+    })
+}
+
+fn weather_wire() -> Value {
+    json!({
+        "name": "weather",
+        "description": "Show the weather for a city",
+        "options": [
+            {"name": "city", "description": "City name", "type": "str", "choices": null, "required": true},
+            {"name": "units", "description": "Units", "type": "enum", "choices": ["c", "f"], "required": false}
+        ],
+        "whitelistRoles": null,
+        "blacklistRoles": null,
+        "ephemeral": false,
+        "registeredBy": "weatherbot"
+    })
+}
+
+/// Reads `n` user_join/user_connect frames (someone registered).
+async fn skip_joins(c: &mut Oc, n: usize) {
+    for f in c.recv_n(n).await {
+        assert!(f["cmd"] == "user_join" || f["cmd"] == "user_connect", "{f}");
+    }
+}
+
+#[tokio::test]
+async fn a_bot_registers_a_user_calls_the_bot_answers_and_everyone_sees_it() {
+    let s = cracked();
+    let mut bot = Oc::register(&s, "weatherbot").await;
+    let mut alice = Oc::register(&s, "alice").await;
+    skip_joins(&mut bot, 2).await;
+    let mut bob = Oc::register(&s, "bob").await;
+    skip_joins(&mut bot, 2).await;
+    skip_joins(&mut alice, 2).await;
+
+    bot.send(json!({"cmd": "slash_register", "commands": [weather()], "listener": "reg"}))
+        .await;
+    let add = json!({"cmd": "slash_add", "commands": [weather_wire()]});
+    // The side broadcast reaches the caller before its reply; the listener only on the reply.
+    bot.expect(add.clone()).await;
+    bot.expect(
+        json!({"cmd": "slash_register", "val": "1 commands registered successfully",
+        "listener": "reg"}),
+    )
+    .await;
+    alice.expect(add.clone()).await;
+    bob.expect(add).await;
+
+    // slash_list: the built-ins, then the bot's command.
+    alice.send(json!({"cmd": "slash_list"})).await;
+    let list = alice.recv().await;
+    assert_eq!(list["cmd"], "slash_list");
+    let names: Vec<&str> = list["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["help", "mute", "unmute", "weather"]);
+    assert_eq!(list["commands"][3], weather_wire());
+    assert_eq!(list["commands"][1]["registeredBy"], "originChats");
+    assert_eq!(
+        list["commands"][1]["whitelistRoles"],
+        json!(["admin", "owner"])
+    );
+
+    // A call goes to the bot and is echoed to the caller; bob hears nothing.
+    alice
+        .send(
+            json!({"cmd": "slash_call", "channel": "general", "command": "weather",
+            "args": {"city": "Oslo"}}),
+        )
+        .await;
+    let call = bot.recv().await;
+    assert_eq!(call["cmd"], "slash_call");
+    assert_eq!(
+        call["val"],
+        json!({"command": "weather", "args": {"city": "Oslo"}, "commander": "weatherbot"})
+    );
+    assert_eq!(call["invokerUsername"], "alice");
+    assert_eq!(call["channel"], "general");
+    let invoker = call["invoker"].as_str().unwrap().to_owned();
+    assert!(!invoker.is_empty());
+    alice.expect(call.clone()).await;
+    bob.expect_quiet().await;
+
+    // The bot answers like chats.py's respond(): without `command`.
+    bot.send(
+        json!({"cmd": "slash_response", "response": "  Oslo: 4°C  ", "invoker": invoker,
+        "channel": "general", "ephemeral": false}),
+    )
+    .await;
+    let mut seen = Vec::new();
+    for c in [&mut bot, &mut alice, &mut bob] {
+        let m = c.recv().await;
+        assert_eq!(m["cmd"], "message_new", "{m}");
+        assert_eq!(m["channel"], "general");
+        assert_eq!(m["global"], true);
+        assert!(m.get("thread_id").is_none(), "{m}");
+        let msg = &m["message"];
+        assert_eq!(msg["user"], "weatherbot");
+        assert_eq!(msg["content"], "Oslo: 4°C");
+        assert_eq!(
+            msg["interaction"],
+            json!({"command": "weather", "username": "alice"})
+        );
+        seen.push(msg["id"].clone());
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]));
+
+    // The answer is stored: it is in the history with its interaction.
+    alice
+        .send(json!({"cmd": "messages_get", "channel": "general", "limit": 5}))
+        .await;
+    let hist = alice.recv().await;
+    let last = hist["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["id"], seen[0]);
+    assert_eq!(last["interaction"]["command"], "weather");
+
+    // The bot leaves: its commands go, everyone is told.
+    bot.close().await;
+    alice
+        .expect(json!({"cmd": "slash_remove", "commands": ["weather"]}))
+        .await;
+    bob.expect(json!({"cmd": "slash_remove", "commands": ["weather"]}))
+        .await;
+    alice
+        .expect(json!({"cmd": "user_disconnect", "username": "weatherbot"}))
+        .await;
+    alice
+        .send(
+            json!({"cmd": "slash_call", "channel": "general", "command": "weather",
+            "args": {"city": "Oslo"}}),
+        )
+        .await;
+    alice
+        .expect(
+            json!({"cmd": "error", "src": "slash_call", "val": "Unknown slash command: /weather"}),
+        )
+        .await;
+    alice.close().await;
+    bob.close().await;
+}
+
+#[tokio::test]
+async fn slash_errors_have_the_reference_strings() {
+    let s = cracked();
+    let mut bot = Oc::register(&s, "weatherbot").await;
+    let mut alice = Oc::register(&s, "alice").await;
+    skip_joins(&mut bot, 2).await;
+
+    bot.expect_error(
+        json!({"cmd": "slash_register"}),
+        "Commands must be provided as a list",
+    )
+    .await;
+    bot.expect_error(
+        json!({"cmd": "slash_register", "commands": []}),
+        "Commands must be provided as a list",
+    )
+    .await;
+    // An invalid schema is refused by the decoder in the reference's words.
+    bot.send(
+        json!({"cmd": "slash_register", "commands": [{"name": "x", "description": "y",
+        "options": [{"name": "a", "description": "b", "type": "string"}]}]}),
+    )
+    .await;
+    let e = bot.recv().await;
+    assert_eq!(e["cmd"], "error");
+    assert!(
+        e["val"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid command schema"),
+        "{e}"
+    );
+
+    // A second session of the same user cannot register.
+    let mut bot2 = Oc::login(&s, "weatherbot", "password").await;
+    bot2.expect_error(
+        json!({"cmd": "slash_register", "commands": [weather()]}),
+        "You already have slash commands registered from another session",
+    )
+    .await;
+    bot2.close().await;
+
+    let mut gated = weather();
+    gated["name"] = json!("secret");
+    gated["whitelistRoles"] = json!(["owner"]);
+    let mut banned = weather();
+    banned["name"] = json!("nouser");
+    banned["blacklistRoles"] = json!(["user"]);
+    bot.send(json!({"cmd": "slash_register", "commands": [weather(), gated, banned]}))
+        .await;
+    assert_eq!(bot.recv().await["cmd"], "slash_add");
+    assert_eq!(
+        bot.recv().await["val"],
+        "3 commands registered successfully"
+    );
+    assert_eq!(alice.recv().await["cmd"], "slash_add");
+
+    let call = |c: &str, args: Value| json!({"cmd": "slash_call", "channel": "general", "command": c, "args": args});
+    alice
+        .expect_error(
+            json!({"cmd": "slash_call", "command": "weather"}),
+            "Channel parameter is required for slash commands",
+        )
+        .await;
+    alice
+        .expect_error(
+            json!({"cmd": "slash_call", "channel": "general"}),
+            "Command name must be a string",
+        )
+        .await;
+    alice
+        .expect_error(call("nope", json!({})), "Unknown slash command: /nope")
+        .await;
+    alice
+        .expect_error(
+            call("weather", json!({"city": "x", "wind": 1})),
+            "Unknown argument: wind",
+        )
+        .await;
+    alice
+        .expect_error(
+            call("weather", json!({})),
+            "Missing required argument: city",
+        )
+        .await;
+    alice.send(call("secret", json!({"city": "x"}))).await;
+    alice
+        .expect(json!({"cmd": "error", "val": "Access denied: 'owner' role required"}))
+        .await;
+    alice.send(call("nouser", json!({"city": "x"}))).await;
+    alice
+        .expect(json!({"cmd": "error", "val": "Access denied: 'user' role is forbidden"}))
+        .await;
+    // Built-in moderation commands need admin or owner.
+    alice
+        .expect_error(
+            call("mute", json!({"username": "weatherbot", "duration": 5})),
+            "Access denied: 'admin' role required",
+        )
+        .await;
+    // None of this reached the bot.
+    bot.expect_quiet().await;
+
+    // slash_response errors carry no src.
+    let plain = |v: &str| json!({"cmd": "error", "val": v});
+    bot.send(json!({"cmd": "slash_response", "command": "weather", "response": "x"}))
+        .await;
+    bot.expect(plain("Channel parameter is required for slash commands"))
+        .await;
+    bot.send(json!({"cmd": "slash_response", "command": "weather", "channel": "general"}))
+        .await;
+    bot.expect(plain("Slash response must have content or embeds"))
+        .await;
+    // No command, and no call to answer.
+    bot.send(json!({"cmd": "slash_response", "response": "x", "channel": "general"}))
+        .await;
+    bot.expect(plain("Command parameter is required for slash responses"))
+        .await;
+    // The connection is still up and nothing was posted.
+    alice.expect_quiet().await;
+    bot.close().await;
+    alice.close().await;
+}
+
+#[tokio::test]
+async fn built_in_help_answers_as_the_server_with_an_interaction() {
+    let s = cracked();
+    let mut alice = Oc::register(&s, "alice").await;
+    alice
+        .send(
+            json!({"cmd": "slash_call", "channel": "general", "command": "help", "args": {},
+            "listener": "h"}),
+        )
+        .await;
+    let m = alice.recv().await;
+    assert_eq!(m["cmd"], "message_new");
+    assert_eq!(m["message"]["user"], "originChats");
+    assert_eq!(
+        m["message"]["interaction"],
+        json!({"command": "help", "username": "alice"})
+    );
+    let text = m["message"]["content"].as_str().unwrap();
+    assert!(
+        text.starts_with("**Available Commands:**\n• `/help` - List all available slash commands"),
+        "{text}"
+    );
+    // Moderation built-ins are not offered to a plain user.
+    assert!(!text.contains("/mute"), "{text}");
+    // With a listener, the caller also gets its own copy carrying it.
+    let own = alice.recv().await;
+    assert_eq!(own["listener"], "h");
+    assert_eq!(own["message"]["id"], m["message"]["id"]);
+    alice.close().await;
+}
