@@ -180,8 +180,23 @@ impl Core {
                     .map(|r| (r.id.clone(), r.position + 1))
                     .collect();
                 if !shifted.is_empty() {
+                    let hub = self.hub().clone();
+                    let sp = space.clone();
                     self.store()
-                        .set_role_positions(space.clone(), shifted, None)
+                        .set_role_positions(
+                            space.clone(),
+                            shifted,
+                            Some(Box::new(move |moved: &Vec<Role>| {
+                                for r in moved {
+                                    hub.publish(Event::RoleChanged {
+                                        space_id: sp.clone(),
+                                        role: r.clone(),
+                                        created: false,
+                                        deleted: false,
+                                    });
+                                }
+                            })),
+                        )
                         .await?;
                 }
                 1

@@ -228,7 +228,7 @@ impl OriginChats {
     }
 
     /// Re-subscribes every connection of `user` to the rooms it may view now.
-    async fn refresh_user_rooms(&self, user: &UserId) {
+    pub(crate) async fn refresh_user_rooms(&self, user: &UserId) {
         for (conn, u) in self.conns.authenticated() {
             if &u == user {
                 self.resubscribe(conn, &u).await;
@@ -236,7 +236,7 @@ impl OriginChats {
         }
     }
 
-    async fn refresh_all_rooms(&self) {
+    pub(crate) async fn refresh_all_rooms(&self) {
         for (conn, u) in self.conns.authenticated() {
             self.resubscribe(conn, &u).await;
         }
@@ -686,6 +686,8 @@ impl OriginChats {
         match done {
             Ok(flag) => {
                 self.members.epoch.fetch_add(1, Ordering::AcqRel);
+                // The target's connections follow at once (the watcher would, a moment later).
+                self.refresh_user_rooms(&target.id).await;
                 let key = if ban { "banned" } else { "unbanned" };
                 send(
                     cx,
@@ -810,6 +812,7 @@ impl OriginChats {
             Err(e) => return send(cx, member_fail(SRC, e, l)),
         }
         self.members.epoch.fetch_add(1, Ordering::AcqRel);
+        self.refresh_user_rooms(&target.user.id).await;
         let a = match self.account_by_id(&target.user.id).await {
             Ok(a) => a,
             Err(e) => return send(cx, internal(SRC, e, l)),

@@ -93,6 +93,7 @@ impl OriginChats {
     /// `roles_list` to every authenticated connection (the caller included), before the reply.
     async fn broadcast_roles(&self) {
         self.members.epoch.fetch_add(1, Ordering::AcqRel);
+        self.refresh_all_rooms().await;
         match self.roles_list_frame().await {
             Ok(f) => self.conns.send_all(&encode(&f), None),
             Err(e) => tracing::warn!(error = %e, "originchats: cannot list roles"),
@@ -421,6 +422,7 @@ impl OriginChats {
         {
             Ok(updated) => {
                 self.members.epoch.fetch_add(1, Ordering::AcqRel);
+                self.refresh_all_rooms().await;
                 send(
                     cx,
                     with_listener(
@@ -507,6 +509,7 @@ impl OriginChats {
             }
         }
         self.members.epoch.fetch_add(1, Ordering::AcqRel);
+        self.refresh_user_rooms(&me.user.id).await;
         let a = match self.account_by_id(&me.user.id).await {
             Ok(a) => a,
             Err(e) => return send(cx, internal(src, e, l)),

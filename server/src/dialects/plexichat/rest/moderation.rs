@@ -38,6 +38,14 @@ fn member_error(e: CoreError) -> ApiError {
     }
 }
 
+/// Like `member_error`, with every unknown target a missing member.
+fn member_missing(e: CoreError) -> ApiError {
+    match e {
+        CoreError::NotFound(_) => ApiError::not_found("Member not found"),
+        e => member_error(e),
+    }
+}
+
 pub async fn list_bans(
     State(st): State<AppState>,
     auth: Authed,
@@ -121,7 +129,7 @@ pub async fn update_member(
         px.core
             .set_nickname(&auth.user, &space, &target, nick)
             .await
-            .map_err(member_error)?;
+            .map_err(member_missing)?;
     }
     if req.timeout_until.is_some() || req.timeout_reason.is_some() {
         let until = match req.timeout_until {
@@ -143,7 +151,7 @@ pub async fn update_member(
                 req.timeout_reason.flatten(),
             )
             .await
-            .map_err(member_error)?;
+            .map_err(member_missing)?;
     }
     let m = px
         .core
