@@ -682,3 +682,200 @@ impl Core {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::audit::AuditFilter;
+    use crate::core::roles::{NewRole, Placement, RoleDetails};
+    use crate::hub::Hub;
+    use crate::store::sqlite::{SqliteSettings, SqliteStore};
+
+    async fn core() -> (Core, tempfile_dir::Dir) {
+        let dir = tempfile_dir::Dir::new();
+        let store = SqliteStore::open(&dir.0.join("chorus.db"), SqliteSettings::default())
+            .await
+            .unwrap();
+        let (hub, dispatcher) = Hub::new(Vec::new());
+        tokio::spawn(dispatcher);
+        (Core::new(Arc::new(store), hub), dir)
+    }
+
+    mod tempfile_dir {
+        pub struct Dir(pub std::path::PathBuf);
+        impl Dir {
+            pub fn new() -> Self {
+                Dir(std::env::temp_dir().join(format!(
+                    "chorus-moderation-{}-{}",
+                    std::process::id(),
+                    uuid::Uuid::new_v4().simple()
+                )))
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    fn role(name: &str, placement: Placement) -> NewRole {
+        NewRole {
+            name: name.into(),
+            permissions: Permissions::NONE,
+            color: None,
+            hoist: false,
+            mentionable: false,
+            self_assignable: false,
+            details: RoleDetails::default(),
+            placement,
+        }
+    }
+
+    /// Placement, reorder, the hierarchy, bans (with the member's roles kept for an unban in
+    /// the default space) and the audit trail.
+    #[tokio::test]
+    async fn roles_hierarchy_bans_and_audit() {
+        let (core, _dir) = core().await;
+        let space = core.default_space().clone();
+        let boss = core
+            .create_account("boss", "pw", Some("owner"))
+            .await
+            .unwrap();
+        let adm = core
+            .create_account("adm", "pw", Some("admin"))
+            .await
+            .unwrap();
+        let bob = core.create_account("bob", "pw", None).await.unwrap();
+        let artist = core
+            .create_role(&boss, &space, role("artist", Placement::AboveDefault))
+            .await
+            .unwrap();
+        assert_eq!(artist.position, 1);
+        let names: Vec<String> = core
+            .space_roles(&space)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["owner", "admin", "moderator", "artist", "@everyone"]
+        );
+        let top = core
+            .create_role(&boss, &space, role("top", Placement::Top))
+            .await
+            .unwrap();
+        assert_eq!(top.position, 5);
+        // bob may not manage roles; adm may not touch roles at or above admin.
+        assert!(matches!(
+            core.create_role(&bob, &space, role("x", Placement::Top))
+                .await,
+            Err(CoreError::Forbidden("manage_roles"))
+        ));
+        assert!(matches!(
+            core.delete_role(&adm, &space, &top.id).await,
+            Err(CoreError::Forbidden("hierarchy"))
+        ));
+        core.set_member_roles(&adm, &space, &bob.id, vec![artist.id.clone()])
+            .await
+            .unwrap();
+        assert!(matches!(
+            core.set_member_roles(&adm, &space, &bob.id, vec![top.id.clone()])
+                .await,
+            Err(CoreError::Forbidden("hierarchy"))
+        ));
+        // Reorder: artist above moderator.
+        let all = core.space_roles(&space).await.unwrap();
+        let id = |n: &str| all.iter().find(|r| r.name == n).unwrap().id.clone();
+        let ranked = core
+            .reorder_roles(
+                &boss,
+                &space,
+                &[
+                    id("top"),
+                    id("owner"),
+                    id("admin"),
+                    id("artist"),
+                    id("moderator"),
+                ],
+            )
+            .await
+            .unwrap();
+        let names: Vec<&str> = ranked.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["top", "owner", "admin", "artist", "moderator", "@everyone"]
+        );
+
+        // A ban removes the member; the default space's unban gives it back with its roles.
+        assert!(matches!(
+            core.ban_user(&bob, &space, &adm.id, None).await,
+            Err(CoreError::Forbidden("ban_members"))
+        ));
+        core.ban_user(&adm, &space, &bob.id, Some("spam".into()))
+            .await
+            .unwrap();
+        assert!(
+            core.store()
+                .member(space.clone(), bob.id.clone())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            core.ban_of(&space, &bob.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .reason
+                .as_deref(),
+            Some("spam")
+        );
+        assert!(
+            core.unban_user(&adm, &space, &bob.id)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let m = core
+            .store()
+            .member(space.clone(), bob.id.clone())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(m.roles.contains(&artist.id));
+        assert!(
+            core.unban_user(&adm, &space, &bob.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let (entries, total) = core
+            .audit_log(
+                &boss,
+                AuditFilter {
+                    space_id: space.clone(),
+                    category: Some("user_moderation".into()),
+                    actor_id: None,
+                    target_id: Some(bob.id.0.clone()),
+                    action: None,
+                    after: None,
+                    limit: 10,
+                    offset: 0,
+                },
+            )
+            .await
+            .unwrap();
+        let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["user_unban", "user_ban", "user_roles_set"]);
+        assert_eq!(total, 3);
+        assert!(matches!(
+            core.audit_counts(&bob, &space).await,
+            Err(CoreError::Forbidden(_))
+        ));
+        core.store().close().await.unwrap();
+    }
+}

@@ -36,8 +36,22 @@ async fn trio() -> (Server, Oc, Oc, Oc) {
     (s, boss, adm, bob)
 }
 
+/// Role names by rank (`position`), highest first; every role carries its own name. (Object
+/// keys carry no order here: the server's JSON maps are sorted by key.)
 fn names(list: &Value) -> Vec<String> {
-    list["roles"].as_object().unwrap().keys().cloned().collect()
+    let mut roles: Vec<(&String, i64)> = list["roles"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            assert_eq!(v["name"], k.as_str(), "{list}");
+            (k, v["position"].as_i64().unwrap())
+        })
+        .collect();
+    roles.sort_by_key(|(_, p)| *p);
+    let ranks: Vec<i64> = roles.iter().map(|(_, p)| *p).collect();
+    assert_eq!(ranks, (0..roles.len() as i64).collect::<Vec<_>>(), "{list}");
+    roles.into_iter().map(|(k, _)| k.clone()).collect()
 }
 
 #[tokio::test]

@@ -64,17 +64,30 @@ async fn team() -> Team {
         .as_str()
         .unwrap()
         .to_owned();
-    for (who, api) in [("bob", &bob), ("carol", &carol)] {
-        let r = api
-            .post(&format!("/channels/invites/{code}"), json!({}))
-            .await;
-        assert_eq!(r.status, 200, "{who}: {}", r.body);
+    let r = bob
+        .post(&format!("/channels/invites/{code}"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "bob: {}", r.body);
+    // Bob's own GUILD_MEMBER_ADD may come before his GUILD_CREATE (the invite route
+    // publishes them in that order).
+    loop {
+        let f = gb.dispatch().await;
+        if f["t"] == "GUILD_CREATE" {
+            break;
+        }
+        assert_eq!(f["t"], "GUILD_MEMBER_ADD", "{f}");
+        assert_eq!(f["d"]["user"]["username"], "bob", "{f}");
     }
-    assert_eq!(gb.dispatch().await["t"], "GUILD_CREATE");
-    for _ in 0..2 {
-        assert_eq!(ga.dispatch().await["t"], "GUILD_MEMBER_ADD");
+    assert_eq!(ga.dispatch().await["t"], "GUILD_MEMBER_ADD");
+    let r = carol
+        .post(&format!("/channels/invites/{code}"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "carol: {}", r.body);
+    for g in [&mut ga, &mut gb] {
+        let f = g.dispatch().await;
+        assert_eq!(f["t"], "GUILD_MEMBER_ADD", "{f}");
+        assert_eq!(f["d"]["user"]["username"], "carol");
     }
-    assert_eq!(gb.dispatch().await["t"], "GUILD_MEMBER_ADD"); // carol
     Team {
         server,
         alice,
