@@ -319,7 +319,10 @@ async fn timeouts_and_nicknames_update_the_member() {
             json!({"content": "quiet?"}),
         )
         .await
-        .expect_error(403, "Missing permissions");
+        .expect_error(
+            403,
+            "You do not have permission to send messages in this channel",
+        );
     let members = t.alice.get(&format!("/servers/{}/members", t.id)).await;
     let bob = members
         .body
