@@ -79,6 +79,8 @@ pub struct Hub {
     pub slow_consumers_kicked: AtomicU64,
     /// In-process observers of every event (bots, plugins, push), after delivery.
     taps: RwLock<Vec<mpsc::Sender<Event>>>,
+    /// In-process observers of a topic (dialect bookkeeping), see `observe`.
+    observers: RwLock<HashMap<Topic, Vec<mpsc::Sender<Event>>>>,
 }
 
 impl Hub {
@@ -94,6 +96,7 @@ impl Hub {
             next_conn: AtomicU64::new(1),
             slow_consumers_kicked: AtomicU64::new(0),
             taps: RwLock::new(Vec::new()),
+            observers: RwLock::new(HashMap::new()),
         });
         let weak = Arc::downgrade(&hub);
         let dispatcher = async move {
@@ -177,7 +180,38 @@ impl Hub {
         }
     }
 
+    /// Every event delivered on `topic` is also sent to `tx`, in delivery order (a dialect that
+    /// keeps state about the topic, e.g. cached roles). A full observer misses events (it must
+    /// then resync); a closed one is dropped.
+    pub fn observe(&self, topic: Topic, tx: mpsc::Sender<Event>) {
+        let mut obs = self.observers.write().unwrap_or_else(|e| e.into_inner());
+        obs.entry(topic).or_default().push(tx);
+    }
+
+    fn notify_observers(&self, topic: &Topic, event: &Event) {
+        let mut closed = false;
+        if let Some(list) = self
+            .observers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(topic)
+        {
+            for tx in list {
+                if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(event.clone()) {
+                    closed = true;
+                }
+            }
+        }
+        if closed {
+            let mut obs = self.observers.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(list) = obs.get_mut(topic) {
+                list.retain(|tx| !tx.is_closed());
+            }
+        }
+    }
+
     fn deliver(&self, topic: &Topic, event: &Event) {
+        self.notify_observers(topic, event);
         let created_seq = event.created_seq().unwrap_or(0);
         let mut rendered: Vec<Option<Option<Utf8Bytes>>> = vec![None; self.renderers.len()];
         let mut dead: Vec<ConnId> = Vec::new();

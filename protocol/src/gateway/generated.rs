@@ -147,6 +147,22 @@ pub const SERVER_MESSAGES: &[(&str, &str)] = &[
         "#/components/messages/GuildBanRemove/payload",
     ),
     (
+        "op=0,t=GUILD_UPDATE",
+        "#/components/messages/GuildUpdate/payload",
+    ),
+    (
+        "op=0,t=GUILD_DELETE",
+        "#/components/messages/GuildDelete/payload",
+    ),
+    (
+        "op=0,t=GUILD_MEMBER_UPDATE",
+        "#/components/messages/GuildMemberUpdate/payload",
+    ),
+    (
+        "op=0,t=GUILD_MEMBER_REMOVE",
+        "#/components/messages/GuildMemberRemove/payload",
+    ),
+    (
         "op=0,t=WEBHOOKS_UPDATE",
         "#/components/messages/WebhooksUpdate/payload",
     ),
@@ -7353,6 +7369,602 @@ impl serde::Serialize for GuildBanRemove {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct GuildUpdateData {
+    /// Server id.
+    pub id: String,
+    /// The name.
+    pub name: String,
+    /// The description.
+    pub description: Option<String>,
+    /// The icon.
+    pub icon_url: Option<String>,
+    /// The owner (null for Chorus's default space).
+    pub owner_id: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for GuildUpdateData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = GuildUpdateData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a GuildUpdateData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<Option<String>> = None;
+                let mut slot_icon_url: Option<Option<String>> = None;
+                let mut slot_owner_id: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => {
+                            slot_description = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "icon_url" => slot_icon_url = Some(map.next_value::<Option<String>>()?),
+                        "owner_id" => slot_owner_id = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GuildUpdateData {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    description: slot_description.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("description")
+                    })?,
+                    icon_url: slot_icon_url
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("icon_url"))?,
+                    owner_id: slot_owner_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("owner_id"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for GuildUpdateData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for GuildUpdateData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("description", &self.description)?;
+        map.serialize_entry("icon_url", &self.icon_url)?;
+        map.serialize_entry("owner_id", &self.owner_id)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for GuildUpdateData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// GUILD_UPDATE (dispatch)
+///
+/// A server's settings changed (needs GUILDS).
+///
+/// Chorus: Defined but never emitted by the reference; Chorus sends it after `PATCH /servers/{id}` (and OriginChats `server_update` of the default space).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuildUpdate {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: GuildUpdateData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for GuildUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = GuildUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a GuildUpdate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<GuildUpdateData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<GuildUpdateData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GuildUpdate {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for GuildUpdate {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for GuildUpdate {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for GuildUpdate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuildDeleteData {
+    /// Server id.
+    pub id: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for GuildDeleteData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = GuildDeleteData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a GuildDeleteData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GuildDeleteData {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for GuildDeleteData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for GuildDeleteData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for GuildDeleteData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// GUILD_DELETE (dispatch)
+///
+/// A server was deleted (needs GUILDS).
+///
+/// Chorus: Defined but never emitted by the reference; Chorus sends it after `DELETE /servers/{id}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuildDelete {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: GuildDeleteData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for GuildDelete {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = GuildDelete;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a GuildDelete object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<GuildDeleteData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<GuildDeleteData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GuildDelete {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for GuildDelete {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for GuildDelete {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for GuildDelete {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuildMemberUpdateData {
+    /// Server id.
+    pub guild_id: String,
+    /// The user who joined.
+    pub user: MemberUser,
+    /// The server nickname.
+    pub nickname: Option<String>,
+    /// The member's role ids (without @everyone).
+    pub roles: Vec<String>,
+    /// Milliseconds since the Unix epoch, while timed out.
+    pub timeout_until: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for GuildMemberUpdateData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = GuildMemberUpdateData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a GuildMemberUpdateData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_guild_id: Option<String> = None;
+                let mut slot_user: Option<MemberUser> = None;
+                let mut slot_nickname: Option<Option<String>> = None;
+                let mut slot_roles: Option<Vec<String>> = None;
+                let mut slot_timeout_until: Option<Option<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "guild_id" => slot_guild_id = Some(map.next_value::<String>()?),
+                        "user" => slot_user = Some(map.next_value::<MemberUser>()?),
+                        "nickname" => slot_nickname = Some(map.next_value::<Option<String>>()?),
+                        "roles" => slot_roles = Some(map.next_value::<Vec<String>>()?),
+                        "timeout_until" => {
+                            slot_timeout_until =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GuildMemberUpdateData {
+                    guild_id: slot_guild_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("guild_id"))?,
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                    nickname: slot_nickname
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("nickname"))?,
+                    roles: slot_roles
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("roles"))?,
+                    timeout_until: slot_timeout_until.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("timeout_until")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for GuildMemberUpdateData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::Validate::validate(&self.user).map_err(|e| e.at_key("user"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for GuildMemberUpdateData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("guild_id", &self.guild_id)?;
+        map.serialize_entry("user", &self.user)?;
+        map.serialize_entry("nickname", &self.nickname)?;
+        map.serialize_entry("roles", &self.roles)?;
+        map.serialize_entry("timeout_until", &self.timeout_until)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for GuildMemberUpdateData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// GUILD_MEMBER_UPDATE (dispatch)
+///
+/// A member's roles, nickname or timeout changed (needs GUILD_MEMBERS).
+///
+/// Chorus: Defined but never emitted by the reference; Chorus sends it for role, nickname and timeout changes from any dialect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuildMemberUpdate {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: GuildMemberUpdateData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for GuildMemberUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = GuildMemberUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a GuildMemberUpdate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<GuildMemberUpdateData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<GuildMemberUpdateData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GuildMemberUpdate {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for GuildMemberUpdate {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for GuildMemberUpdate {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for GuildMemberUpdate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuildMemberRemoveData {
+    /// Server id.
+    pub guild_id: String,
+    /// The user who joined.
+    pub user: MemberUser,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for GuildMemberRemoveData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = GuildMemberRemoveData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a GuildMemberRemoveData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_guild_id: Option<String> = None;
+                let mut slot_user: Option<MemberUser> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "guild_id" => slot_guild_id = Some(map.next_value::<String>()?),
+                        "user" => slot_user = Some(map.next_value::<MemberUser>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GuildMemberRemoveData {
+                    guild_id: slot_guild_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("guild_id"))?,
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for GuildMemberRemoveData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::Validate::validate(&self.user).map_err(|e| e.at_key("user"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for GuildMemberRemoveData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("guild_id", &self.guild_id)?;
+        map.serialize_entry("user", &self.user)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for GuildMemberRemoveData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// GUILD_MEMBER_REMOVE (dispatch)
+///
+/// A member left, was kicked or banned (needs GUILD_MEMBERS).
+///
+/// Chorus: Defined but never emitted by the reference; Chorus sends it for leaves, kicks, bans and removed accounts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuildMemberRemove {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: GuildMemberRemoveData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for GuildMemberRemove {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = GuildMemberRemove;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a GuildMemberRemove object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<GuildMemberRemoveData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<GuildMemberRemoveData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(GuildMemberRemove {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for GuildMemberRemove {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for GuildMemberRemove {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for GuildMemberRemove {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebhooksUpdateData {
     /// Server id.
     pub guild_id: String,
@@ -8068,6 +8680,30 @@ pub enum ServerFrame {
     ///
     /// Chorus: The reference sends the ids of this event as JSON numbers; Chorus sends strings.
     GuildBanRemove(GuildBanRemove),
+    /// GUILD_UPDATE (dispatch)
+    ///
+    /// A server's settings changed (needs GUILDS).
+    ///
+    /// Chorus: Defined but never emitted by the reference; Chorus sends it after `PATCH /servers/{id}` (and OriginChats `server_update` of the default space).
+    GuildUpdate(GuildUpdate),
+    /// GUILD_DELETE (dispatch)
+    ///
+    /// A server was deleted (needs GUILDS).
+    ///
+    /// Chorus: Defined but never emitted by the reference; Chorus sends it after `DELETE /servers/{id}`.
+    GuildDelete(GuildDelete),
+    /// GUILD_MEMBER_UPDATE (dispatch)
+    ///
+    /// A member's roles, nickname or timeout changed (needs GUILD_MEMBERS).
+    ///
+    /// Chorus: Defined but never emitted by the reference; Chorus sends it for role, nickname and timeout changes from any dialect.
+    GuildMemberUpdate(GuildMemberUpdate),
+    /// GUILD_MEMBER_REMOVE (dispatch)
+    ///
+    /// A member left, was kicked or banned (needs GUILD_MEMBERS).
+    ///
+    /// Chorus: Defined but never emitted by the reference; Chorus sends it for leaves, kicks, bans and removed accounts.
+    GuildMemberRemove(GuildMemberRemove),
     /// WEBHOOKS_UPDATE (dispatch)
     ///
     /// A webhook of a channel was created, changed or deleted (needs GUILD_WEBHOOKS).
@@ -8113,6 +8749,10 @@ const WORDING_VOICE_STATE_UPDATE_EVENT: &[crate::de::Wording] = &[];
 const WORDING_CHANNEL_PINS_UPDATE: &[crate::de::Wording] = &[];
 const WORDING_GUILD_BAN_ADD: &[crate::de::Wording] = &[];
 const WORDING_GUILD_BAN_REMOVE: &[crate::de::Wording] = &[];
+const WORDING_GUILD_UPDATE: &[crate::de::Wording] = &[];
+const WORDING_GUILD_DELETE: &[crate::de::Wording] = &[];
+const WORDING_GUILD_MEMBER_UPDATE: &[crate::de::Wording] = &[];
+const WORDING_GUILD_MEMBER_REMOVE: &[crate::de::Wording] = &[];
 const WORDING_WEBHOOKS_UPDATE: &[crate::de::Wording] = &[];
 const WORDING_SECURITY_LOGOUT: &[crate::de::Wording] = &[];
 
@@ -8439,6 +9079,46 @@ impl ServerFrame {
             .map(Self::GuildBanRemove),
             [
                 crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("GUILD_UPDATE"),
+            ] => crate::de::parse::<GuildUpdate>(
+                input,
+                Some("op=0,t=GUILD_UPDATE"),
+                WORDING_GUILD_UPDATE,
+                &ERRORS,
+            )
+            .map(Self::GuildUpdate),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("GUILD_DELETE"),
+            ] => crate::de::parse::<GuildDelete>(
+                input,
+                Some("op=0,t=GUILD_DELETE"),
+                WORDING_GUILD_DELETE,
+                &ERRORS,
+            )
+            .map(Self::GuildDelete),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("GUILD_MEMBER_UPDATE"),
+            ] => crate::de::parse::<GuildMemberUpdate>(
+                input,
+                Some("op=0,t=GUILD_MEMBER_UPDATE"),
+                WORDING_GUILD_MEMBER_UPDATE,
+                &ERRORS,
+            )
+            .map(Self::GuildMemberUpdate),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("GUILD_MEMBER_REMOVE"),
+            ] => crate::de::parse::<GuildMemberRemove>(
+                input,
+                Some("op=0,t=GUILD_MEMBER_REMOVE"),
+                WORDING_GUILD_MEMBER_REMOVE,
+                &ERRORS,
+            )
+            .map(Self::GuildMemberRemove),
+            [
+                crate::de::TagRef::Int(0),
                 crate::de::TagRef::Str("WEBHOOKS_UPDATE"),
             ] => crate::de::parse::<WebhooksUpdate>(
                 input,
@@ -8495,6 +9175,10 @@ impl ServerFrame {
             Self::ChannelPinsUpdate(_) => Some("op=0,t=CHANNEL_PINS_UPDATE"),
             Self::GuildBanAdd(_) => Some("op=0,t=GUILD_BAN_ADD"),
             Self::GuildBanRemove(_) => Some("op=0,t=GUILD_BAN_REMOVE"),
+            Self::GuildUpdate(_) => Some("op=0,t=GUILD_UPDATE"),
+            Self::GuildDelete(_) => Some("op=0,t=GUILD_DELETE"),
+            Self::GuildMemberUpdate(_) => Some("op=0,t=GUILD_MEMBER_UPDATE"),
+            Self::GuildMemberRemove(_) => Some("op=0,t=GUILD_MEMBER_REMOVE"),
             Self::WebhooksUpdate(_) => Some("op=0,t=WEBHOOKS_UPDATE"),
             Self::SecurityLogout(_) => Some("op=0,t=SECURITY_LOGOUT"),
         }
@@ -8534,6 +9218,10 @@ impl ServerFrame {
             Self::ChannelPinsUpdate(_) => 0,
             Self::GuildBanAdd(_) => 0,
             Self::GuildBanRemove(_) => 0,
+            Self::GuildUpdate(_) => 0,
+            Self::GuildDelete(_) => 0,
+            Self::GuildMemberUpdate(_) => 0,
+            Self::GuildMemberRemove(_) => 0,
             Self::WebhooksUpdate(_) => 0,
             Self::SecurityLogout(_) => 0,
         }
@@ -8573,6 +9261,10 @@ impl ServerFrame {
             Self::ChannelPinsUpdate(_) => Some("CHANNEL_PINS_UPDATE"),
             Self::GuildBanAdd(_) => Some("GUILD_BAN_ADD"),
             Self::GuildBanRemove(_) => Some("GUILD_BAN_REMOVE"),
+            Self::GuildUpdate(_) => Some("GUILD_UPDATE"),
+            Self::GuildDelete(_) => Some("GUILD_DELETE"),
+            Self::GuildMemberUpdate(_) => Some("GUILD_MEMBER_UPDATE"),
+            Self::GuildMemberRemove(_) => Some("GUILD_MEMBER_REMOVE"),
             Self::WebhooksUpdate(_) => Some("WEBHOOKS_UPDATE"),
             Self::SecurityLogout(_) => Some("SECURITY_LOGOUT"),
         }
@@ -8733,6 +9425,26 @@ impl serde::Serialize for ServerFrame {
             Self::GuildBanRemove(payload) => {
                 map.serialize_entry("op", &0i64)?;
                 map.serialize_entry("t", "GUILD_BAN_REMOVE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::GuildUpdate(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "GUILD_UPDATE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::GuildDelete(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "GUILD_DELETE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::GuildMemberUpdate(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "GUILD_MEMBER_UPDATE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::GuildMemberRemove(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "GUILD_MEMBER_REMOVE")?;
                 crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
             }
             Self::WebhooksUpdate(payload) => {

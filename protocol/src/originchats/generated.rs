@@ -4624,6 +4624,8 @@ impl serde::Serialize for UsersBannedList {
 /// Delete your own account from the server
 ///
 /// Removes the user unless banned; broadcasts `user_leave {username}` to all. The socket stays open.
+///
+/// Chorus: The account loses its credentials and memberships but keeps its name, so its messages keep their author; logging in again answers "User not found".
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserLeave {
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
@@ -4768,6 +4770,8 @@ impl serde::Serialize for UserRolesGet {
 /// Replace a user's roles (perm manage_users)
 ///
 /// The reply's cmd is `user_roles_get`, with `global: true`. Errors: "User parameter is required", "Roles list is required", "User not found", "Role '<r>' does not exist".
+///
+/// Chorus: The original has no hierarchy check (a manage_users holder can make itself owner); Chorus refuses giving or taking roles at or above the caller's highest role ("Cannot manage roles at or above your position"), except for the space owner.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserRolesSet {
     /// Target user, by username or user id.
@@ -5073,6 +5077,8 @@ impl serde::Serialize for RolesList {
 /// Create a role (perm manage_roles)
 ///
 /// Errors: "Role name is required", "Role '<n>' cannot be made self-assignable", "Role already exists".
+///
+/// Chorus: New roles go just above `user` (the core's default role, always last) instead of below it; `position` is ignored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoleCreate {
     /// Role name.
@@ -5515,6 +5521,8 @@ impl serde::Serialize for RoleDelete {
 /// Reorder roles (perm manage_roles)
 ///
 /// Errors: "Roles array is required", "Failed to reorder roles".
+///
+/// Chorus: `user` (the default role) always stays last, wherever the list puts it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoleReorder {
     /// Role names or ids; each gets its index as `position`.
@@ -23495,6 +23503,8 @@ pub enum ClientFrame {
     /// Delete your own account from the server
     ///
     /// Removes the user unless banned; broadcasts `user_leave {username}` to all. The socket stays open.
+    ///
+    /// Chorus: The account loses its credentials and memberships but keeps its name, so its messages keep their author; logging in again answers "User not found".
     UserLeave(UserLeave),
     /// userRolesGet
     ///
@@ -23507,6 +23517,8 @@ pub enum ClientFrame {
     /// Replace a user's roles (perm manage_users)
     ///
     /// The reply's cmd is `user_roles_get`, with `global: true`. Errors: "User parameter is required", "Roles list is required", "User not found", "Role '<r>' does not exist".
+    ///
+    /// Chorus: The original has no hierarchy check (a manage_users holder can make itself owner); Chorus refuses giving or taking roles at or above the caller's highest role ("Cannot manage roles at or above your position"), except for the space owner.
     UserRolesSet(UserRolesSet),
     /// pfpSet
     ///
@@ -23529,6 +23541,8 @@ pub enum ClientFrame {
     /// Create a role (perm manage_roles)
     ///
     /// Errors: "Role name is required", "Role '<n>' cannot be made self-assignable", "Role already exists".
+    ///
+    /// Chorus: New roles go just above `user` (the core's default role, always last) instead of below it; `position` is ignored.
     RoleCreate(RoleCreate),
     /// roleUpdate
     ///
@@ -23553,6 +23567,8 @@ pub enum ClientFrame {
     /// Reorder roles (perm manage_roles)
     ///
     /// Errors: "Roles array is required", "Failed to reorder roles".
+    ///
+    /// Chorus: `user` (the default role) always stays last, wherever the list puts it.
     RoleReorder(RoleReorder),
     /// rolePermissionsSet
     ///

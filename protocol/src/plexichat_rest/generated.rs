@@ -891,6 +891,103 @@ impl serde::Serialize for CreateServerRequest {
     }
 }
 
+/// `PATCH /servers/{id}`
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateServerRequest {
+    /// 2 to 100 characters
+    pub name: Option<String>,
+    /// At most 1000 characters
+    pub description: Option<Option<String>>,
+    /// An icon URL
+    pub icon_url: Option<Option<String>>,
+    /// Accepted; the default channel is the first text channel
+    pub default_channel_id: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UpdateServerRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UpdateServerRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UpdateServerRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<Option<String>> = None;
+                let mut slot_icon_url: Option<Option<String>> = None;
+                let mut slot_default_channel_id: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => {
+                            slot_description = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "icon_url" => slot_icon_url = Some(map.next_value::<Option<String>>()?),
+                        "default_channel_id" => {
+                            slot_default_channel_id = Some(map.next_value::<Option<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UpdateServerRequest {
+                    name: slot_name,
+                    description: slot_description,
+                    icon_url: slot_icon_url,
+                    default_channel_id: slot_default_channel_id,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UpdateServerRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(v) = &self.name {
+            crate::de::check_max_length(v, 100).map_err(|e| e.at_key("name"))?;
+            crate::de::check_min_length(v, 2).map_err(|e| e.at_key("name"))?;
+        }
+        if let Some(Some(v)) = &self.description {
+            crate::de::check_max_length(v, 1000).map_err(|e| e.at_key("description"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UpdateServerRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.name {
+            map.serialize_entry("name", v)?;
+        }
+        if let Some(v) = &self.description {
+            map.serialize_entry("description", v)?;
+        }
+        if let Some(v) = &self.icon_url {
+            map.serialize_entry("icon_url", v)?;
+        }
+        if let Some(v) = &self.default_channel_id {
+            map.serialize_entry("default_channel_id", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UpdateServerRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `POST /servers/{id}/channels`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateChannelRequest {
@@ -2034,6 +2131,174 @@ impl crate::de::SerializeFields for DisableTwoFactorRequest {
 }
 
 impl serde::Serialize for DisableTwoFactorRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `PATCH /servers/{id}/members/{member_id}`
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateMemberRequest {
+    /// The server nickname (null clears it)
+    pub nickname: Option<Option<String>>,
+    /// Milliseconds since the Unix epoch; null or a past time lifts the timeout
+    pub timeout_until: Option<Option<i64>>,
+    /// Why
+    pub timeout_reason: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UpdateMemberRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UpdateMemberRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UpdateMemberRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_nickname: Option<Option<String>> = None;
+                let mut slot_timeout_until: Option<Option<i64>> = None;
+                let mut slot_timeout_reason: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "nickname" => slot_nickname = Some(map.next_value::<Option<String>>()?),
+                        "timeout_until" => {
+                            slot_timeout_until =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "timeout_reason" => {
+                            slot_timeout_reason = Some(map.next_value::<Option<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UpdateMemberRequest {
+                    nickname: slot_nickname,
+                    timeout_until: slot_timeout_until,
+                    timeout_reason: slot_timeout_reason,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UpdateMemberRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(Some(v)) = &self.nickname {
+            crate::de::check_max_length(v, 32).map_err(|e| e.at_key("nickname"))?;
+        }
+        if let Some(Some(v)) = &self.timeout_reason {
+            crate::de::check_max_length(v, 512).map_err(|e| e.at_key("timeout_reason"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UpdateMemberRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.nickname {
+            map.serialize_entry("nickname", v)?;
+        }
+        if let Some(v) = &self.timeout_until {
+            map.serialize_entry("timeout_until", v)?;
+        }
+        if let Some(v) = &self.timeout_reason {
+            map.serialize_entry("timeout_reason", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UpdateMemberRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `PUT /servers/{id}/bans/{user_id}`
+#[derive(Debug, Clone, PartialEq)]
+pub struct BanRequest {
+    /// Why (at most 512 characters)
+    pub reason: Option<Option<String>>,
+    /// 0 to 7 (ignored)
+    pub delete_message_days: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for BanRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = BanRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a BanRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_reason: Option<Option<String>> = None;
+                let mut slot_delete_message_days: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "reason" => slot_reason = Some(map.next_value::<Option<String>>()?),
+                        "delete_message_days" => {
+                            slot_delete_message_days = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(BanRequest {
+                    reason: slot_reason,
+                    delete_message_days: slot_delete_message_days,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for BanRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(Some(v)) = &self.reason {
+            crate::de::check_max_length(v, 512).map_err(|e| e.at_key("reason"))?;
+        }
+        if let Some(v) = &self.delete_message_days {
+            crate::de::check_minimum(*v, 0i64).map_err(|e| e.at_key("delete_message_days"))?;
+            crate::de::check_maximum(*v, 7i64).map_err(|e| e.at_key("delete_message_days"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for BanRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.reason {
+            map.serialize_entry("reason", v)?;
+        }
+        if let Some(v) = &self.delete_message_days {
+            map.serialize_entry("delete_message_days", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for BanRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         crate::de::SerializeFields::serialize_fields(self, &mut map)?;
@@ -5530,6 +5795,90 @@ impl serde::Serialize for Member {
     }
 }
 
+/// A ban
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ban {
+    /// The banned user
+    pub user_id: String,
+    /// Why
+    pub reason: Option<String>,
+    /// Who banned them
+    pub banned_by: Option<String>,
+    /// Milliseconds since the Unix epoch
+    pub banned_at: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Ban {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Ban;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Ban object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_reason: Option<Option<String>> = None;
+                let mut slot_banned_by: Option<Option<String>> = None;
+                let mut slot_banned_at: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "reason" => slot_reason = Some(map.next_value::<Option<String>>()?),
+                        "banned_by" => slot_banned_by = Some(map.next_value::<Option<String>>()?),
+                        "banned_at" => slot_banned_at = Some(map.next_value::<crate::de::Int>()?.0),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Ban {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    reason: slot_reason
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("reason"))?,
+                    banned_by: slot_banned_by.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("banned_by")
+                    })?,
+                    banned_at: slot_banned_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("banned_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Ban {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Ban {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("reason", &self.reason)?;
+        map.serialize_entry("banned_by", &self.banned_by)?;
+        map.serialize_entry("banned_at", &self.banned_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Ban {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `UserPublicResponse`
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublicUser {
@@ -5746,6 +6095,20 @@ impl crate::de::Validate for MemberList {
     }
 }
 
+/// Bans
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct BanList(pub Vec<Ban>);
+
+impl crate::de::Validate for BanList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
 const WORDING_NEGOTIATE_REQUEST: &[crate::de::Wording] = &[];
 
 impl NegotiateRequest {
@@ -5850,6 +6213,32 @@ impl CreateServerRequest {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_CREATE_SERVER_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_UPDATE_SERVER_REQUEST: &[crate::de::Wording] = &[
+    crate::de::Wording {
+        path: "name",
+        keyword: "minLength",
+        text: "Invalid name: String should have at least 2 characters",
+    },
+    crate::de::Wording {
+        path: "name",
+        keyword: "maxLength",
+        text: "Invalid name: String should have at most 100 characters",
+    },
+];
+
+impl UpdateServerRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_UPDATE_SERVER_REQUEST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -6100,6 +6489,58 @@ impl DisableTwoFactorRequest {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_DISABLE_TWO_FACTOR_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_UPDATE_MEMBER_REQUEST: &[crate::de::Wording] = &[
+    crate::de::Wording {
+        path: "nickname",
+        keyword: "maxLength",
+        text: "Invalid nickname: String should have at most 32 characters",
+    },
+    crate::de::Wording {
+        path: "timeout_reason",
+        keyword: "maxLength",
+        text: "Invalid timeout_reason: String should have at most 512 characters",
+    },
+];
+
+impl UpdateMemberRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_UPDATE_MEMBER_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_BAN_REQUEST: &[crate::de::Wording] = &[
+    crate::de::Wording {
+        path: "reason",
+        keyword: "maxLength",
+        text: "Invalid reason: String should have at most 512 characters",
+    },
+    crate::de::Wording {
+        path: "delete_message_days",
+        keyword: "*",
+        text: "Invalid delete_message_days: Input should be between 0 and 7",
+    },
+];
+
+impl BanRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_BAN_REQUEST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -6584,6 +7025,36 @@ impl MemberList {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse::<Self>(input, None, WORDING_MEMBER_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_MEMBER: &[crate::de::Wording] = &[];
+
+impl Member {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_MEMBER, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_BAN_LIST: &[crate::de::Wording] = &[];
+
+impl BanList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_BAN_LIST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -7701,6 +8172,125 @@ pub const GET_SERVER: crate::rest::Route = crate::rest::Route {
         },
         crate::rest::Response {
             status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PATCH /api/v1/servers/{server_id}`: Changes a server's name, description or icon (`server.manage`; emits GUILD_UPDATE)
+pub const UPDATE_SERVER: crate::rest::Route = crate::rest::Route {
+    method: "PATCH",
+    path: "/api/v1/servers/{server_id}",
+    operation_id: "updateServer",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "UpdateServerRequest",
+        schema: "#/components/schemas/UpdateServerRequest",
+        media: "#/paths/~1api~1v1~1servers~1{server_id}/patch/requestBody/content/application~1json",
+        reencode: UpdateServerRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Server",
+                schema: "#/components/schemas/Server",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}/patch/responses/200/content/application~1json",
+                reencode: Server::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/servers/{server_id}`: Deletes a server (its owner only; emits GUILD_DELETE)
+pub const DELETE_SERVER: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/servers/{server_id}",
+    operation_id: "deleteServer",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
             body: Some(crate::rest::Body {
                 type_name: "Error",
                 schema: "#/components/schemas/Error",
@@ -9345,11 +9935,240 @@ pub const LIST_MEMBERS: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `PATCH /api/v1/servers/{server_id}/members/{member_id}`: Sets a member's nickname (your own with the default permissions, another's with `members.manage_nicknames`) or times them out (`members.kick`, a higher role, never the owner); emits GUILD_MEMBER_UPDATE
+pub const UPDATE_MEMBER: crate::rest::Route = crate::rest::Route {
+    method: "PATCH",
+    path: "/api/v1/servers/{server_id}/members/{member_id}",
+    operation_id: "updateMember",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "UpdateMemberRequest",
+        schema: "#/components/schemas/UpdateMemberRequest",
+        media: "#/paths/~1api~1v1~1servers~1{server_id}~1members~1{member_id}/patch/requestBody/content/application~1json",
+        reencode: UpdateMemberRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Member",
+                schema: "#/components/schemas/Member",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1members~1{member_id}/patch/responses/200/content/application~1json",
+                reencode: Member::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
 /// `DELETE /api/v1/servers/{server_id}/members/{member_id}`: Kicks a member (`members.kick`, a higher role than theirs, never the owner)
 pub const KICK_MEMBER: crate::rest::Route = crate::rest::Route {
     method: "DELETE",
     path: "/api/v1/servers/{server_id}/members/{member_id}",
     operation_id: "kickMember",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/servers/{server_id}/bans`: The server's bans, oldest first
+pub const LIST_BANS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/servers/{server_id}/bans",
+    operation_id: "listBans",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "BanList",
+                schema: "#/components/schemas/BanList",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1bans/get/responses/200/content/application~1json",
+                reencode: BanList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PUT /api/v1/servers/{server_id}/bans/{user_id}`: Bans a user (`members.ban`, a higher role than theirs, never the owner); emits GUILD_MEMBER_REMOVE for a member, then GUILD_BAN_ADD
+pub const BAN_USER: crate::rest::Route = crate::rest::Route {
+    method: "PUT",
+    path: "/api/v1/servers/{server_id}/bans/{user_id}",
+    operation_id: "banUser",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "BanRequest",
+        schema: "#/components/schemas/BanRequest",
+        media: "#/paths/~1api~1v1~1servers~1{server_id}~1bans~1{user_id}/put/requestBody/content/application~1json",
+        reencode: BanRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/servers/{server_id}/bans/{user_id}`: Lifts a ban (`members.ban`; emits GUILD_BAN_REMOVE); 404 when there is none
+pub const UNBAN_USER: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/servers/{server_id}/bans/{user_id}",
+    operation_id: "unbanUser",
     public: false,
     request: None,
     success_status: 200,
@@ -9568,6 +10387,8 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &LIST_SERVERS,
     &CREATE_SERVER,
     &GET_SERVER,
+    &UPDATE_SERVER,
+    &DELETE_SERVER,
     &LIST_CHANNELS,
     &CREATE_CHANNEL,
     &GET_CHANNEL,
@@ -9599,7 +10420,11 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &CONFIRM_TWO_FACTOR,
     &DISABLE_TWO_FACTOR,
     &LIST_MEMBERS,
+    &UPDATE_MEMBER,
     &KICK_MEMBER,
+    &LIST_BANS,
+    &BAN_USER,
+    &UNBAN_USER,
     &LEAVE_SERVER,
     &SET_PRESENCE,
     &GET_USER,

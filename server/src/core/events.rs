@@ -108,6 +108,39 @@ pub enum Event {
     PollEnded {
         state: Arc<super::polls::PollState>,
     },
+    // ---- members and moderation
+    /// A member's roles (the member-roles-changed event), nickname or timeout changed
+    /// (Plexichat GUILD_MEMBER_UPDATE). Topic: the space.
+    MemberUpdated {
+        space_id: SpaceId,
+        user: UserRef,
+        member: super::spaces::Member,
+    },
+    /// A member left, was kicked, banned or removed their account (GUILD_MEMBER_REMOVE).
+    /// Topic: the space.
+    MemberRemoved {
+        space_id: SpaceId,
+        user: UserRef,
+    },
+    /// A user was banned (`banned`) or unbanned (GUILD_BAN_ADD / _REMOVE). Topic: the space.
+    BanChanged {
+        space_id: SpaceId,
+        user: UserRef,
+        reason: Option<String>,
+        banned: bool,
+    },
+    /// A space's settings changed (GUILD_UPDATE). Topic: the space.
+    SpaceUpdated {
+        space: Arc<super::spaces::Space>,
+    },
+    /// A space was deleted (GUILD_DELETE). Topic: the space.
+    SpaceDeleted {
+        space_id: SpaceId,
+    },
+    /// A user's username, display name, avatar or status changed. Topic: the user.
+    UserChanged {
+        user: super::users::User,
+    },
 }
 
 impl Event {
@@ -140,6 +173,13 @@ impl Event {
             Event::PollVoted { state, .. } | Event::PollEnded { state } => {
                 Topic::Room(state.poll.room_id.clone())
             }
+            // members and moderation
+            Event::MemberUpdated { space_id, .. }
+            | Event::MemberRemoved { space_id, .. }
+            | Event::BanChanged { space_id, .. }
+            | Event::SpaceDeleted { space_id } => Topic::Space(space_id.clone()),
+            Event::SpaceUpdated { space } => Topic::Space(space.id.clone()),
+            Event::UserChanged { user } => Topic::User(user.id.clone()),
         }
     }
 

@@ -15,6 +15,10 @@ pub mod room_ops;
 pub mod rooms;
 pub mod spaces;
 pub mod users;
+// members and moderation
+pub mod audit;
+pub mod moderation;
+pub mod roles;
 
 pub use operations::Core;
 

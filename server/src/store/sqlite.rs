@@ -11,6 +11,7 @@
 //! - Other processes (`chorus user add` while the server runs) write through SQLite's own
 //!   locking, waiting up to `busy_timeout`.
 
+mod members;
 mod messages;
 mod polls;
 mod rooms;

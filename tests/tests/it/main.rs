@@ -28,3 +28,7 @@ mod plexichat;
 mod plexichat_gateway;
 mod plexichat_support;
 mod reactions;
+// members helper
+mod originchats_members;
+mod originchats_roles;
+mod plexichat_moderation;

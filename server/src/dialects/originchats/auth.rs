@@ -89,7 +89,13 @@ impl OriginChats {
         let id = UserId(format!("rotur:{}", ident.id));
         let store = self.core.store();
         let (user, is_new) = match store.user(id.clone()).await {
-            Ok(Some(u)) => (u, false),
+            // A user who left (user_leave) comes back as a new user.
+            Ok(Some(u)) => {
+                let member = store.member(self.space.clone(), u.id.clone()).await;
+                let banned = self.core.ban_of(&self.space, &u.id).await;
+                let left = matches!((member, banned), (Ok(None), Ok(None)));
+                (u, left)
+            }
             Ok(None) => {
                 let user = User {
                     id: id.clone(),
@@ -201,6 +207,14 @@ impl OriginChats {
                 return;
             }
         }
+        // An account removed by user_leave has no credentials left.
+        if matches!(
+            self.core.store().password_hash(user.id.clone()).await,
+            Ok(None)
+        ) {
+            cx.send(&auth_error("User not found"));
+            return;
+        }
         match self.core.login(&user.username, &password).await {
             Ok(u) => self.complete_auth(cx, u, false).await,
             Err(_) => cx.send(&auth_error("Invalid password")),
@@ -214,6 +228,19 @@ impl OriginChats {
             cx.send(&auth_error("User not found"));
             return;
         }
+        // Banned in the space (from any dialect): refused (§1.4 step 5).
+        match self.core.ban_of(&self.space, &user.id).await {
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                cx.send(&auth_error(super::auth::BANNED));
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "originchats: ban lookup failed");
+                cx.send(&auth_error("User not found"));
+                return;
+            }
+        }
         if is_new {
             // bots/config.json: DB.users.default.roles
             self.give_default_roles(&user.id).await;
@@ -225,10 +252,13 @@ impl OriginChats {
                 return;
             }
         };
-        if account.has_role("banned") {
-            cx.send(&auth_error(super::auth::BANNED));
-            return;
-        }
+        let (status, status_text) = self
+            .core
+            .chosen_status(&account.user.id)
+            .await
+            .unwrap_or_else(|_| ("online".into(), String::new()));
+        let invisible = status == "invisible";
+        self.members.set_invisible(&account.user.id, invisible);
         // `ready.validator`: a real session token, usable by every dialect.
         let token = match self.core.issue_token(&account.user.username).await {
             Ok(t) => t,
@@ -242,10 +272,10 @@ impl OriginChats {
         let mut me = json!({
             "username": account.user.username,
             "roles": account.roles,
-            "status": {"status": "online", "text": ""},
+            "status": {"status": status, "text": status_text},
             "cracked": OriginChats::is_cracked(&account.user),
         });
-        if let (Some(nick), Some(o)) = (&account.user.display_name, me.as_object_mut()) {
+        if let (Some(nick), Some(o)) = (&account.nickname, me.as_object_mut()) {
             o.insert("nickname".into(), Value::String(nick.clone()));
         }
         if let (Some(pfp), Some(o)) = (&account.user.avatar_url, me.as_object_mut()) {
@@ -255,6 +285,10 @@ impl OriginChats {
         let summary = account.summary();
         let user_id = account.user.id.clone();
         cx.account = Some(account);
+        cx.roles_epoch = self
+            .members
+            .epoch
+            .load(std::sync::atomic::Ordering::Acquire);
         self.conns.set_user(cx.conn, user_id.clone());
         self.core
             .hub()
@@ -271,7 +305,8 @@ impl OriginChats {
         };
         self.bots
             .emit(super::bots::DialectEvent::UserJoin(who.clone()));
-        if self.core.presence.connect(&user_id) {
+        // Invisible users are not announced (the reference announces them: a leak).
+        if self.core.presence.connect(&user_id) && !invisible {
             self.conns.send_all(
                 &encode(&json!({"cmd": "user_connect", "user": summary})),
                 None,

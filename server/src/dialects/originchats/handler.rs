@@ -86,25 +86,7 @@ impl Handler for OriginChats {
     }
 
     async fn users_online(&self, cx: &mut Cx, r: proto::UsersOnline) -> Reply {
-        let l = r.listener.as_deref();
-        let mut users = Vec::new();
-        // One entry per authenticated connection, as the reference lists them.
-        for (_, id) in self.conns.authenticated() {
-            match self.account_by_id(&id).await {
-                Ok(a) => users.push(json!({
-                    "username": a.user.username,
-                    "nickname": a.user.display_name,
-                    "roles": a.roles,
-                    "color": a.color,
-                    "status": {"status": "online", "text": ""},
-                })),
-                Err(e) => return send(cx, internal("users_online", e, l)),
-            }
-        }
-        send(
-            cx,
-            with_listener(json!({"cmd": "users_online", "users": users}), l),
-        )
+        OriginChats::users_online(self, cx, r).await
     }
 
     async fn messages_get(&self, cx: &mut Cx, r: proto::MessagesGet) -> Reply {
@@ -170,30 +152,6 @@ impl Handler for OriginChats {
     message_replies: MessageReplies,
     channel_update: ChannelUpdate,
     channel_move: ChannelMove,
-    users_list: UsersList,
-    status_set: StatusSet,
-    status_get: StatusGet,
-    user_update: UserUpdate,
-    user_timeout: UserTimeout,
-    user_ban: UserBan,
-    user_unban: UserUnban,
-    users_banned_list: UsersBannedList,
-    user_leave: UserLeave,
-    user_roles_get: UserRolesGet,
-    user_roles_set: UserRolesSet,
-    pfp_set: PfpSet,
-    pfp_get: PfpGet,
-    roles_list: RolesList,
-    role_create: RoleCreate,
-    role_update: RoleUpdate,
-    role_set: RoleSet,
-    role_delete: RoleDelete,
-    role_reorder: RoleReorder,
-    role_permissions_set: RolePermissionsSet,
-    role_permissions_get: RolePermissionsGet,
-    self_role_add: SelfRoleAdd,
-    self_role_remove: SelfRoleRemove,
-    self_roles_list: SelfRolesList,
     voice_join: VoiceJoin,
     voice_leave: VoiceLeave,
     voice_mute: VoiceMute,
@@ -206,11 +164,6 @@ impl Handler for OriginChats {
     thread_delete: ThreadDelete,
     thread_join: ThreadJoin,
     thread_leave: ThreadLeave,
-    rate_limit_status: RateLimitStatus,
-    rate_limit_reset: RateLimitReset,
-    server_update: ServerUpdate,
-    modlog_get: ModlogGet,
-    modlog_summary: ModlogSummary,
     emoji_add: EmojiAdd,
     emoji_delete: EmojiDelete,
     emoji_update: EmojiUpdate,
@@ -289,5 +242,93 @@ impl Handler for OriginChats {
     }
     async fn poll_get(&self, cx: &mut Cx, r: proto::PollGet) -> Reply {
         OriginChats::poll_get(self, cx, r).await
+    }
+    // members helper: users, roles, moderation, rate limits, server settings, modlog
+    async fn users_list(&self, cx: &mut Cx, r: proto::UsersList) -> Reply {
+        OriginChats::users_list(self, cx, r).await
+    }
+    async fn status_set(&self, cx: &mut Cx, r: proto::StatusSet) -> Reply {
+        OriginChats::status_set(self, cx, r).await
+    }
+    async fn status_get(&self, cx: &mut Cx, r: proto::StatusGet) -> Reply {
+        OriginChats::status_get(self, cx, r).await
+    }
+    async fn user_update(&self, cx: &mut Cx, r: proto::UserUpdate) -> Reply {
+        OriginChats::user_update(self, cx, r).await
+    }
+    async fn user_timeout(&self, cx: &mut Cx, r: proto::UserTimeout) -> Reply {
+        OriginChats::user_timeout(self, cx, r).await
+    }
+    async fn user_ban(&self, cx: &mut Cx, r: proto::UserBan) -> Reply {
+        OriginChats::user_ban(self, cx, r).await
+    }
+    async fn user_unban(&self, cx: &mut Cx, r: proto::UserUnban) -> Reply {
+        OriginChats::user_unban(self, cx, r).await
+    }
+    async fn users_banned_list(&self, cx: &mut Cx, r: proto::UsersBannedList) -> Reply {
+        OriginChats::users_banned_list(self, cx, r).await
+    }
+    async fn user_leave(&self, cx: &mut Cx, r: proto::UserLeave) -> Reply {
+        OriginChats::user_leave(self, cx, r).await
+    }
+    async fn user_roles_get(&self, cx: &mut Cx, r: proto::UserRolesGet) -> Reply {
+        OriginChats::user_roles_get(self, cx, r).await
+    }
+    async fn user_roles_set(&self, cx: &mut Cx, r: proto::UserRolesSet) -> Reply {
+        OriginChats::user_roles_set(self, cx, r).await
+    }
+    async fn pfp_set(&self, cx: &mut Cx, r: proto::PfpSet) -> Reply {
+        OriginChats::pfp_set(self, cx, r).await
+    }
+    async fn pfp_get(&self, cx: &mut Cx, r: proto::PfpGet) -> Reply {
+        OriginChats::pfp_get(self, cx, r).await
+    }
+    async fn roles_list(&self, cx: &mut Cx, r: proto::RolesList) -> Reply {
+        OriginChats::roles_list(self, cx, r).await
+    }
+    async fn role_create(&self, cx: &mut Cx, r: proto::RoleCreate) -> Reply {
+        OriginChats::role_create(self, cx, r).await
+    }
+    async fn role_update(&self, cx: &mut Cx, r: proto::RoleUpdate) -> Reply {
+        OriginChats::role_update(self, cx, r).await
+    }
+    async fn role_set(&self, cx: &mut Cx, r: proto::RoleSet) -> Reply {
+        OriginChats::role_set(self, cx, r).await
+    }
+    async fn role_delete(&self, cx: &mut Cx, r: proto::RoleDelete) -> Reply {
+        OriginChats::role_delete(self, cx, r).await
+    }
+    async fn role_reorder(&self, cx: &mut Cx, r: proto::RoleReorder) -> Reply {
+        OriginChats::role_reorder(self, cx, r).await
+    }
+    async fn role_permissions_set(&self, cx: &mut Cx, r: proto::RolePermissionsSet) -> Reply {
+        OriginChats::role_permissions_set(self, cx, r).await
+    }
+    async fn role_permissions_get(&self, cx: &mut Cx, r: proto::RolePermissionsGet) -> Reply {
+        OriginChats::role_permissions_get(self, cx, r).await
+    }
+    async fn self_role_add(&self, cx: &mut Cx, r: proto::SelfRoleAdd) -> Reply {
+        OriginChats::self_role_add(self, cx, r).await
+    }
+    async fn self_role_remove(&self, cx: &mut Cx, r: proto::SelfRoleRemove) -> Reply {
+        OriginChats::self_role_remove(self, cx, r).await
+    }
+    async fn self_roles_list(&self, cx: &mut Cx, r: proto::SelfRolesList) -> Reply {
+        OriginChats::self_roles_list(self, cx, r).await
+    }
+    async fn rate_limit_status(&self, cx: &mut Cx, r: proto::RateLimitStatus) -> Reply {
+        OriginChats::rate_limit_status(self, cx, r).await
+    }
+    async fn rate_limit_reset(&self, cx: &mut Cx, r: proto::RateLimitReset) -> Reply {
+        OriginChats::rate_limit_reset(self, cx, r).await
+    }
+    async fn server_update(&self, cx: &mut Cx, r: proto::ServerUpdate) -> Reply {
+        OriginChats::server_update(self, cx, r).await
+    }
+    async fn modlog_get(&self, cx: &mut Cx, r: proto::ModlogGet) -> Reply {
+        OriginChats::modlog_get(self, cx, r).await
+    }
+    async fn modlog_summary(&self, cx: &mut Cx, r: proto::ModlogSummary) -> Reply {
+        OriginChats::modlog_summary(self, cx, r).await
     }
 }

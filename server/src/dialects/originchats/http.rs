@@ -68,6 +68,7 @@ async fn total_users(space: &str) -> i64 {
 /// `GET /info`: the server and its statistics.
 async fn info(State(state): State<AppState>) -> Response {
     let oc = &state.originchats;
+    oc.ensure_watching().await;
     let users = total_users(&oc.space.0).await;
     match oc.info_json(users).await {
         Ok(v) => {

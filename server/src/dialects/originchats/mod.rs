@@ -31,6 +31,11 @@ pub mod render;
 pub mod server_info;
 pub mod session;
 pub mod unreads;
+// members helper: users, roles, moderation, modlog, server settings
+pub mod members;
+pub mod modlog;
+pub mod perms;
+pub mod roles;
 
 use crate::core::Core;
 use crate::core::ids::{RoleId, SpaceId, UserId};
@@ -83,6 +88,8 @@ pub struct OriginChats {
     pub heartbeat: Duration,
     /// Slash commands, plugins, Web Push.
     pub bots: bots::Bots,
+    /// Roles cache epoch, server settings, the core-event watcher (members helper).
+    pub members: members::MembersState,
 }
 
 /// A user as OriginChats shows it: role names in the member's order (`user` last, standing for
@@ -92,6 +99,8 @@ pub struct Account {
     pub user: User,
     pub roles: Vec<String>,
     pub color: Option<String>,
+    /// The member's nickname in the space (else the user's display name).
+    pub nickname: Option<String>,
 }
 
 impl Account {
@@ -125,6 +134,7 @@ impl OriginChats {
             cfg,
             conns: conns::Conns::default(),
             rotur,
+            members: members::MembersState::default(),
         })
     }
 
@@ -141,25 +151,16 @@ impl OriginChats {
             .member(self.space.clone(), user.id.clone())
             .await?;
         let all = self.roles().await?;
-        let mut roles: Vec<String> = Vec::new();
-        if let Some(m) = &member {
-            for id in &m.roles {
-                if let Some(r) = all.iter().find(|r| &r.id == id && !r.is_default)
-                    && !roles.contains(&r.name)
-                {
-                    roles.push(r.name.clone());
-                }
-            }
-        }
-        if !roles.iter().any(|r| r == USER_ROLE) {
-            roles.push(USER_ROLE.into());
-        }
-        let color = roles.first().and_then(|first| {
-            all.iter()
-                .find(|r| &r.name == first || (first == USER_ROLE && r.is_default))
-                .and_then(|r| r.color.clone())
-        });
-        Ok(Account { user, roles, color })
+        let (roles, color) = members::role_view(member.as_ref(), &all);
+        let nickname = member
+            .and_then(|m| m.nickname)
+            .or_else(|| user.display_name.clone());
+        Ok(Account {
+            user,
+            roles,
+            color,
+            nickname,
+        })
     }
 
     pub async fn account_by_id(&self, id: &UserId) -> CoreResult<Account> {
@@ -188,11 +189,12 @@ impl OriginChats {
     /// The handshake (§1.2).
     pub fn handshake(&self, validator_key: &str) -> Value {
         let c = &self.cfg;
-        let mut server = json!({"name": c.server_name, "owner": {"name": c.owner_name}});
+        let settings = self.server_settings();
+        let mut server = json!({"name": settings.name, "owner": {"name": c.owner_name}});
         if let Some(o) = server.as_object_mut() {
             for (k, v) in [
-                ("icon", &c.server_icon),
-                ("banner", &c.server_banner),
+                ("icon", &settings.icon),
+                ("banner", &settings.banner),
                 ("url", &c.server_url),
             ] {
                 if !v.is_empty() {

@@ -111,6 +111,53 @@ impl Limiter {
             Some(Instant::now() + Duration::from_secs(secs));
     }
 
+    /// A manual timeout of `ms` milliseconds (also when set through another dialect).
+    pub fn set_timeout_ms(&self, user: &UserId, ms: u64) {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        users.entry(user.clone()).or_default().timeout_until =
+            Some(Instant::now() + Duration::from_millis(ms));
+    }
+
+    /// Lifts a manual timeout.
+    pub fn clear_timeout(&self, user: &UserId) {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(st) = users.get_mut(user) {
+            st.timeout_until = None;
+        }
+    }
+
+    /// `rate_limit_status`: (messages in the last minute, limit, in the last 10 s, burst
+    /// limit, cooldown seconds left).
+    pub fn status(&self, user: &UserId) -> (usize, usize, usize, usize, f64) {
+        let now = Instant::now();
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        let (minute, recent, cooldown) = match users.get(user) {
+            Some(st) => {
+                let minute = st
+                    .window
+                    .iter()
+                    .filter(|t| now.duration_since(**t) < WINDOW)
+                    .count();
+                let recent = st
+                    .window
+                    .iter()
+                    .filter(|t| now.duration_since(**t) < BURST_WINDOW)
+                    .count();
+                let cooldown = st
+                    .last_burst
+                    .map(|b| {
+                        self.cooldown
+                            .saturating_sub(now.duration_since(b))
+                            .as_secs_f64()
+                    })
+                    .unwrap_or(0.0);
+                (minute, recent, cooldown)
+            }
+            None => (0, 0, 0.0),
+        };
+        (minute, self.per_minute, recent, self.burst, cooldown)
+    }
+
     /// Clears the window and burst state (not a manual timeout), as `rate_limit_reset`.
     pub fn reset(&self, user: &UserId) {
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());

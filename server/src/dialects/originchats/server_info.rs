@@ -13,24 +13,15 @@ use std::collections::HashSet;
 impl OriginChats {
     /// `{"cmd":"server_info","name","icon","banner"}` from the configuration, `""` defaults.
     pub async fn server_info(&self, cx: &mut Cx, r: proto::ServerInfo) -> Reply {
-        let c = &self.cfg;
-        send(
-            cx,
-            with_listener(
-                json!({
-                    "cmd": "server_info",
-                    "name": c.server_name,
-                    "icon": c.server_icon,
-                    "banner": c.server_banner,
-                }),
-                r.listener.as_deref(),
-            ),
-        )
+        // The stored settings (members helper: server_update), else the configuration.
+        let frame = self.server_info_frame().await;
+        send(cx, with_listener(frame, r.listener.as_deref()))
     }
 
     /// The `/info` document: the server and its live statistics.
     pub async fn info_json(&self, total_users: i64) -> CoreResult<Value> {
         let c = &self.cfg;
+        let settings = self.server_settings();
         let authenticated = self.conns.authenticated();
         let online: HashSet<_> = authenticated.iter().map(|(_, u)| u.clone()).collect();
         let rooms = self.core.store().space_rooms(self.space.clone()).await?;
@@ -44,9 +35,9 @@ impl OriginChats {
         };
         Ok(json!({
             "server": {
-                "name": c.server_name,
-                "icon": opt(&c.server_icon),
-                "banner": opt(&c.server_banner),
+                "name": settings.name,
+                "icon": opt(&settings.icon),
+                "banner": opt(&settings.banner),
                 "owner": {"name": c.owner_name},
             },
             "stats": {

@@ -26,6 +26,8 @@ pub struct Cx {
     pub validator_key: String,
     /// Set once authenticated.
     pub account: Option<Account>,
+    /// The roles epoch `account` was loaded at (members helper).
+    pub roles_epoch: u64,
 }
 
 impl Cx {
@@ -54,6 +56,7 @@ pub async fn ws_route(State(st): State<AppState>, ws: WebSocketUpgrade) -> Respo
     crate::net::configure(ws, &st.config).on_upgrade(move |socket| {
         tracker.track_future(async move {
             let oc = st.originchats.clone();
+            oc.ensure_watching().await;
             let hub = oc.core.hub().clone();
             let conn = hub.next_conn_id();
             let (tx, rx) = mpsc::channel(st.config.websocket.outbound_queue);
@@ -67,6 +70,7 @@ pub async fn ws_route(State(st): State<AppState>, ws: WebSocketUpgrade) -> Respo
                     kick: kick.clone(),
                     validator_key: super::validator_key(),
                     account: None,
+                    roles_epoch: 0,
                 },
                 oc,
             };
@@ -131,6 +135,8 @@ impl Session for OcSession {
                 return reply(&auth_error("Authentication required"));
             }
         }
+        // Roles changed since this connection cached them: reload first.
+        self.oc.refresh_account(&mut self.cx).await;
         match proto::decode(text) {
             Ok(frame) => proto::dispatch(&*self.oc, &mut self.cx, frame).await,
             Err(e) => {
@@ -171,7 +177,10 @@ impl Session for OcSession {
             oc.core
                 .hub()
                 .unsubscribe(&Topic::User(account.user.id.clone()), conn);
-            if oc.core.presence.disconnect(&account.user.id) {
+            // Invisible users were never announced, so their leaving is not either.
+            if oc.core.presence.disconnect(&account.user.id)
+                && !oc.members.is_invisible(&account.user.id)
+            {
                 oc.conns.send_all(
                     &encode(&json!({"cmd": "user_disconnect", "username": account.user.username})),
                     None,

@@ -301,6 +301,80 @@ impl Renderer for PlexichatRenderer {
                     joined_at: *joined_at,
                 },
             ),
+            // members and moderation
+            Event::MemberUpdated {
+                space_id,
+                user,
+                member,
+            } => record(
+                &mut out,
+                "GUILD_MEMBER_UPDATE",
+                &space_id.0,
+                &gw::GuildMemberUpdateData {
+                    guild_id: wire(&space_id.0),
+                    user: gw::MemberUser {
+                        id: wire(&user.id.0),
+                        username: user.username.clone(),
+                        avatar_url: None,
+                    },
+                    nickname: member.nickname.clone(),
+                    roles: member.roles.iter().map(|r| wire(&r.0)).collect(),
+                    timeout_until: member.timeout_until,
+                },
+            ),
+            // In place of a room: who left (their sessions stop following the server).
+            Event::MemberRemoved { space_id, user } => record(
+                &mut out,
+                "GUILD_MEMBER_REMOVE",
+                &user.id.0,
+                &gw::GuildMemberRemoveData {
+                    guild_id: wire(&space_id.0),
+                    user: gw::MemberUser {
+                        id: wire(&user.id.0),
+                        username: user.username.clone(),
+                        avatar_url: None,
+                    },
+                },
+            ),
+            Event::BanChanged {
+                space_id,
+                user,
+                reason,
+                banned,
+            } => record(
+                &mut out,
+                if *banned {
+                    "GUILD_BAN_ADD"
+                } else {
+                    "GUILD_BAN_REMOVE"
+                },
+                &user.id.0,
+                &gw::GuildBanData {
+                    guild_id: wire(&space_id.0),
+                    user_id: wire(&user.id.0),
+                    reason: if *banned { Some(reason.clone()) } else { None },
+                },
+            ),
+            Event::SpaceUpdated { space } => record(
+                &mut out,
+                "GUILD_UPDATE",
+                &space.id.0,
+                &gw::GuildUpdateData {
+                    id: wire(&space.id.0),
+                    name: space.name.clone(),
+                    description: space.description.clone(),
+                    icon_url: space.icon_url.clone(),
+                    owner_id: space.owner_id.as_ref().map(|o| wire(&o.0)),
+                },
+            ),
+            Event::SpaceDeleted { space_id } => record(
+                &mut out,
+                "GUILD_DELETE",
+                &space_id.0,
+                &gw::GuildDeleteData {
+                    id: wire(&space_id.0),
+                },
+            ),
             _ => return None,
         }
         (!out.is_empty()).then(|| Utf8Bytes::from(out))

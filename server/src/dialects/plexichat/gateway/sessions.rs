@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 pub mod intents {
     pub const GUILDS: i64 = 1 << 0;
     pub const GUILD_MEMBERS: i64 = 1 << 1;
+    pub const GUILD_BANS: i64 = 1 << 2;
     pub const GUILD_PRESENCES: i64 = 1 << 8;
     pub const GUILD_MESSAGES: i64 = 1 << 9;
     pub const GUILD_MESSAGE_REACTIONS: i64 = 1 << 10;
@@ -58,6 +59,7 @@ pub fn required_intent(t: &str, dm: bool) -> i64 {
         | "GUILD_MEMBER_REMOVE"
         | "GUILD_MEMBER_UPDATE"
         | "GUILD_MEMBERS_CHUNK" => GUILD_MEMBERS,
+        "GUILD_BAN_ADD" | "GUILD_BAN_REMOVE" => GUILD_BANS,
         "GUILD_CREATE"
         | "GUILD_UPDATE"
         | "GUILD_DELETE"
@@ -226,8 +228,39 @@ impl GwSession {
             if let Some(f) = self.deliver(&rec) {
                 out.push(f);
             }
+            // members helper: a member removed or banned, or a deleted server, is no longer
+            // followed (after its own dispatch).
+            match rec.t {
+                "GUILD_MEMBER_REMOVE" | "GUILD_BAN_ADD" if rec.room == self.user.id.0 => {
+                    let guild = serde_json::from_str::<serde_json::Value>(rec.d)
+                        .ok()
+                        .and_then(|d| d.get("guild_id")?.as_str().map(str::to_owned))
+                        .and_then(|g| crate::dialects::plexichat::ids::core(&g));
+                    if let Some(g) = guild {
+                        self.leave_space(px.core.hub(), &SpaceId(g));
+                    }
+                }
+                "GUILD_DELETE" => self.leave_space(px.core.hub(), &SpaceId(rec.room.to_owned())),
+                _ => {}
+            }
         }
         out
+    }
+
+    /// Stops following a server and its channels.
+    pub fn leave_space(&self, hub: &Hub, space: &SpaceId) {
+        let rooms: Vec<RoomId> = self
+            .lock()
+            .room_spaces
+            .iter()
+            .filter(|(_, sp)| *sp == space)
+            .map(|(r, _)| r.clone())
+            .collect();
+        for r in rooms {
+            self.unsubscribe(hub, &Topic::Room(r.clone()));
+            self.lock().room_spaces.remove(&r);
+        }
+        self.unsubscribe(hub, &Topic::Space(space.clone()));
     }
 
     /// The buffered dispatches after `seq`, or None when some of them were already dropped.

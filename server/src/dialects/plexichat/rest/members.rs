@@ -1,9 +1,11 @@
 //! Server members: list, kick (`members.kick`, hierarchy, never the owner), leave.
 
 use super::{ApiError, Authed, ok, px, success};
-use crate::core::events::Topic;
-use crate::core::ids::{SpaceId, UserId};
+use crate::core::CoreError;
+use crate::core::ids::{RoleId, SpaceId, UserId, now_ms};
 use crate::core::permissions::Permissions;
+use crate::core::spaces::Member;
+use crate::core::users::User;
 use crate::dialects::plexichat::Plexichat;
 use crate::dialects::plexichat::ids::{self, wire};
 use crate::net::AppState;
@@ -17,51 +19,49 @@ fn space_id(id: &str) -> Result<SpaceId, ApiError> {
 }
 
 /// (owner?, permissions, highest role position) of `user` in `space`; 404 for non-members.
-async fn standing(
+pub(super) async fn standing(
     px: &Plexichat,
     user: &UserId,
     space: &SpaceId,
 ) -> Result<(bool, Permissions, i64), ApiError> {
-    let store = px.core.store();
-    let Some(member) = store.member(space.clone(), user.clone()).await? else {
-        return Err(ApiError::not_found("Server not found"));
-    };
-    let owner = store.space_owner(space.clone()).await?.as_ref() == Some(user);
-    let perms = px
-        .core
-        .space_permissions(user, space)
-        .await
-        .map_err(|e| ApiError::core(e, "Server"))?;
-    let top = store
-        .roles(space.clone())
-        .await?
-        .iter()
-        .filter(|r| r.is_default || member.roles.contains(&r.id))
-        .map(|r| r.position)
-        .max()
-        .unwrap_or(0);
-    Ok((owner, perms, top))
+    match px.core.standing(user, space).await {
+        Ok(s) => Ok((s.owner, s.perms, s.top)),
+        Err(CoreError::NotFound(_)) => Err(ApiError::not_found("Server not found")),
+        Err(e) => Err(ApiError::core(e, "Server")),
+    }
 }
 
-/// The sessions of `user` stop following `space` and its channels.
-fn unfollow(px: &Plexichat, user: &UserId, space: &SpaceId) {
+/// The sessions of `user` stop following `space` and its channels (at once; the gateway also
+/// does on GUILD_MEMBER_REMOVE).
+pub(super) fn unfollow(px: &Plexichat, user: &UserId, space: &SpaceId) {
     for s in px.sessions.all() {
-        if s.user.id != *user {
-            continue;
+        if s.user.id == *user {
+            s.leave_space(px.core.hub(), space);
         }
-        let rooms: Vec<_> = s
-            .lock()
-            .room_spaces
-            .iter()
-            .filter(|(_, sp)| *sp == space)
-            .map(|(r, _)| r.clone())
-            .collect();
-        for r in rooms {
-            s.unsubscribe(px.core.hub(), &Topic::Room(r.clone()));
-            s.lock().room_spaces.remove(&r);
-        }
-        s.unsubscribe(px.core.hub(), &Topic::Space(space.clone()));
     }
+}
+
+/// The `Member` object.
+pub(super) fn member_json(
+    px: &Plexichat,
+    m: &Member,
+    u: &User,
+    default_role: Option<&RoleId>,
+    timeout_reason: Option<String>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "member_id": wire(&u.id.0),
+        "user_id": wire(&u.id.0),
+        "username": u.username,
+        "nickname": m.nickname,
+        "avatar_url": u.avatar_url,
+        "joined_at": m.joined_at,
+        "roles": m.roles.iter().filter(|r| Some(*r) != default_role).map(|r| wire(&r.0)).collect::<Vec<_>>(),
+        "presence": {"status": px.core.presence.status(&u.id).as_str()},
+        "badges": [],
+        "timeout_until": m.timeout_until.filter(|t| *t > now_ms()),
+        "timeout_reason": timeout_reason,
+    })
 }
 
 pub async fn list(
@@ -89,25 +89,24 @@ pub async fn list(
             _ => {}
         }
     }
-    let rows = px.db.members(&space.0, &after, limit).await?;
-    let out: Vec<_> = rows
-        .iter()
-        .map(|m| {
-            serde_json::json!({
-                "member_id": wire(&m.user_id),
-                "user_id": wire(&m.user_id),
-                "username": m.username,
-                "nickname": m.nickname,
-                "avatar_url": m.avatar_url,
-                "joined_at": m.joined_at,
-                "roles": m.roles.iter().map(|r| wire(r)).collect::<Vec<_>>(),
-                "presence": {"status": px.core.presence.status(&UserId(m.user_id.clone())).as_str()},
-                "badges": [],
-                "timeout_until": m.timeout_until,
-                "timeout_reason": null,
-            })
-        })
-        .collect();
+    let rows = px
+        .core
+        .members(&auth.user, &space, &after, limit)
+        .await
+        .map_err(|e| ApiError::core(e, "Server"))?;
+    let default = px.core.default_role_of(&space).await;
+    let mut out = Vec::with_capacity(rows.len());
+    for (m, u) in &rows {
+        let reason = if m.timeout_until.is_some() {
+            px.core
+                .store()
+                .timeout_reason(space.clone(), u.id.clone())
+                .await?
+        } else {
+            None
+        };
+        out.push(member_json(px, m, u, default.as_ref(), reason));
+    }
     Ok(ok(&out))
 }
 
@@ -136,8 +135,10 @@ pub async fn kick(
             "You cannot kick a member whose highest role is at or above yours",
         ));
     }
-    px.db.remove_member(&space, &target).await?;
-    px.core.invalidate_permissions();
+    px.core
+        .kick_member(&auth.user, &space, &target)
+        .await
+        .map_err(|e| ApiError::core(e, "Member"))?;
     unfollow(px, &target, &space);
     Ok(success())
 }
@@ -153,8 +154,10 @@ pub async fn leave(
     if owner {
         return Err(ApiError::bad_request("The owner cannot leave the server"));
     }
-    px.db.remove_member(&space, &auth.user.id).await?;
-    px.core.invalidate_permissions();
+    px.core
+        .leave_space(&auth.user, &space)
+        .await
+        .map_err(|e| ApiError::core(e, "Server"))?;
     unfollow(px, &auth.user.id, &space);
     Ok(success())
 }

@@ -7,6 +7,7 @@ pub mod docs;
 pub mod invites;
 pub mod members;
 pub mod messages;
+pub mod moderation;
 pub mod ratelimit;
 pub mod roles;
 pub mod servers;
@@ -50,7 +51,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/users/{user_id}", get(users::get_user))
         .route("/servers", get(servers::redirect).post(servers::redirect))
         .route("/servers/", get(servers::list).post(servers::create))
-        .route("/servers/{server_id}", get(servers::get_one))
+        .route(
+            "/servers/{server_id}",
+            get(servers::get_one)
+                .patch(moderation::update_server)
+                .delete(moderation::delete_server),
+        )
         .route(
             "/servers/{server_id}/channels",
             get(servers::channels).post(servers::create_channel),
@@ -103,7 +109,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/servers/{server_id}/members", get(members::list))
         .route(
             "/servers/{server_id}/members/{member_id}",
-            axum::routing::delete(members::kick),
+            axum::routing::delete(members::kick).patch(moderation::update_member),
+        )
+        .route("/servers/{server_id}/bans", get(moderation::list_bans))
+        .route(
+            "/servers/{server_id}/bans/{user_id}",
+            put(moderation::ban).delete(moderation::unban),
         )
         .route("/servers/{server_id}/leave", post(members::leave))
         .route("/applications", post(bots::create_application))

@@ -4,13 +4,13 @@
 //! moved, deleted, given or taken.
 
 use super::{ApiError, Authed, body, ok, px, success};
-use crate::core::events::Event;
-use crate::core::ids::{RoleId, SpaceId, UserId};
+use crate::core::CoreError;
+use crate::core::ids::{SpaceId, UserId};
 use crate::core::permissions::{Permissions, Role};
+use crate::core::roles::{NewRole, Placement, RoleDetails, RoleEdit};
 use crate::dialects::plexichat::gateway::render::role_json;
 use crate::dialects::plexichat::{Plexichat, ids, perms};
 use crate::net::AppState;
-use crate::store::StoreError;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use chorus_protocol::plexichat_rest::{CreateRoleRequest, UpdateRoleRequest};
@@ -80,21 +80,15 @@ async fn role(px: &Plexichat, space: &SpaceId, id: &str) -> Result<Role, ApiErro
         .ok_or_else(|| ApiError::not_found("Role not found"))
 }
 
-fn role_error(e: StoreError) -> ApiError {
+/// A core refusal in the words of this API (the core checked permissions and hierarchy).
+fn role_error(e: CoreError) -> ApiError {
     match e {
-        StoreError::Conflict(_) => ApiError::bad_request("A role with this name already exists"),
-        e => e.into(),
+        CoreError::Conflict(_) => ApiError::bad_request("A role with this name already exists"),
+        CoreError::Forbidden("hierarchy") => hierarchy(),
+        CoreError::NotFound("member") => ApiError::not_found("Member not found"),
+        CoreError::NotFound(_) => ApiError::not_found("Role not found"),
+        e => ApiError::core(e, "Role"),
     }
-}
-
-fn changed(px: &Plexichat, space: &SpaceId, role: Role, created: bool, deleted: bool) {
-    px.core.invalidate_permissions();
-    px.core.hub().publish(Event::RoleChanged {
-        space_id: space.clone(),
-        role,
-        created,
-        deleted,
-    });
 }
 
 pub async fn list(
@@ -138,31 +132,21 @@ pub async fn create(
     if !s.perms.contains(Permissions::MANAGE_ROLES) {
         return Err(ApiError::forbidden("Missing permissions"));
     }
-    let top = px
-        .core
-        .store()
-        .roles(space.clone())
-        .await?
-        .iter()
-        .map(|r| r.position)
-        .max()
-        .unwrap_or(0);
-    let role = Role {
-        id: RoleId::generate(),
+    let new = NewRole {
         name: req.name,
         permissions: perms::from_keys(&req.permissions.unwrap_or_default()),
-        position: top + 1,
         color,
         hoist: req.hoist.unwrap_or(false),
         mentionable: req.mentionable.unwrap_or(false),
         self_assignable: false,
-        is_default: false,
+        details: RoleDetails::default(),
+        placement: Placement::Top,
     };
-    px.db
-        .save_role(&space, role.clone())
+    let role = px
+        .core
+        .create_role(&auth.user, &space, new)
         .await
         .map_err(role_error)?;
-    changed(px, &space, role.clone(), true, false);
     Ok(ok(&role_json(&space.0, &role)))
 }
 
@@ -179,7 +163,7 @@ pub async fn update(
     if !s.perms.contains(Permissions::MANAGE_ROLES) {
         return Err(ApiError::forbidden("Missing permissions"));
     }
-    let mut r = role(px, &space, &role_id).await?;
+    let r = role(px, &space, &role_id).await?;
     if !s.owner && r.position >= s.top {
         return Err(hierarchy());
     }
@@ -188,33 +172,29 @@ pub async fn update(
             "The @everyone role cannot be renamed or moved",
         ));
     }
-    if let Some(n) = req.name {
-        r.name = n;
+    if let Some(c) = &req.color {
+        check_color(c)?;
     }
-    if let Some(c) = req.color {
-        check_color(&c)?;
-        r.color = c;
+    if let Some(p) = req.position
+        && !s.owner
+        && p >= s.top
+    {
+        return Err(hierarchy());
     }
-    if let Some(p) = req.permissions {
-        r.permissions = perms::from_keys(&p);
-    }
-    if let Some(h) = req.hoist {
-        r.hoist = h;
-    }
-    if let Some(m) = req.mentionable {
-        r.mentionable = m;
-    }
-    if let Some(p) = req.position {
-        if !s.owner && p >= s.top {
-            return Err(hierarchy());
-        }
-        r.position = p;
-    }
-    px.db
-        .save_role(&space, r.clone())
+    let edit = RoleEdit {
+        name: req.name,
+        permissions: req.permissions.as_ref().map(perms::from_keys),
+        color: req.color,
+        hoist: req.hoist,
+        mentionable: req.mentionable,
+        position: req.position,
+        ..Default::default()
+    };
+    let r = px
+        .core
+        .update_role(&auth.user, &space, &r.id, edit, "role_update")
         .await
         .map_err(role_error)?;
-    changed(px, &space, r.clone(), false, false);
     Ok(ok(&role_json(&space.0, &r)))
 }
 
@@ -238,8 +218,10 @@ pub async fn delete(
     if !s.owner && r.position >= s.top {
         return Err(hierarchy());
     }
-    px.db.delete_role(&r.id).await?;
-    changed(px, &space, r, false, true);
+    px.core
+        .delete_role(&auth.user, &space, &r.id)
+        .await
+        .map_err(role_error)?;
     Ok(success())
 }
 
@@ -277,8 +259,10 @@ async fn member_role(
     if !s.owner && r.position >= s.top {
         return Err(hierarchy());
     }
-    px.db.set_member_role(&space, &target, &r.id, add).await?;
-    px.core.invalidate_permissions();
+    px.core
+        .change_member_role(&auth.user, &space, &target, &r.id, add)
+        .await
+        .map_err(role_error)?;
     Ok(success())
 }
 

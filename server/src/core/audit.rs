@@ -1,0 +1,146 @@
+//! The audit log (OriginChats `modlog`): what moderators and managers did, per space. Written by
+//! the role, member, ban, server (and any other feature's) operations through [`Core::audit`].
+
+use super::ids::{SpaceId, UserId, now_ms};
+use super::operations::Core;
+use super::permissions::Role;
+use super::users::User;
+use super::{CoreError, CoreResult};
+use serde_json::Value;
+
+/// The categories of OriginChats' `constants.AUDIT_CATEGORIES`.
+pub mod categories {
+    pub const USERS: &str = "user_moderation";
+    pub const ROLES: &str = "role_management";
+    pub const CHANNELS: &str = "channel_management";
+    pub const MESSAGES: &str = "message_moderation";
+    pub const SERVER: &str = "server_management";
+}
+
+/// One logged action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub space_id: SpaceId,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub action: String,
+    pub category: String,
+    pub target_id: Option<String>,
+    pub target_name: Option<String>,
+    pub details: Value,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+}
+
+/// What an action was done to.
+#[derive(Debug, Clone)]
+pub enum AuditTarget {
+    None,
+    /// (id, name)
+    Named(String, String),
+}
+
+impl AuditTarget {
+    pub fn role(r: &Role) -> Self {
+        AuditTarget::Named(r.id.0.clone(), r.name.clone())
+    }
+
+    pub fn user(u: &User) -> Self {
+        AuditTarget::Named(u.id.0.clone(), u.username.clone())
+    }
+}
+
+/// Filters of an audit query (all optional but the space).
+#[derive(Debug, Clone)]
+pub struct AuditFilter {
+    pub space_id: SpaceId,
+    pub category: Option<String>,
+    pub actor_id: Option<String>,
+    pub target_id: Option<String>,
+    pub action: Option<String>,
+    /// Only entries after this time (ms).
+    pub after: Option<i64>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// Longest audit query page.
+pub const MAX_AUDIT_PAGE: u32 = 200;
+
+impl Core {
+    /// Records an action in the audit log. Logging never fails the action it describes: a
+    /// storage failure is reported in the server log only.
+    pub async fn audit(
+        &self,
+        space: &SpaceId,
+        actor: Option<&User>,
+        action: &str,
+        category: &str,
+        target: AuditTarget,
+        details: Value,
+    ) {
+        let (target_id, target_name) = match target {
+            AuditTarget::None => (None, None),
+            AuditTarget::Named(id, name) => (Some(id), Some(name)),
+        };
+        let entry = AuditEntry {
+            space_id: space.clone(),
+            actor_id: actor.map(|a| a.id.0.clone()),
+            actor_name: actor.map(|a| a.username.clone()),
+            action: action.to_owned(),
+            category: category.to_owned(),
+            target_id,
+            target_name,
+            details,
+            created_at: now_ms(),
+        };
+        if let Err(e) = self.store().insert_audit(entry).await {
+            tracing::warn!(error = %e, action, "cannot write the audit log");
+        }
+    }
+
+    /// The audit target naming user `id` (its id alone when unknown).
+    pub async fn audit_user(&self, id: &UserId) -> AuditTarget {
+        match self.store().user(id.clone()).await {
+            Ok(Some(u)) => AuditTarget::user(&u),
+            _ => AuditTarget::Named(id.0.clone(), id.0.clone()),
+        }
+    }
+
+    /// Audit entries, newest first, and how many match; needs `VIEW_AUDIT_LOG` or
+    /// `MANAGE_MEMBERS` in the space.
+    pub async fn audit_log(
+        &self,
+        actor: &User,
+        filter: AuditFilter,
+    ) -> CoreResult<(Vec<AuditEntry>, i64)> {
+        self.require_audit(actor, &filter.space_id).await?;
+        if filter.limit == 0 || filter.limit > MAX_AUDIT_PAGE {
+            return Err(CoreError::Invalid(format!(
+                "limit must be 1-{MAX_AUDIT_PAGE}"
+            )));
+        }
+        Ok(self.store().audit_entries(filter).await?)
+    }
+
+    /// (category, action, count) of every logged action of a space (same permission).
+    pub async fn audit_counts(
+        &self,
+        actor: &User,
+        space: &SpaceId,
+    ) -> CoreResult<Vec<(String, String, i64)>> {
+        self.require_audit(actor, space).await?;
+        Ok(self.store().audit_counts(space.clone()).await?)
+    }
+
+    async fn require_audit(&self, actor: &User, space: &SpaceId) -> CoreResult<()> {
+        let p = self.space_permissions(&actor.id, space).await?;
+        if p.contains(super::permissions::Permissions::VIEW_AUDIT_LOG)
+            || p.contains(super::permissions::Permissions::MANAGE_MEMBERS)
+        {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden("view_audit_log"))
+        }
+    }
+}
