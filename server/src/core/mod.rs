@@ -14,6 +14,10 @@ pub mod room_ops;
 pub mod rooms;
 pub mod spaces;
 pub mod users;
+// threads helper: threads, message lookups, voice state
+pub mod lookups;
+pub mod threads;
+pub mod voice;
 
 pub use operations::Core;
 

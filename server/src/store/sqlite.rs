@@ -13,6 +13,7 @@
 
 mod messages;
 mod rooms;
+mod threads;
 
 use super::{BoxFut, CommitHook, Store, StoreError, StoreResult, Ticket};
 use crate::core::ids::{MessageId, RoleId, RoomId, SpaceId, UserId};
@@ -1249,6 +1250,40 @@ impl Store for SqliteStore {
         hook: Option<CommitHook<bool>>,
     ) -> BoxFut<'_, bool> {
         Box::pin(rooms::remove_member(self, room, user, hook))
+    }
+
+    // threads helper
+    fn threads(&self, parent: RoomId) -> BoxFut<'_, Vec<Room>> {
+        Box::pin(threads::threads(self, parent))
+    }
+
+    fn thread_links(&self) -> BoxFut<'_, Vec<(RoomId, RoomId)>> {
+        Box::pin(threads::thread_links(self))
+    }
+
+    fn room_member_refs(&self, room: RoomId) -> BoxFut<'_, Vec<UserRef>> {
+        Box::pin(threads::member_refs(self, room))
+    }
+
+    fn count_messages_before(&self, room: RoomId, before: Option<i64>) -> BoxFut<'_, i64> {
+        Box::pin(threads::count_before(self, room, before))
+    }
+
+    fn search_messages(&self, search: crate::core::lookups::MessageSearch) -> BoxFut<'_, Vec<Message>> {
+        Box::pin(threads::search(self, search))
+    }
+
+    fn message_replies(
+        &self,
+        room: RoomId,
+        id: MessageId,
+        limit: u32,
+    ) -> BoxFut<'_, Vec<Message>> {
+        Box::pin(threads::replies(self, room, id, limit))
+    }
+
+    fn pinned_messages(&self, room: RoomId) -> BoxFut<'_, Vec<Message>> {
+        Box::pin(threads::pinned(self, room))
     }
 
     fn close(&self) -> BoxFut<'_, ()> {
