@@ -188,13 +188,15 @@ impl Hub {
             let empty = IndexMap::new();
             let own_subs = own.unwrap_or(&empty);
             // A connection following both the room and its parent hears the event once.
-            let all = own_subs.iter().map(|(c, s)| (topic, c, s)).chain(
-                linked.into_iter().flat_map(|(p, subs)| {
-                    subs.iter()
-                        .filter(|(c, _)| !own_subs.contains_key(*c))
-                        .map(move |(c, s)| (p, c, s))
-                }),
-            );
+            let all =
+                own_subs
+                    .iter()
+                    .map(|(c, s)| (topic, c, s))
+                    .chain(linked.into_iter().flat_map(|(p, subs)| {
+                        subs.iter()
+                            .filter(|(c, _)| !own_subs.contains_key(*c))
+                            .map(move |(c, s)| (p, c, s))
+                    }));
             for (from, conn, sub) in all {
                 let Some(slot) = rendered.get_mut(sub.dialect) else {
                     continue;

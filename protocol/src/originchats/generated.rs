@@ -713,7 +713,7 @@ pub const SERVER_MESSAGES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Channel type (forums cannot be created).
+/// Channel type. `forum` is a Chorus extension (the original creates forums only by editing `channels.json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ChannelCreateType {
     #[serde(rename = "text")]
@@ -722,6 +722,8 @@ pub enum ChannelCreateType {
     Voice,
     #[serde(rename = "separator")]
     Separator,
+    #[serde(rename = "forum")]
+    Forum,
 }
 
 impl ChannelCreateType {
@@ -731,6 +733,7 @@ impl ChannelCreateType {
             Self::Text => "text",
             Self::Voice => "voice",
             Self::Separator => "separator",
+            Self::Forum => "forum",
         }
     }
 }
@@ -3563,12 +3566,12 @@ impl serde::Serialize for ChannelsGet {
 ///
 /// Errors: "Access denied: 'manage_channels' permission required", "Channel name is required", "Channel type is required (text, voice, or separator)", "Invalid channel type, must be text, voice, or separator", "Channel already exists", "Failed to create channel". Without `permissions` the channel gets the default lists.
 ///
-/// Chorus: Chorus rejects channel names that are not safe as storage keys (the original uses them verbatim as file names) and, after the change, pushes `channels_get` to every authenticated client.
+/// Chorus: Chorus rejects channel names that are not safe as storage keys (the original uses them verbatim as file names) and, after the change, pushes `channels_get` to every authenticated client. Chorus also accepts `type` `forum` (with the permission lists of the request, e.g. `create_thread`), since the original offers no command for it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelCreate {
     /// Channel name.
     pub name: Option<String>,
-    /// Channel type (forums cannot be created).
+    /// Channel type. `forum` is a Chorus extension (the original creates forums only by editing `channels.json`).
     pub r#type: Option<ChannelCreateType>,
     /// Description.
     pub description: Option<String>,
@@ -23414,7 +23417,7 @@ pub enum ClientFrame {
     ///
     /// Errors: "Access denied: 'manage_channels' permission required", "Channel name is required", "Channel type is required (text, voice, or separator)", "Invalid channel type, must be text, voice, or separator", "Channel already exists", "Failed to create channel". Without `permissions` the channel gets the default lists.
     ///
-    /// Chorus: Chorus rejects channel names that are not safe as storage keys (the original uses them verbatim as file names) and, after the change, pushes `channels_get` to every authenticated client.
+    /// Chorus: Chorus rejects channel names that are not safe as storage keys (the original uses them verbatim as file names) and, after the change, pushes `channels_get` to every authenticated client. Chorus also accepts `type` `forum` (with the permission lists of the request, e.g. `create_thread`), since the original offers no command for it.
     ChannelCreate(ChannelCreate),
     /// channelUpdate
     ///

@@ -16,6 +16,7 @@ pub mod spaces;
 pub mod users;
 // threads helper: threads, message lookups, voice state
 pub mod lookups;
+pub mod structure;
 pub mod threads;
 pub mod voice;
 

@@ -49,6 +49,24 @@ pub struct ThreadChanges {
     pub extra: Option<serde_json::Value>,
 }
 
+/// The delivery receipt of an event published from a commit hook: awaited after the write, so
+/// the caller's reply follows the broadcast.
+#[derive(Clone, Default)]
+struct Delivered(Arc<std::sync::Mutex<Option<tokio::sync::oneshot::Receiver<()>>>>);
+
+impl Delivered {
+    fn publish(&self, hub: &crate::hub::Hub, event: Event) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(hub.publish_acked(event));
+    }
+
+    async fn wait(&self) {
+        let rx = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(rx) = rx {
+            let _ = rx.await;
+        }
+    }
+}
+
 fn clean_name(name: &str) -> CoreResult<String> {
     let name = name.trim();
     if name.is_empty() {
@@ -79,7 +97,10 @@ impl Core {
             .await?
             .filter(|r| r.kind == RoomKind::Thread)
             .ok_or(CoreError::NotFound("thread"))?;
-        let parent_id = room.parent_id.clone().ok_or(CoreError::NotFound("thread"))?;
+        let parent_id = room
+            .parent_id
+            .clone()
+            .ok_or(CoreError::NotFound("thread"))?;
         let parent = self
             .store()
             .room(parent_id)
@@ -139,7 +160,9 @@ impl Core {
 
     /// The threads of `parent` (newest first), when `user` may view it.
     pub async fn threads_of(&self, user: &UserId, parent: &RoomId) -> CoreResult<Vec<Thread>> {
-        let parent_room = self.require(user, parent, Permissions::NONE, "view").await?;
+        let parent_room = self
+            .require(user, parent, Permissions::NONE, "view")
+            .await?;
         self.threads_unchecked(&parent_room).await
     }
 
@@ -209,6 +232,8 @@ impl Core {
         };
         let hub = self.hub().clone();
         let published = thread.clone();
+        let delivered = Delivered::default();
+        let d = delivered.clone();
         self.store()
             .create_room(
                 room,
@@ -218,10 +243,11 @@ impl Core {
                         Topic::Room(r.id.clone()),
                         Topic::Room(published.parent.id.clone()),
                     );
-                    hub.publish(Event::ThreadCreated { thread: published });
+                    d.publish(&hub, Event::ThreadCreated { thread: published });
                 })),
             )
             .await?;
+        delivered.wait().await;
         Ok(thread)
     }
 
@@ -272,6 +298,8 @@ impl Core {
         let hub = self.hub().clone();
         let slot: Arc<std::sync::Mutex<Option<Arc<Thread>>>> = Arc::default();
         let out = slot.clone();
+        let delivered = Delivered::default();
+        let d = delivered.clone();
         self.store()
             .update_room(
                 room,
@@ -281,11 +309,12 @@ impl Core {
                         ..current
                     });
                     *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread.clone());
-                    hub.publish(Event::ThreadUpdated { thread });
+                    d.publish(&hub, Event::ThreadUpdated { thread });
                 })),
             )
             .await?;
         self.invalidate_permissions();
+        delivered.wait().await;
         let updated = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
         updated.ok_or_else(|| CoreError::Internal("thread update not published".into()))
     }
@@ -297,16 +326,19 @@ impl Core {
         self.thread_manager(actor, &current).await?;
         let hub = self.hub().clone();
         let published = current.clone();
+        let delivered = Delivered::default();
+        let d = delivered.clone();
         self.store()
             .delete_room(
                 id.clone(),
                 Some(Box::new(move |r: &Room| {
-                    hub.publish(Event::ThreadDeleted { thread: published });
+                    d.publish(&hub, Event::ThreadDeleted { thread: published });
                     hub.unlink(&Topic::Room(r.id.clone()));
                 })),
             )
             .await?;
         self.invalidate_permissions();
+        delivered.wait().await;
         Ok(current)
     }
 
@@ -336,17 +368,23 @@ impl Core {
         };
         let hub = self.hub().clone();
         let published = thread.clone();
+        let delivered = Delivered::default();
+        let d = delivered.clone();
         self.store()
             .put_room_member(
                 member,
                 Some(Box::new(move |_: &RoomMember| {
-                    hub.publish(Event::ThreadJoined {
-                        thread: published,
-                        user: who,
-                    });
+                    d.publish(
+                        &hub,
+                        Event::ThreadJoined {
+                            thread: published,
+                            user: who,
+                        },
+                    );
                 })),
             )
             .await?;
+        delivered.wait().await;
         Ok((thread, true))
     }
 
@@ -368,20 +406,26 @@ impl Core {
         let thread = Arc::new(thread);
         let hub = self.hub().clone();
         let published = thread.clone();
+        let delivered = Delivered::default();
+        let d = delivered.clone();
         self.store()
             .remove_room_member(
                 id.clone(),
                 actor.id.clone(),
                 Some(Box::new(move |removed: &bool| {
                     if *removed {
-                        hub.publish(Event::ThreadLeft {
-                            thread: published,
-                            user: who,
-                        });
+                        d.publish(
+                            &hub,
+                            Event::ThreadLeft {
+                                thread: published,
+                                user: who,
+                            },
+                        );
                     }
                 })),
             )
             .await?;
+        delivered.wait().await;
         Ok((thread, true))
     }
 

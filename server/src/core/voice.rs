@@ -79,8 +79,7 @@ impl Core {
         let left = {
             let mut g = self.voice.lock();
             let left = Voice::take(&mut g, &participant.user.id);
-            g.by_user
-                .insert(participant.user.id.clone(), room.clone());
+            g.by_user.insert(participant.user.id.clone(), room.clone());
             g.rooms
                 .entry(room.clone())
                 .or_default()

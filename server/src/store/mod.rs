@@ -166,10 +166,16 @@ pub trait Store: Send + Sync + 'static {
     /// Live messages matching a search, newest first.
     fn search_messages(&self, search: MessageSearch) -> BoxFut<'_, Vec<Message>>;
     /// Live replies to `id` in `room`, oldest first, at most `limit`.
-    fn message_replies(&self, room: RoomId, id: MessageId, limit: u32)
-    -> BoxFut<'_, Vec<Message>>;
+    fn message_replies(&self, room: RoomId, id: MessageId, limit: u32) -> BoxFut<'_, Vec<Message>>;
     /// Pinned live messages of `room`, newest first.
     fn pinned_messages(&self, room: RoomId) -> BoxFut<'_, Vec<Message>>;
+    /// Changes the kind of a space room (OriginChats `channel_update` of `type`).
+    fn set_room_kind(
+        &self,
+        room: RoomId,
+        kind: crate::core::rooms::RoomKind,
+        hook: Option<CommitHook<Room>>,
+    ) -> BoxFut<'_, Room>;
 
     /// Finishes queued writes and closes. Later writes fail with `Closed`.
     fn close(&self) -> BoxFut<'_, ()>;

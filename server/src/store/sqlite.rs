@@ -1269,21 +1269,28 @@ impl Store for SqliteStore {
         Box::pin(threads::count_before(self, room, before))
     }
 
-    fn search_messages(&self, search: crate::core::lookups::MessageSearch) -> BoxFut<'_, Vec<Message>> {
+    fn search_messages(
+        &self,
+        search: crate::core::lookups::MessageSearch,
+    ) -> BoxFut<'_, Vec<Message>> {
         Box::pin(threads::search(self, search))
     }
 
-    fn message_replies(
-        &self,
-        room: RoomId,
-        id: MessageId,
-        limit: u32,
-    ) -> BoxFut<'_, Vec<Message>> {
+    fn message_replies(&self, room: RoomId, id: MessageId, limit: u32) -> BoxFut<'_, Vec<Message>> {
         Box::pin(threads::replies(self, room, id, limit))
     }
 
     fn pinned_messages(&self, room: RoomId) -> BoxFut<'_, Vec<Message>> {
         Box::pin(threads::pinned(self, room))
+    }
+
+    fn set_room_kind(
+        &self,
+        room: RoomId,
+        kind: RoomKind,
+        hook: Option<CommitHook<Room>>,
+    ) -> BoxFut<'_, Room> {
+        Box::pin(threads::set_kind(self, room, kind, hook))
     }
 
     fn close(&self) -> BoxFut<'_, ()> {

@@ -28,6 +28,11 @@ pub mod render;
 pub mod server_info;
 pub mod session;
 pub mod unreads;
+// threads helper: threads, channel structure, lookups, voice
+pub mod channel_more;
+pub mod lookups;
+pub mod threads;
+pub mod voice;
 
 use crate::core::Core;
 use crate::core::ids::{RoleId, SpaceId, UserId};

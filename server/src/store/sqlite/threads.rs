@@ -6,7 +6,8 @@ use crate::core::ids::{MessageId, RoomId, UserId};
 use crate::core::lookups::MessageSearch;
 use crate::core::messages::{Message, UserRef};
 use crate::core::rooms::Room;
-use crate::store::StoreResult;
+use crate::core::rooms::RoomKind;
+use crate::store::{CommitHook, StoreError, StoreResult};
 use sqlx::Row;
 
 /// Rows read per batch while searching (content only; full messages are loaded for hits).
@@ -148,4 +149,36 @@ pub(super) async fn pinned(store: &SqliteStore, room: RoomId) -> StoreResult<Vec
     .fetch_all(store.read_pool())
     .await?;
     load_ids(store, &ids).await
+}
+
+pub(super) async fn set_kind(
+    store: &SqliteStore,
+    id: RoomId,
+    kind: RoomKind,
+    hook: Option<CommitHook<Room>>,
+) -> StoreResult<Room> {
+    store
+        .write(
+            move |conn| {
+                let id = id.clone();
+                Box::pin(async move {
+                    sqlx::query("UPDATE rooms SET kind = ?2, updated_at = ?3 WHERE id = ?1")
+                        .bind(id.as_str())
+                        .bind(kind.as_str())
+                        .bind(crate::core::ids::now_ms())
+                        .execute(&mut *conn)
+                        .await?;
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {ROOM_COLUMNS} FROM rooms WHERE id = ?1"
+                    )))
+                    .bind(id.as_str())
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or(StoreError::NotFound("room"))?;
+                    room_from_row(&row)
+                })
+            },
+            hook,
+        )
+        .await
 }
