@@ -2852,6 +2852,8 @@ impl serde::Serialize for MessageReactRemove {
 /// Fetch channel or thread history (oldest first)
 ///
 /// Auto-acks the newest message (`unreads_update` to all the user's connections first). Errors: "User roles not found", "Channel not found", "Access denied to this channel", "Cannot use this command in this channel type", "Thread not found", "This thread is locked", "This thread is archived", "You do not have permission to view this thread".
+///
+/// Chorus: With `thread_id`, locked and archived threads are readable (the original refuses them here although its client opens threads with messages_get; thread_messages already allows them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessagesGet {
     /// Text channel name.
@@ -18659,6 +18661,8 @@ impl serde::Serialize for ThreadMessagesEvent {
 /// threadUpdateEvent
 ///
 /// A thread changed (to every authenticated client)
+///
+/// Chorus: The original sends this to every authenticated client (its reply has no `channel`); Chorus sends it to the clients that can view the thread's forum, like thread_create and thread_delete.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThreadUpdateEvent {
     /// A forum thread as sent to clients.
@@ -18814,6 +18818,8 @@ impl serde::Serialize for ThreadDeleteEvent {
 /// threadJoinEvent
 ///
 /// Someone joined a thread (to all)
+///
+/// Chorus: The original sends this to every authenticated client (its reply has no `channel`); Chorus sends it to the clients that can view the thread's forum, like thread_create and thread_delete.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThreadJoinEvent {
     /// A forum thread as sent to clients.
@@ -18903,6 +18909,8 @@ impl serde::Serialize for ThreadJoinEvent {
 /// threadLeaveEvent
 ///
 /// Someone left a thread (to all)
+///
+/// Chorus: The original sends this to every authenticated client (its reply has no `channel`); Chorus sends it to the clients that can view the thread's forum, like thread_create and thread_delete.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThreadLeaveEvent {
     /// A forum thread as sent to clients.
@@ -21477,6 +21485,8 @@ pub struct UnreadInfo {
     pub unread_count: i64,
     /// Messages in the channel.
     pub total_messages: i64,
+    /// Thread entries (`thread/<id>` keys) only: the forum holding the thread.
+    pub parent_channel: Option<String>,
 }
 
 /// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
@@ -21496,6 +21506,7 @@ impl<'de> serde::Deserialize<'de> for UnreadInfo {
                 let mut slot_last_read: Option<Option<String>> = None;
                 let mut slot_unread_count: Option<i64> = None;
                 let mut slot_total_messages: Option<i64> = None;
+                let mut slot_parent_channel: Option<String> = None;
                 while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
                     match key.as_str() {
                         "last_read" => slot_last_read = Some(map.next_value::<Option<String>>()?),
@@ -21505,6 +21516,7 @@ impl<'de> serde::Deserialize<'de> for UnreadInfo {
                         "total_messages" => {
                             slot_total_messages = Some(map.next_value::<crate::de::Int>()?.0)
                         }
+                        "parent_channel" => slot_parent_channel = Some(map.next_value::<String>()?),
                         _ => {
                             map.next_value::<serde::de::IgnoredAny>()?;
                         }
@@ -21520,6 +21532,7 @@ impl<'de> serde::Deserialize<'de> for UnreadInfo {
                     total_messages: slot_total_messages.ok_or_else(|| {
                         <A::Error as serde::de::Error>::missing_field("total_messages")
                     })?,
+                    parent_channel: slot_parent_channel,
                 })
             }
         }
@@ -21538,6 +21551,9 @@ impl crate::de::SerializeFields for UnreadInfo {
         map.serialize_entry("last_read", &self.last_read)?;
         map.serialize_entry("unread_count", &self.unread_count)?;
         map.serialize_entry("total_messages", &self.total_messages)?;
+        if let Some(v) = &self.parent_channel {
+            map.serialize_entry("parent_channel", v)?;
+        }
         Ok(())
     }
 }
@@ -21555,7 +21571,9 @@ impl serde::Serialize for UnreadInfo {
 /// Reply to `unreads_get`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnreadsGetEvent {
-    /// Text channel → unread state.
+    /// Text channel (or `thread/<id>` for a forum thread) → unread state.
+    ///
+    /// Chorus: The original never lists threads (it scans text channels only); Chorus adds every thread of the viewable forums under `thread/<id>`, with `parent_channel`.
     pub unreads: ::indexmap::IndexMap<String, UnreadInfo>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
@@ -23378,6 +23396,8 @@ pub enum ClientFrame {
     /// Fetch channel or thread history (oldest first)
     ///
     /// Auto-acks the newest message (`unreads_update` to all the user's connections first). Errors: "User roles not found", "Channel not found", "Access denied to this channel", "Cannot use this command in this channel type", "Thread not found", "This thread is locked", "This thread is archived", "You do not have permission to view this thread".
+    ///
+    /// Chorus: With `thread_id`, locked and archived threads are readable (the original refuses them here although its client opens threads with messages_get; thread_messages already allows them).
     MessagesGet(MessagesGet),
     /// messagesAround
     ///
@@ -25806,6 +25826,8 @@ pub enum ServerFrame {
     /// threadUpdateEvent
     ///
     /// A thread changed (to every authenticated client)
+    ///
+    /// Chorus: The original sends this to every authenticated client (its reply has no `channel`); Chorus sends it to the clients that can view the thread's forum, like thread_create and thread_delete.
     ThreadUpdateEvent(ThreadUpdateEvent),
     /// threadDeleteEvent
     ///
@@ -25814,10 +25836,14 @@ pub enum ServerFrame {
     /// threadJoinEvent
     ///
     /// Someone joined a thread (to all)
+    ///
+    /// Chorus: The original sends this to every authenticated client (its reply has no `channel`); Chorus sends it to the clients that can view the thread's forum, like thread_create and thread_delete.
     ThreadJoinEvent(ThreadJoinEvent),
     /// threadLeaveEvent
     ///
     /// Someone left a thread (to all)
+    ///
+    /// Chorus: The original sends this to every authenticated client (its reply has no `channel`); Chorus sends it to the clients that can view the thread's forum, like thread_create and thread_delete.
     ThreadLeaveEvent(ThreadLeaveEvent),
     /// slashAddEvent
     ///

@@ -16,6 +16,9 @@ mod originchats_channels;
 mod originchats_chat;
 mod originchats_extras;
 mod originchats_extras_unreads;
+// threads helper
+mod originchats_channels_more;
+mod originchats_threads;
 mod plexichat;
 mod plexichat_gateway;
 mod plexichat_support;
