@@ -22,4 +22,5 @@ mod originchats_threads;
 mod plexichat;
 mod plexichat_gateway;
 mod plexichat_support;
+mod plexichat_threads; // threads helper
 mod reactions;
