@@ -98,6 +98,8 @@ impl OriginChats {
             Err(e) => return Err(send(cx, internal(src, e, l))),
         };
         let Some(channel) = channel else {
+            // The channel was deleted under the participant: let go of the stale entry.
+            self.core.voice_leave(&account.user.id).await;
             return Err(send(cx, fail(src, GONE, l)));
         };
         if p.session != cx.conn {
