@@ -447,3 +447,144 @@ impl Core {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::messages::NewMessage;
+    use crate::core::rooms::NewRoom;
+    use crate::hub::Hub;
+    use crate::store::sqlite::{SqliteSettings, SqliteStore};
+
+    async fn core() -> (Core, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "chorus-threads-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let store = SqliteStore::open(&dir.join("chorus.db"), SqliteSettings::default())
+            .await
+            .unwrap();
+        let (hub, dispatcher) = Hub::new(Vec::new());
+        tokio::spawn(dispatcher);
+        (Core::new(Arc::new(store), hub), dir)
+    }
+
+    fn post(room: &RoomId, who: &User, text: &str) -> NewMessage {
+        NewMessage {
+            room_id: room.clone(),
+            author: UserRef {
+                id: who.id.clone(),
+                username: who.username.clone(),
+            },
+            author_name: None,
+            content: text.into(),
+            reply_to: None,
+            forwarded_from: None,
+            extra: None,
+        }
+    }
+
+    /// Members open threads in a forum; messages live in the thread room; archive reopens on
+    /// send, lock refuses; only the creator or a thread manager changes the thread.
+    #[tokio::test]
+    async fn thread_lifecycle_and_rules() {
+        let (core, dir) = core().await;
+        let boss = core
+            .create_account("boss", "pw", Some("owner"))
+            .await
+            .unwrap();
+        let bob = core.create_account("bob", "pw", None).await.unwrap();
+        let carol = core.create_account("carol", "pw", None).await.unwrap();
+        let forum = core
+            .create_room(
+                &boss,
+                NewRoom {
+                    space_id: Some(core.default_space().clone()),
+                    kind: RoomKind::Forum,
+                    name: "support".into(),
+                    topic: None,
+                    parent_id: None,
+                    position: None,
+                    is_public: true,
+                    max_members: None,
+                    members: Vec::new(),
+                    extra: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            core.create_thread(&bob, &forum.id, "  ", None).await,
+            Err(CoreError::Invalid(_))
+        ));
+        let t = core
+            .create_thread(&bob, &forum.id, "Help", None)
+            .await
+            .unwrap();
+        assert_eq!(t.participants.len(), 1);
+        // Threads are not rooms of the space list.
+        let rooms = core
+            .store()
+            .space_rooms(core.default_space().clone())
+            .await
+            .unwrap();
+        assert!(rooms.iter().all(|r| r.kind != RoomKind::Thread));
+        core.send_message(post(&t.room.id, &carol, "hi"))
+            .await
+            .unwrap();
+        let seen = core.thread(&carol.id, &t.room.id).await.unwrap();
+        assert_eq!(seen.message_count, 1);
+        assert!(seen.last_message.is_some());
+        // carol is not the creator.
+        let rename = ThreadChanges {
+            name: Some("Mine".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            core.update_thread(&carol, &t.room.id, rename.clone()).await,
+            Err(CoreError::Forbidden(NOT_CREATOR))
+        ));
+        // Archived: a message reopens it. Locked by the creator: ignored.
+        let archive = ThreadChanges {
+            archived: Some(true),
+            locked: Some(true),
+            ..Default::default()
+        };
+        let a = core.update_thread(&bob, &t.room.id, archive).await.unwrap();
+        assert!(a.room.archived && !a.room.locked);
+        core.send_message(post(&t.room.id, &carol, "again"))
+            .await
+            .unwrap();
+        assert!(
+            !core
+                .thread(&carol.id, &t.room.id)
+                .await
+                .unwrap()
+                .room
+                .archived
+        );
+        let lock = ThreadChanges {
+            locked: Some(true),
+            ..Default::default()
+        };
+        core.update_thread(&boss, &t.room.id, lock).await.unwrap();
+        assert!(matches!(
+            core.send_message(post(&t.room.id, &carol, "x")).await,
+            Err(CoreError::Forbidden(LOCKED))
+        ));
+        assert!(matches!(
+            core.join_thread(&carol, &t.room.id).await,
+            Err(CoreError::Forbidden(LOCKED))
+        ));
+        // The creator cannot leave; deleting removes the thread and its messages.
+        assert!(!core.leave_thread(&bob, &t.room.id).await.unwrap().1);
+        core.delete_thread(&boss, &t.room.id).await.unwrap();
+        assert!(matches!(
+            core.thread(&bob.id, &t.room.id).await,
+            Err(CoreError::NotFound(_))
+        ));
+        core.store().close().await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

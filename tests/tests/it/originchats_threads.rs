@@ -153,6 +153,13 @@ async fn a_thread_from_creation_to_deletion() {
     assert_eq!(boss.recv().await, r);
     assert_eq!(moder.recv().await, r);
 
+    boss.send(json!({"cmd": "embeds_list", "id": mid, "thread_id": id}))
+        .await;
+    assert_eq!(
+        boss.recv().await,
+        json!({"cmd": "embeds_list", "id": mid, "embeds": []})
+    );
+
     // History through messages_get and thread_messages.
     boss.send(json!({"cmd": "messages_get", "thread_id": id, "listener": "h"}))
         .await;
