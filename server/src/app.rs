@@ -37,7 +37,9 @@ pub async fn open_core(config: &Config) -> anyhow::Result<(Arc<Core>, Arc<Sqlite
     let store: Arc<dyn Store> = sqlite.clone();
     let (hub, dispatcher) = Hub::new(dialects::renderers());
     tokio::spawn(dispatcher);
-    Ok((Arc::new(Core::new(store, hub)), sqlite))
+    let core = Arc::new(Core::new(store, hub));
+    core.load_thread_links().await?; // threads helper
+    Ok((core, sqlite))
 }
 
 /// Runs the server until `shutdown` is cancelled, then shuts down cleanly: stop accepting,

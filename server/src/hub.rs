@@ -81,6 +81,9 @@ pub struct Hub {
     taps: RwLock<Vec<mpsc::Sender<Event>>>,
     /// In-process observers of a topic (dialect bookkeeping), see `observe`.
     observers: RwLock<HashMap<Topic, Vec<mpsc::Sender<Event>>>>,
+    /// threads: child topic → parent topic. Subscribers of the parent also receive the child's
+    /// events (a thread is heard by everyone following its forum or channel).
+    links: RwLock<HashMap<Topic, Topic>>,
 }
 
 impl Hub {
@@ -97,6 +100,7 @@ impl Hub {
             slow_consumers_kicked: AtomicU64::new(0),
             taps: RwLock::new(Vec::new()),
             observers: RwLock::new(HashMap::new()),
+            links: RwLock::new(HashMap::new()),
         });
         let weak = Arc::downgrade(&hub);
         let dispatcher = async move {
@@ -210,17 +214,49 @@ impl Hub {
         }
     }
 
+    /// threads: subscribers of `parent` also receive the events of `child`.
+    pub fn link(&self, child: Topic, parent: Topic) {
+        let mut links = self.links.write().unwrap_or_else(|e| e.into_inner());
+        links.insert(child, parent);
+    }
+
+    /// threads: undoes `link`.
+    pub fn unlink(&self, child: &Topic) {
+        let mut links = self.links.write().unwrap_or_else(|e| e.into_inner());
+        links.remove(child);
+    }
+
     fn deliver(&self, topic: &Topic, event: &Event) {
         self.notify_observers(topic, event);
         let created_seq = event.created_seq().unwrap_or(0);
         let mut rendered: Vec<Option<Option<Utf8Bytes>>> = vec![None; self.renderers.len()];
-        let mut dead: Vec<ConnId> = Vec::new();
+        let mut dead: Vec<(Topic, ConnId)> = Vec::new();
+        let parent = self
+            .links
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(topic)
+            .cloned();
         {
             let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
-            let Some(subs) = topics.get(topic) else {
+            let own = topics.get(topic);
+            let linked = parent.as_ref().and_then(|p| topics.get(p).map(|s| (p, s)));
+            if own.is_none() && linked.is_none() {
                 return;
-            };
-            for (conn, sub) in subs {
+            }
+            let empty = IndexMap::new();
+            let own_subs = own.unwrap_or(&empty);
+            // A connection following both the room and its parent hears the event once.
+            let all =
+                own_subs
+                    .iter()
+                    .map(|(c, s)| (topic, c, s))
+                    .chain(linked.into_iter().flat_map(|(p, subs)| {
+                        subs.iter()
+                            .filter(|(c, _)| !own_subs.contains_key(*c))
+                            .map(move |(c, s)| (p, c, s))
+                    }));
+            for (from, conn, sub) in all {
                 let Some(slot) = rendered.get_mut(sub.dialect) else {
                     continue;
                 };
@@ -237,14 +273,14 @@ impl Hub {
                             tracing::warn!(conn, "closing a slow consumer: outbound queue full");
                         }
                         sub.kick.kick();
-                        dead.push(*conn);
+                        dead.push((from.clone(), *conn));
                     }
-                    Err(mpsc::error::TrySendError::Closed(_)) => dead.push(*conn),
+                    Err(mpsc::error::TrySendError::Closed(_)) => dead.push((from.clone(), *conn)),
                 }
             }
         }
-        for conn in dead {
-            self.unsubscribe(topic, conn);
+        for (from, conn) in dead {
+            self.unsubscribe(&from, conn);
         }
     }
 }

@@ -107,6 +107,18 @@ pub const SERVER_MESSAGES: &[(&str, &str)] = &[
         "#/components/messages/ChannelDelete/payload",
     ),
     (
+        "op=0,t=THREAD_CREATE",
+        "#/components/messages/ThreadCreate/payload",
+    ),
+    (
+        "op=0,t=THREAD_UPDATE",
+        "#/components/messages/ThreadUpdate/payload",
+    ),
+    (
+        "op=0,t=THREAD_DELETE",
+        "#/components/messages/ThreadDelete/payload",
+    ),
+    (
         "op=0,t=GUILD_CREATE",
         "#/components/messages/GuildCreate/payload",
     ),
@@ -295,6 +307,47 @@ impl ChannelType {
             Self::Voice => "voice",
             Self::Announcement => "announcement",
             Self::Stage => "stage",
+        }
+    }
+}
+
+/// Kind of thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ThreadDataThreadType {
+    #[serde(rename = "public")]
+    Public,
+    #[serde(rename = "private")]
+    Private,
+    #[serde(rename = "announcement")]
+    Announcement,
+}
+
+impl ThreadDataThreadType {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Private => "private",
+            Self::Announcement => "announcement",
+        }
+    }
+}
+
+/// Archive state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ThreadDataState {
+    #[serde(rename = "active")]
+    Active,
+    #[serde(rename = "archived")]
+    Archived,
+}
+
+impl ThreadDataState {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Archived => "archived",
         }
     }
 }
@@ -5426,6 +5479,463 @@ impl serde::Serialize for ChannelDelete {
     }
 }
 
+/// The thread dict of THREAD_CREATE / THREAD_UPDATE (ids are strings; the reference sends numbers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadData {
+    /// Thread id (usable as a channel id for its messages).
+    pub id: String,
+    /// Parent channel.
+    pub channel_id: String,
+    /// Parent channel (again).
+    pub parent_id: String,
+    /// Server id.
+    pub guild_id: String,
+    /// Who opened it.
+    pub owner_id: String,
+    /// Thread name.
+    pub name: String,
+    /// Kind of thread.
+    pub thread_type: ThreadDataThreadType,
+    /// Archive state.
+    pub state: ThreadDataState,
+    /// The message it started from.
+    pub parent_message_id: Option<String>,
+    /// Messages in the thread.
+    pub message_count: i64,
+    /// Participants.
+    pub member_count: i64,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Newest message time.
+    pub last_message_at: Option<i64>,
+    /// Locked threads accept no new messages.
+    pub locked: bool,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_parent_id: Option<String> = None;
+                let mut slot_guild_id: Option<String> = None;
+                let mut slot_owner_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_thread_type: Option<ThreadDataThreadType> = None;
+                let mut slot_state: Option<ThreadDataState> = None;
+                let mut slot_parent_message_id: Option<Option<String>> = None;
+                let mut slot_message_count: Option<i64> = None;
+                let mut slot_member_count: Option<i64> = None;
+                let mut slot_created_at: Option<i64> = None;
+                let mut slot_last_message_at: Option<Option<i64>> = None;
+                let mut slot_locked: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "parent_id" => slot_parent_id = Some(map.next_value::<String>()?),
+                        "guild_id" => slot_guild_id = Some(map.next_value::<String>()?),
+                        "owner_id" => slot_owner_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "thread_type" => {
+                            slot_thread_type = Some(map.next_value::<ThreadDataThreadType>()?)
+                        }
+                        "state" => slot_state = Some(map.next_value::<ThreadDataState>()?),
+                        "parent_message_id" => {
+                            slot_parent_message_id = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "message_count" => {
+                            slot_message_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "member_count" => {
+                            slot_member_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "last_message_at" => {
+                            slot_last_message_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "locked" => slot_locked = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadData {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    parent_id: slot_parent_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("parent_id")
+                    })?,
+                    guild_id: slot_guild_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("guild_id"))?,
+                    owner_id: slot_owner_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("owner_id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    thread_type: slot_thread_type.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("thread_type")
+                    })?,
+                    state: slot_state
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("state"))?,
+                    parent_message_id: slot_parent_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("parent_message_id")
+                    })?,
+                    message_count: slot_message_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_count")
+                    })?,
+                    member_count: slot_member_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("member_count")
+                    })?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                    last_message_at: slot_last_message_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_message_at")
+                    })?,
+                    locked: slot_locked
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("locked"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ThreadData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ThreadData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("parent_id", &self.parent_id)?;
+        map.serialize_entry("guild_id", &self.guild_id)?;
+        map.serialize_entry("owner_id", &self.owner_id)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("thread_type", &self.thread_type)?;
+        map.serialize_entry("state", &self.state)?;
+        map.serialize_entry("parent_message_id", &self.parent_message_id)?;
+        map.serialize_entry("message_count", &self.message_count)?;
+        map.serialize_entry("member_count", &self.member_count)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        map.serialize_entry("last_message_at", &self.last_message_at)?;
+        map.serialize_entry("locked", &self.locked)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ThreadData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// THREAD_CREATE (dispatch)
+///
+/// A thread was opened in a channel the session sees.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadCreate {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    /// The thread dict of THREAD_CREATE / THREAD_UPDATE (ids are strings; the reference sends numbers).
+    pub d: ThreadData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadCreate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadCreate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadCreate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<ThreadData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<ThreadData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadCreate {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ThreadCreate {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ThreadCreate {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ThreadCreate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// THREAD_UPDATE (dispatch)
+///
+/// A thread was renamed, archived, unarchived, locked or unlocked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadUpdate {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    /// The thread dict of THREAD_CREATE / THREAD_UPDATE (ids are strings; the reference sends numbers).
+    pub d: ThreadData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadUpdate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<ThreadData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<ThreadData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadUpdate {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ThreadUpdate {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ThreadUpdate {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ThreadUpdate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadDeleteData {
+    /// Deleted thread id.
+    pub id: String,
+    /// Server id.
+    pub guild_id: String,
+    /// Parent channel.
+    pub parent_id: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadDeleteData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadDeleteData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadDeleteData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_guild_id: Option<String> = None;
+                let mut slot_parent_id: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "guild_id" => slot_guild_id = Some(map.next_value::<String>()?),
+                        "parent_id" => slot_parent_id = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadDeleteData {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    guild_id: slot_guild_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("guild_id"))?,
+                    parent_id: slot_parent_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("parent_id")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ThreadDeleteData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ThreadDeleteData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("guild_id", &self.guild_id)?;
+        map.serialize_entry("parent_id", &self.parent_id)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ThreadDeleteData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// THREAD_DELETE (dispatch)
+///
+/// A thread was deleted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadDelete {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: ThreadDeleteData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ThreadDelete {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ThreadDelete;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ThreadDelete object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<ThreadDeleteData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<ThreadDeleteData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ThreadDelete {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ThreadDelete {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ThreadDelete {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ThreadDelete {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// A channel of a joined server.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuildChannel {
@@ -8628,6 +9138,18 @@ pub enum ServerFrame {
     ///
     /// A channel was deleted.
     ChannelDelete(ChannelDelete),
+    /// THREAD_CREATE (dispatch)
+    ///
+    /// A thread was opened in a channel the session sees.
+    ThreadCreate(ThreadCreate),
+    /// THREAD_UPDATE (dispatch)
+    ///
+    /// A thread was renamed, archived, unarchived, locked or unlocked.
+    ThreadUpdate(ThreadUpdate),
+    /// THREAD_DELETE (dispatch)
+    ///
+    /// A thread was deleted.
+    ThreadDelete(ThreadDelete),
     /// GUILD_CREATE (dispatch)
     ///
     /// Sent only to a user who just joined a server through an invite (never after READY).
@@ -8739,6 +9261,9 @@ const WORDING_PRESENCE_UPDATE_EVENT: &[crate::de::Wording] = &[];
 const WORDING_CHANNEL_CREATE: &[crate::de::Wording] = &[];
 const WORDING_CHANNEL_UPDATE: &[crate::de::Wording] = &[];
 const WORDING_CHANNEL_DELETE: &[crate::de::Wording] = &[];
+const WORDING_THREAD_CREATE: &[crate::de::Wording] = &[];
+const WORDING_THREAD_UPDATE: &[crate::de::Wording] = &[];
+const WORDING_THREAD_DELETE: &[crate::de::Wording] = &[];
 const WORDING_GUILD_CREATE: &[crate::de::Wording] = &[];
 const WORDING_GUILD_MEMBER_ADD: &[crate::de::Wording] = &[];
 const WORDING_GUILD_MEMBERS_CHUNK: &[crate::de::Wording] = &[];
@@ -8979,6 +9504,36 @@ impl ServerFrame {
             .map(Self::ChannelDelete),
             [
                 crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("THREAD_CREATE"),
+            ] => crate::de::parse::<ThreadCreate>(
+                input,
+                Some("op=0,t=THREAD_CREATE"),
+                WORDING_THREAD_CREATE,
+                &ERRORS,
+            )
+            .map(Self::ThreadCreate),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("THREAD_UPDATE"),
+            ] => crate::de::parse::<ThreadUpdate>(
+                input,
+                Some("op=0,t=THREAD_UPDATE"),
+                WORDING_THREAD_UPDATE,
+                &ERRORS,
+            )
+            .map(Self::ThreadUpdate),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("THREAD_DELETE"),
+            ] => crate::de::parse::<ThreadDelete>(
+                input,
+                Some("op=0,t=THREAD_DELETE"),
+                WORDING_THREAD_DELETE,
+                &ERRORS,
+            )
+            .map(Self::ThreadDelete),
+            [
+                crate::de::TagRef::Int(0),
                 crate::de::TagRef::Str("GUILD_CREATE"),
             ] => crate::de::parse::<GuildCreate>(
                 input,
@@ -9165,6 +9720,9 @@ impl ServerFrame {
             Self::ChannelCreate(_) => Some("op=0,t=CHANNEL_CREATE"),
             Self::ChannelUpdate(_) => Some("op=0,t=CHANNEL_UPDATE"),
             Self::ChannelDelete(_) => Some("op=0,t=CHANNEL_DELETE"),
+            Self::ThreadCreate(_) => Some("op=0,t=THREAD_CREATE"),
+            Self::ThreadUpdate(_) => Some("op=0,t=THREAD_UPDATE"),
+            Self::ThreadDelete(_) => Some("op=0,t=THREAD_DELETE"),
             Self::GuildCreate(_) => Some("op=0,t=GUILD_CREATE"),
             Self::GuildMemberAdd(_) => Some("op=0,t=GUILD_MEMBER_ADD"),
             Self::GuildMembersChunk(_) => Some("op=0,t=GUILD_MEMBERS_CHUNK"),
@@ -9208,6 +9766,9 @@ impl ServerFrame {
             Self::ChannelCreate(_) => 0,
             Self::ChannelUpdate(_) => 0,
             Self::ChannelDelete(_) => 0,
+            Self::ThreadCreate(_) => 0,
+            Self::ThreadUpdate(_) => 0,
+            Self::ThreadDelete(_) => 0,
             Self::GuildCreate(_) => 0,
             Self::GuildMemberAdd(_) => 0,
             Self::GuildMembersChunk(_) => 0,
@@ -9251,6 +9812,9 @@ impl ServerFrame {
             Self::ChannelCreate(_) => Some("CHANNEL_CREATE"),
             Self::ChannelUpdate(_) => Some("CHANNEL_UPDATE"),
             Self::ChannelDelete(_) => Some("CHANNEL_DELETE"),
+            Self::ThreadCreate(_) => Some("THREAD_CREATE"),
+            Self::ThreadUpdate(_) => Some("THREAD_UPDATE"),
+            Self::ThreadDelete(_) => Some("THREAD_DELETE"),
             Self::GuildCreate(_) => Some("GUILD_CREATE"),
             Self::GuildMemberAdd(_) => Some("GUILD_MEMBER_ADD"),
             Self::GuildMembersChunk(_) => Some("GUILD_MEMBERS_CHUNK"),
@@ -9375,6 +9939,21 @@ impl serde::Serialize for ServerFrame {
             Self::ChannelDelete(payload) => {
                 map.serialize_entry("op", &0i64)?;
                 map.serialize_entry("t", "CHANNEL_DELETE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::ThreadCreate(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "THREAD_CREATE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::ThreadUpdate(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "THREAD_UPDATE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::ThreadDelete(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "THREAD_DELETE")?;
                 crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
             }
             Self::GuildCreate(payload) => {

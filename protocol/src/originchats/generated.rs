@@ -713,7 +713,7 @@ pub const SERVER_MESSAGES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Channel type (forums cannot be created).
+/// Channel type. `forum` is a Chorus extension (the original creates forums only by editing `channels.json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ChannelCreateType {
     #[serde(rename = "text")]
@@ -722,6 +722,8 @@ pub enum ChannelCreateType {
     Voice,
     #[serde(rename = "separator")]
     Separator,
+    #[serde(rename = "forum")]
+    Forum,
 }
 
 impl ChannelCreateType {
@@ -731,6 +733,7 @@ impl ChannelCreateType {
             Self::Text => "text",
             Self::Voice => "voice",
             Self::Separator => "separator",
+            Self::Forum => "forum",
         }
     }
 }
@@ -2849,6 +2852,8 @@ impl serde::Serialize for MessageReactRemove {
 /// Fetch channel or thread history (oldest first)
 ///
 /// Auto-acks the newest message (`unreads_update` to all the user's connections first). Errors: "User roles not found", "Channel not found", "Access denied to this channel", "Cannot use this command in this channel type", "Thread not found", "This thread is locked", "This thread is archived", "You do not have permission to view this thread".
+///
+/// Chorus: With `thread_id`, locked and archived threads are readable (the original refuses them here although its client opens threads with messages_get; thread_messages already allows them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessagesGet {
     /// Text channel name.
@@ -3563,12 +3568,12 @@ impl serde::Serialize for ChannelsGet {
 ///
 /// Errors: "Access denied: 'manage_channels' permission required", "Channel name is required", "Channel type is required (text, voice, or separator)", "Invalid channel type, must be text, voice, or separator", "Channel already exists", "Failed to create channel". Without `permissions` the channel gets the default lists.
 ///
-/// Chorus: Chorus rejects channel names that are not safe as storage keys (the original uses them verbatim as file names) and, after the change, pushes `channels_get` to every authenticated client.
+/// Chorus: Chorus rejects channel names that are not safe as storage keys (the original uses them verbatim as file names) and, after the change, pushes `channels_get` to every authenticated client. Chorus also accepts `type` `forum` (with the permission lists of the request, e.g. `create_thread`), since the original offers no command for it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelCreate {
     /// Channel name.
     pub name: Option<String>,
-    /// Channel type (forums cannot be created).
+    /// Channel type. `forum` is a Chorus extension (the original creates forums only by editing `channels.json`).
     pub r#type: Option<ChannelCreateType>,
     /// Description.
     pub description: Option<String>,
@@ -18666,6 +18671,8 @@ impl serde::Serialize for ThreadMessagesEvent {
 /// threadUpdateEvent
 ///
 /// A thread changed (to every authenticated client)
+///
+/// Chorus: The original sends this to every authenticated client (its reply has no `channel`); Chorus sends it to the clients that can view the thread's forum, like thread_create and thread_delete.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThreadUpdateEvent {
     /// A forum thread as sent to clients.
@@ -18821,6 +18828,8 @@ impl serde::Serialize for ThreadDeleteEvent {
 /// threadJoinEvent
 ///
 /// Someone joined a thread (to all)
+///
+/// Chorus: The original sends this to every authenticated client (its reply has no `channel`); Chorus sends it to the clients that can view the thread's forum, like thread_create and thread_delete.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThreadJoinEvent {
     /// A forum thread as sent to clients.
@@ -18910,6 +18919,8 @@ impl serde::Serialize for ThreadJoinEvent {
 /// threadLeaveEvent
 ///
 /// Someone left a thread (to all)
+///
+/// Chorus: The original sends this to every authenticated client (its reply has no `channel`); Chorus sends it to the clients that can view the thread's forum, like thread_create and thread_delete.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThreadLeaveEvent {
     /// A forum thread as sent to clients.
@@ -21484,6 +21495,8 @@ pub struct UnreadInfo {
     pub unread_count: i64,
     /// Messages in the channel.
     pub total_messages: i64,
+    /// Thread entries (`thread/<id>` keys) only: the forum holding the thread.
+    pub parent_channel: Option<String>,
 }
 
 /// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
@@ -21503,6 +21516,7 @@ impl<'de> serde::Deserialize<'de> for UnreadInfo {
                 let mut slot_last_read: Option<Option<String>> = None;
                 let mut slot_unread_count: Option<i64> = None;
                 let mut slot_total_messages: Option<i64> = None;
+                let mut slot_parent_channel: Option<String> = None;
                 while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
                     match key.as_str() {
                         "last_read" => slot_last_read = Some(map.next_value::<Option<String>>()?),
@@ -21512,6 +21526,7 @@ impl<'de> serde::Deserialize<'de> for UnreadInfo {
                         "total_messages" => {
                             slot_total_messages = Some(map.next_value::<crate::de::Int>()?.0)
                         }
+                        "parent_channel" => slot_parent_channel = Some(map.next_value::<String>()?),
                         _ => {
                             map.next_value::<serde::de::IgnoredAny>()?;
                         }
@@ -21527,6 +21542,7 @@ impl<'de> serde::Deserialize<'de> for UnreadInfo {
                     total_messages: slot_total_messages.ok_or_else(|| {
                         <A::Error as serde::de::Error>::missing_field("total_messages")
                     })?,
+                    parent_channel: slot_parent_channel,
                 })
             }
         }
@@ -21545,6 +21561,9 @@ impl crate::de::SerializeFields for UnreadInfo {
         map.serialize_entry("last_read", &self.last_read)?;
         map.serialize_entry("unread_count", &self.unread_count)?;
         map.serialize_entry("total_messages", &self.total_messages)?;
+        if let Some(v) = &self.parent_channel {
+            map.serialize_entry("parent_channel", v)?;
+        }
         Ok(())
     }
 }
@@ -21562,7 +21581,9 @@ impl serde::Serialize for UnreadInfo {
 /// Reply to `unreads_get`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnreadsGetEvent {
-    /// Text channel → unread state.
+    /// Text channel (or `thread/<id>` for a forum thread) → unread state.
+    ///
+    /// Chorus: The original never lists threads (it scans text channels only); Chorus adds every thread of the viewable forums under `thread/<id>`, with `parent_channel`.
     pub unreads: ::indexmap::IndexMap<String, UnreadInfo>,
     /// Optional request correlation string. Any string `listener` in a request is copied into the handler's direct reply (errors included), and only into the caller's copy; it never appears in side broadcasts such as `roles_list`, `slash_add` or `unreads_update`.
     ///
@@ -23387,6 +23408,8 @@ pub enum ClientFrame {
     /// Fetch channel or thread history (oldest first)
     ///
     /// Auto-acks the newest message (`unreads_update` to all the user's connections first). Errors: "User roles not found", "Channel not found", "Access denied to this channel", "Cannot use this command in this channel type", "Thread not found", "This thread is locked", "This thread is archived", "You do not have permission to view this thread".
+    ///
+    /// Chorus: With `thread_id`, locked and archived threads are readable (the original refuses them here although its client opens threads with messages_get; thread_messages already allows them).
     MessagesGet(MessagesGet),
     /// messagesAround
     ///
@@ -23426,7 +23449,7 @@ pub enum ClientFrame {
     ///
     /// Errors: "Access denied: 'manage_channels' permission required", "Channel name is required", "Channel type is required (text, voice, or separator)", "Invalid channel type, must be text, voice, or separator", "Channel already exists", "Failed to create channel". Without `permissions` the channel gets the default lists.
     ///
-    /// Chorus: Chorus rejects channel names that are not safe as storage keys (the original uses them verbatim as file names) and, after the change, pushes `channels_get` to every authenticated client.
+    /// Chorus: Chorus rejects channel names that are not safe as storage keys (the original uses them verbatim as file names) and, after the change, pushes `channels_get` to every authenticated client. Chorus also accepts `type` `forum` (with the permission lists of the request, e.g. `create_thread`), since the original offers no command for it.
     ChannelCreate(ChannelCreate),
     /// channelUpdate
     ///
@@ -25825,6 +25848,8 @@ pub enum ServerFrame {
     /// threadUpdateEvent
     ///
     /// A thread changed (to every authenticated client)
+    ///
+    /// Chorus: The original sends this to every authenticated client (its reply has no `channel`); Chorus sends it to the clients that can view the thread's forum, like thread_create and thread_delete.
     ThreadUpdateEvent(ThreadUpdateEvent),
     /// threadDeleteEvent
     ///
@@ -25833,10 +25858,14 @@ pub enum ServerFrame {
     /// threadJoinEvent
     ///
     /// Someone joined a thread (to all)
+    ///
+    /// Chorus: The original sends this to every authenticated client (its reply has no `channel`); Chorus sends it to the clients that can view the thread's forum, like thread_create and thread_delete.
     ThreadJoinEvent(ThreadJoinEvent),
     /// threadLeaveEvent
     ///
     /// Someone left a thread (to all)
+    ///
+    /// Chorus: The original sends this to every authenticated client (its reply has no `channel`); Chorus sends it to the clients that can view the thread's forum, like thread_create and thread_delete.
     ThreadLeaveEvent(ThreadLeaveEvent),
     /// slashAddEvent
     ///

@@ -163,6 +163,47 @@ impl ChannelChannelType {
     }
 }
 
+/// The kind of thread
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ThreadThreadType {
+    #[serde(rename = "public")]
+    Public,
+    #[serde(rename = "private")]
+    Private,
+    #[serde(rename = "announcement")]
+    Announcement,
+}
+
+impl ThreadThreadType {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Private => "private",
+            Self::Announcement => "announcement",
+        }
+    }
+}
+
+/// Whether it is archived
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ThreadState {
+    #[serde(rename = "active")]
+    Active,
+    #[serde(rename = "archived")]
+    Archived,
+}
+
+impl ThreadState {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Archived => "archived",
+        }
+    }
+}
+
 /// `POST /version/negotiate`
 #[derive(Debug, Clone, PartialEq)]
 pub struct NegotiateRequest {
@@ -2385,6 +2426,174 @@ impl crate::de::SerializeFields for SetPresenceRequest {
 }
 
 impl serde::Serialize for SetPresenceRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /channels/{id}/threads`
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateThreadRequest {
+    /// 1 to 100 characters
+    pub name: String,
+    /// `public`, `private` or `announcement` (otherwise 400 `Invalid thread type`)
+    pub thread_type: Option<String>,
+    /// 60, 1440, 4320 or 10080 (otherwise 400 `Invalid auto-archive duration`)
+    pub auto_archive_duration: Option<i64>,
+    /// A message of the channel to start from
+    pub parent_message_id: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for CreateThreadRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = CreateThreadRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a CreateThreadRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_thread_type: Option<String> = None;
+                let mut slot_auto_archive_duration: Option<i64> = None;
+                let mut slot_parent_message_id: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "thread_type" => slot_thread_type = Some(map.next_value::<String>()?),
+                        "auto_archive_duration" => {
+                            slot_auto_archive_duration = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "parent_message_id" => {
+                            slot_parent_message_id = Some(map.next_value::<Option<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(CreateThreadRequest {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    thread_type: slot_thread_type,
+                    auto_archive_duration: slot_auto_archive_duration,
+                    parent_message_id: slot_parent_message_id,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for CreateThreadRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_max_length(&self.name, 100).map_err(|e| e.at_key("name"))?;
+        crate::de::check_min_length(&self.name, 1).map_err(|e| e.at_key("name"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for CreateThreadRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("name", &self.name)?;
+        if let Some(v) = &self.thread_type {
+            map.serialize_entry("thread_type", v)?;
+        }
+        if let Some(v) = &self.auto_archive_duration {
+            map.serialize_entry("auto_archive_duration", v)?;
+        }
+        if let Some(v) = &self.parent_message_id {
+            map.serialize_entry("parent_message_id", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for CreateThreadRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `PATCH /threads/{id}`
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateThreadRequest {
+    /// 1 to 100 characters
+    pub name: Option<Option<String>>,
+    /// 60, 1440, 4320 or 10080 (otherwise 400 `Invalid auto-archive duration`)
+    pub auto_archive_duration: Option<Option<i64>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UpdateThreadRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UpdateThreadRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UpdateThreadRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<Option<String>> = None;
+                let mut slot_auto_archive_duration: Option<Option<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<Option<String>>()?),
+                        "auto_archive_duration" => {
+                            slot_auto_archive_duration =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UpdateThreadRequest {
+                    name: slot_name,
+                    auto_archive_duration: slot_auto_archive_duration,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UpdateThreadRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(Some(v)) = &self.name {
+            crate::de::check_max_length(v, 100).map_err(|e| e.at_key("name"))?;
+            crate::de::check_min_length(v, 1).map_err(|e| e.at_key("name"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UpdateThreadRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.name {
+            map.serialize_entry("name", v)?;
+        }
+        if let Some(v) = &self.auto_archive_duration {
+            map.serialize_entry("auto_archive_duration", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UpdateThreadRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         crate::de::SerializeFields::serialize_fields(self, &mut map)?;
@@ -5972,6 +6181,267 @@ impl serde::Serialize for PublicUser {
     }
 }
 
+/// `ThreadResponse`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thread {
+    /// A snowflake (usable as a channel id for its messages)
+    pub id: String,
+    /// The parent channel
+    pub channel_id: String,
+    /// The server
+    pub server_id: String,
+    /// Who opened it
+    pub owner_id: String,
+    /// The name
+    pub name: String,
+    /// The kind of thread
+    pub thread_type: ThreadThreadType,
+    /// Whether it is archived
+    pub state: ThreadState,
+    /// The message it started from
+    pub parent_message_id: Option<String>,
+    /// Minutes of inactivity before archiving
+    pub auto_archive_duration: i64,
+    /// Messages in the thread
+    pub message_count: i64,
+    /// Participants
+    pub member_count: i64,
+    /// Milliseconds since the Unix epoch
+    pub created_at: i64,
+    /// When it was archived
+    pub archived_at: Option<i64>,
+    /// The newest message's time
+    pub last_message_at: Option<i64>,
+    /// Locked threads accept no new messages
+    pub locked: bool,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Thread {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Thread;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Thread object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_server_id: Option<String> = None;
+                let mut slot_owner_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_thread_type: Option<ThreadThreadType> = None;
+                let mut slot_state: Option<ThreadState> = None;
+                let mut slot_parent_message_id: Option<Option<String>> = None;
+                let mut slot_auto_archive_duration: Option<i64> = None;
+                let mut slot_message_count: Option<i64> = None;
+                let mut slot_member_count: Option<i64> = None;
+                let mut slot_created_at: Option<i64> = None;
+                let mut slot_archived_at: Option<Option<i64>> = None;
+                let mut slot_last_message_at: Option<Option<i64>> = None;
+                let mut slot_locked: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "server_id" => slot_server_id = Some(map.next_value::<String>()?),
+                        "owner_id" => slot_owner_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "thread_type" => {
+                            slot_thread_type = Some(map.next_value::<ThreadThreadType>()?)
+                        }
+                        "state" => slot_state = Some(map.next_value::<ThreadState>()?),
+                        "parent_message_id" => {
+                            slot_parent_message_id = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "auto_archive_duration" => {
+                            slot_auto_archive_duration = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "message_count" => {
+                            slot_message_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "member_count" => {
+                            slot_member_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "archived_at" => {
+                            slot_archived_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "last_message_at" => {
+                            slot_last_message_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "locked" => slot_locked = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Thread {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    server_id: slot_server_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("server_id")
+                    })?,
+                    owner_id: slot_owner_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("owner_id"))?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    thread_type: slot_thread_type.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("thread_type")
+                    })?,
+                    state: slot_state
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("state"))?,
+                    parent_message_id: slot_parent_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("parent_message_id")
+                    })?,
+                    auto_archive_duration: slot_auto_archive_duration.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("auto_archive_duration")
+                    })?,
+                    message_count: slot_message_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_count")
+                    })?,
+                    member_count: slot_member_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("member_count")
+                    })?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                    archived_at: slot_archived_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("archived_at")
+                    })?,
+                    last_message_at: slot_last_message_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_message_at")
+                    })?,
+                    locked: slot_locked
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("locked"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Thread {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Thread {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("server_id", &self.server_id)?;
+        map.serialize_entry("owner_id", &self.owner_id)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("thread_type", &self.thread_type)?;
+        map.serialize_entry("state", &self.state)?;
+        map.serialize_entry("parent_message_id", &self.parent_message_id)?;
+        map.serialize_entry("auto_archive_duration", &self.auto_archive_duration)?;
+        map.serialize_entry("message_count", &self.message_count)?;
+        map.serialize_entry("member_count", &self.member_count)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        map.serialize_entry("archived_at", &self.archived_at)?;
+        map.serialize_entry("last_message_at", &self.last_message_at)?;
+        map.serialize_entry("locked", &self.locked)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Thread {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A page of search results
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageSearchResults {
+    /// Messages, newest first
+    pub results: Vec<Message>,
+    /// Pass as `cursor` for the next page (null on the last)
+    pub next_cursor: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessageSearchResults {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessageSearchResults;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessageSearchResults object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_results: Option<Vec<Message>> = None;
+                let mut slot_next_cursor: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "results" => slot_results = Some(map.next_value::<Vec<Message>>()?),
+                        "next_cursor" => {
+                            slot_next_cursor = Some(map.next_value::<Option<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessageSearchResults {
+                    results: slot_results
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("results"))?,
+                    next_cursor: slot_next_cursor.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("next_cursor")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for MessageSearchResults {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.results).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("results"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for MessageSearchResults {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("results", &self.results)?;
+        map.serialize_entry("next_cursor", &self.next_cursor)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for MessageSearchResults {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// Messages, newest first (oldest first with `after`)
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(transparent)]
@@ -6101,6 +6571,20 @@ impl crate::de::Validate for MemberList {
 pub struct BanList(pub Vec<Ban>);
 
 impl crate::de::Validate for BanList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
+/// Threads, newest first
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct ThreadList(pub Vec<Thread>);
+
+impl crate::de::Validate for ThreadList {
     fn validate(&self) -> Result<(), crate::de::Violation> {
         for (i0, x0) in (&self.0).iter().enumerate() {
             crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
@@ -6560,6 +7044,58 @@ impl SetPresenceRequest {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_SET_PRESENCE_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_CREATE_THREAD_REQUEST: &[crate::de::Wording] = &[
+    crate::de::Wording {
+        path: "name",
+        keyword: "minLength",
+        text: "Invalid name: String should have at least 1 character",
+    },
+    crate::de::Wording {
+        path: "name",
+        keyword: "maxLength",
+        text: "Invalid name: String should have at most 100 characters",
+    },
+];
+
+impl CreateThreadRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_CREATE_THREAD_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_UPDATE_THREAD_REQUEST: &[crate::de::Wording] = &[
+    crate::de::Wording {
+        path: "name",
+        keyword: "minLength",
+        text: "Invalid name: String should have at least 1 character",
+    },
+    crate::de::Wording {
+        path: "name",
+        keyword: "maxLength",
+        text: "Invalid name: String should have at most 100 characters",
+    },
+];
+
+impl UpdateThreadRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_UPDATE_THREAD_REQUEST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -7070,6 +7606,51 @@ impl PublicUser {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_PUBLIC_USER, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_THREAD_LIST: &[crate::de::Wording] = &[];
+
+impl ThreadList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_THREAD_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_THREAD: &[crate::de::Wording] = &[];
+
+impl Thread {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_THREAD, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_MESSAGE_SEARCH_RESULTS: &[crate::de::Wording] = &[];
+
+impl MessageSearchResults {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_MESSAGE_SEARCH_RESULTS, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -10361,6 +10942,351 @@ pub const GET_USER: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `GET /api/v1/channels/{channel_id}/threads`: The active (not archived) threads of a channel, newest first
+pub const LIST_THREADS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/channels/{channel_id}/threads",
+    operation_id: "listThreads",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ThreadList",
+                schema: "#/components/schemas/ThreadList",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1threads/get/responses/200/content/application~1json",
+                reencode: ThreadList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/channels/{channel_id}/threads`: Opens a thread in a channel (emits THREAD_CREATE)
+///
+/// Needs the core's create-threads permission in the channel (the reference checks `threads.create_public`/`threads.create_private`, keys its own catalogue lacks). With `parent_message_id` the thread starts from that message of the channel.
+pub const CREATE_THREAD: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/channels/{channel_id}/threads",
+    operation_id: "createThread",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "CreateThreadRequest",
+        schema: "#/components/schemas/CreateThreadRequest",
+        media: "#/paths/~1api~1v1~1channels~1{channel_id}~1threads/post/requestBody/content/application~1json",
+        reencode: CreateThreadRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Thread",
+                schema: "#/components/schemas/Thread",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1threads/post/responses/200/content/application~1json",
+                reencode: Thread::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/threads/{thread_id}`: One thread (403 `Access denied` when its channel is hidden)
+pub const GET_THREAD: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/threads/{thread_id}",
+    operation_id: "getThread",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Thread",
+                schema: "#/components/schemas/Thread",
+                media: "#/paths/~1api~1v1~1threads~1{thread_id}/get/responses/200/content/application~1json",
+                reencode: Thread::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PATCH /api/v1/threads/{thread_id}`: Renames a thread or changes its auto-archive duration (its owner, or a thread manager; emits THREAD_UPDATE)
+pub const UPDATE_THREAD: crate::rest::Route = crate::rest::Route {
+    method: "PATCH",
+    path: "/api/v1/threads/{thread_id}",
+    operation_id: "updateThread",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "UpdateThreadRequest",
+        schema: "#/components/schemas/UpdateThreadRequest",
+        media: "#/paths/~1api~1v1~1threads~1{thread_id}/patch/requestBody/content/application~1json",
+        reencode: UpdateThreadRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Thread",
+                schema: "#/components/schemas/Thread",
+                media: "#/paths/~1api~1v1~1threads~1{thread_id}/patch/responses/200/content/application~1json",
+                reencode: Thread::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/threads/{thread_id}`: Deletes a thread and its messages (its owner, or a thread manager; emits THREAD_DELETE)
+pub const DELETE_THREAD: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/threads/{thread_id}",
+    operation_id: "deleteThread",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/search/messages`: Messages containing `query` (case-insensitive), newest first, in what the caller may read
+pub const SEARCH_MESSAGES: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/search/messages",
+    operation_id: "searchMessages",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "MessageSearchResults",
+                schema: "#/components/schemas/MessageSearchResults",
+                media: "#/paths/~1api~1v1~1search~1messages/get/responses/200/content/application~1json",
+                reencode: MessageSearchResults::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
 /// Every route, in document order.
 pub const ROUTES: &[&crate::rest::Route] = &[
     &GET_VERSION,
@@ -10428,4 +11354,10 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &LEAVE_SERVER,
     &SET_PRESENCE,
     &GET_USER,
+    &LIST_THREADS,
+    &CREATE_THREAD,
+    &GET_THREAD,
+    &UPDATE_THREAD,
+    &DELETE_THREAD,
+    &SEARCH_MESSAGES,
 ];

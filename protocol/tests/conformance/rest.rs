@@ -181,6 +181,12 @@ fn the_route_table_covers_the_served_core() {
             "POST /api/v1/servers/{server_id}/leave leaveServer - -> 200 Success",
             "PUT /api/v1/users/@me/presence setPresence SetPresenceRequest -> 200 Success",
             "GET /api/v1/users/{user_id} getUser - -> 200 PublicUser",
+            "GET /api/v1/channels/{channel_id}/threads listThreads - -> 200 ThreadList",
+            "POST /api/v1/channels/{channel_id}/threads createThread CreateThreadRequest -> 200 Thread",
+            "GET /api/v1/threads/{thread_id} getThread - -> 200 Thread",
+            "PATCH /api/v1/threads/{thread_id} updateThread UpdateThreadRequest -> 200 Thread",
+            "DELETE /api/v1/threads/{thread_id} deleteThread - -> 200 Success",
+            "GET /api/v1/search/messages searchMessages - -> 200 MessageSearchResults",
         ]
     );
     let public: Vec<&str> = ROUTES

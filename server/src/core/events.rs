@@ -141,6 +141,35 @@ pub enum Event {
     UserChanged {
         user: super::users::User,
     },
+    // ---- threads helper: threads and voice ----
+    /// A thread was opened. Topic: its parent room (whose followers also hear the thread).
+    ThreadCreated {
+        thread: Arc<super::threads::Thread>,
+    },
+    /// A thread was renamed, locked, archived or unarchived. Topic: its parent room.
+    ThreadUpdated {
+        thread: Arc<super::threads::Thread>,
+    },
+    /// A thread was deleted (as it was). Topic: its parent room.
+    ThreadDeleted {
+        thread: Arc<super::threads::Thread>,
+    },
+    /// A user joined a thread (`thread` lists them). Topic: its parent room.
+    ThreadJoined {
+        thread: Arc<super::threads::Thread>,
+        user: UserRef,
+    },
+    /// A user left a thread. Topic: its parent room.
+    ThreadLeft {
+        thread: Arc<super::threads::Thread>,
+        user: UserRef,
+    },
+    /// A voice participant joined, changed (mute) or left. Topic: the voice room.
+    VoiceChanged {
+        room_id: RoomId,
+        participant: super::voice::VoiceParticipant,
+        change: super::voice::VoiceChange,
+    },
 }
 
 impl Event {
@@ -180,6 +209,13 @@ impl Event {
             | Event::SpaceDeleted { space_id } => Topic::Space(space_id.clone()),
             Event::SpaceUpdated { space } => Topic::Space(space.id.clone()),
             Event::UserChanged { user } => Topic::User(user.id.clone()),
+            // threads helper
+            Event::ThreadCreated { thread }
+            | Event::ThreadUpdated { thread }
+            | Event::ThreadDeleted { thread }
+            | Event::ThreadJoined { thread, .. }
+            | Event::ThreadLeft { thread, .. } => Topic::Room(thread.parent.id.clone()),
+            Event::VoiceChanged { room_id, .. } => Topic::Room(room_id.clone()),
         }
     }
 

@@ -19,6 +19,11 @@ pub mod users;
 pub mod audit;
 pub mod moderation;
 pub mod roles;
+// threads helper: threads, message lookups, voice state
+pub mod lookups;
+pub mod structure;
+pub mod threads;
+pub mod voice;
 
 pub use operations::Core;
 

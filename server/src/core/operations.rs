@@ -26,6 +26,8 @@ pub struct Core {
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
     pub presence: Presence,
+    /// Voice channel participants (threads helper).
+    pub voice: super::voice::Voice,
     default_space: SpaceId,
     default_role: RoleId,
     /// Effective permissions per (user, room). Every operation that changes roles, overrides or
@@ -41,6 +43,7 @@ impl Core {
             store,
             hub,
             presence: Presence::default(),
+            voice: Default::default(),
             default_space: SpaceId(ids::DEFAULT_SPACE.into()),
             default_role: RoleId(ids::DEFAULT_ROLE.into()),
             perm_cache: Mutex::new(HashMap::new()),
@@ -213,7 +216,16 @@ impl Core {
                         PermissionContext {
                             is_space_owner: owner.as_ref() == Some(user),
                             roles,
-                            overrides: self.store.overrides(room.clone()).await?,
+                            // A thread has its parent's overrides.
+                            overrides: self
+                                .store
+                                .overrides(match (&room_rec.kind, &room_rec.parent_id) {
+                                    (super::rooms::RoomKind::Thread, Some(parent)) => {
+                                        parent.clone()
+                                    }
+                                    _ => room.clone(),
+                                })
+                                .await?,
                             user: Some(user.clone()),
                             timed_out: member.timeout_until.is_some_and(|t| t > now_ms()),
                         }
@@ -297,7 +309,9 @@ impl Core {
                 "this room does not hold messages".into(),
             ));
         }
-        if room.locked || room.archived {
+        if room.kind == super::rooms::RoomKind::Thread {
+            self.open_thread_for_send(&room).await?;
+        } else if room.locked || room.archived {
             return Err(CoreError::Forbidden("room is locked"));
         }
         if new.content.trim().is_empty() {

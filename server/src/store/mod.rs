@@ -9,7 +9,8 @@ pub mod members;
 pub mod sqlite;
 
 use crate::core::ids::{MessageId, RoleId, RoomId, SpaceId, UserId};
-use crate::core::messages::{DeleteMode, Message, MessageRecord, ReactionAction};
+use crate::core::lookups::MessageSearch;
+use crate::core::messages::{DeleteMode, Message, MessageRecord, ReactionAction, UserRef};
 use crate::core::permissions::{Override, Role};
 use crate::core::polls::{Poll, PollState};
 use crate::core::rooms::{Room, RoomMember};
@@ -135,7 +136,7 @@ pub trait Store: members::MemberStore + Send + Sync + 'static {
     fn update_room(&self, room: Room, hook: Option<CommitHook<Room>>) -> BoxFut<'_, Room>;
     /// Deletes a room with its messages; returns it as it was.
     fn delete_room(&self, id: RoomId, hook: Option<CommitHook<Room>>) -> BoxFut<'_, Room>;
-    /// Rooms of a space, by position.
+    /// Rooms of a space (threads excluded), by position.
     fn space_rooms(&self, space: SpaceId) -> BoxFut<'_, Vec<Room>>;
     /// Private rooms `user` is a member of, oldest first.
     fn user_private_rooms(&self, user: UserId) -> BoxFut<'_, Vec<Room>>;
@@ -184,6 +185,28 @@ pub trait Store: members::MemberStore + Send + Sync + 'static {
     ) -> BoxFut<'_, PollState>;
     /// Open polls whose expiry is before `now`, oldest expiry first.
     fn expired_polls(&self, now: i64, limit: u32) -> BoxFut<'_, Vec<String>>;
+    // --- threads and message lookups (threads helper)
+    /// Threads whose parent is `parent`, newest first.
+    fn threads(&self, parent: RoomId) -> BoxFut<'_, Vec<Room>>;
+    /// (thread, parent) of every thread.
+    fn thread_links(&self) -> BoxFut<'_, Vec<(RoomId, RoomId)>>;
+    /// The members of a room (thread participants) with their usernames, in joining order.
+    fn room_member_refs(&self, room: RoomId) -> BoxFut<'_, Vec<UserRef>>;
+    /// Live messages of `room` with `seq < before` (None: all of them).
+    fn count_messages_before(&self, room: RoomId, before: Option<i64>) -> BoxFut<'_, i64>;
+    /// Live messages matching a search, newest first.
+    fn search_messages(&self, search: MessageSearch) -> BoxFut<'_, Vec<Message>>;
+    /// Live replies to `id` in `room`, oldest first, at most `limit`.
+    fn message_replies(&self, room: RoomId, id: MessageId, limit: u32) -> BoxFut<'_, Vec<Message>>;
+    /// Pinned live messages of `room`, newest first.
+    fn pinned_messages(&self, room: RoomId) -> BoxFut<'_, Vec<Message>>;
+    /// Changes the kind of a space room (OriginChats `channel_update` of `type`).
+    fn set_room_kind(
+        &self,
+        room: RoomId,
+        kind: crate::core::rooms::RoomKind,
+        hook: Option<CommitHook<Room>>,
+    ) -> BoxFut<'_, Room>;
 
     /// Finishes queued writes and closes. Later writes fail with `Closed`.
     fn close(&self) -> BoxFut<'_, ()>;

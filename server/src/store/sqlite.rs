@@ -15,6 +15,7 @@ mod members;
 mod messages;
 mod polls;
 mod rooms;
+mod threads;
 
 use super::{BoxFut, CommitHook, Store, StoreError, StoreResult, Ticket};
 use crate::core::ids::{MessageId, RoleId, RoomId, SpaceId, UserId};
@@ -1299,6 +1300,47 @@ impl Store for SqliteStore {
 
     fn expired_polls(&self, now: i64, limit: u32) -> BoxFut<'_, Vec<String>> {
         Box::pin(polls::expired(self, now, limit))
+    }
+
+    // threads helper
+    fn threads(&self, parent: RoomId) -> BoxFut<'_, Vec<Room>> {
+        Box::pin(threads::threads(self, parent))
+    }
+
+    fn thread_links(&self) -> BoxFut<'_, Vec<(RoomId, RoomId)>> {
+        Box::pin(threads::thread_links(self))
+    }
+
+    fn room_member_refs(&self, room: RoomId) -> BoxFut<'_, Vec<UserRef>> {
+        Box::pin(threads::member_refs(self, room))
+    }
+
+    fn count_messages_before(&self, room: RoomId, before: Option<i64>) -> BoxFut<'_, i64> {
+        Box::pin(threads::count_before(self, room, before))
+    }
+
+    fn search_messages(
+        &self,
+        search: crate::core::lookups::MessageSearch,
+    ) -> BoxFut<'_, Vec<Message>> {
+        Box::pin(threads::search(self, search))
+    }
+
+    fn message_replies(&self, room: RoomId, id: MessageId, limit: u32) -> BoxFut<'_, Vec<Message>> {
+        Box::pin(threads::replies(self, room, id, limit))
+    }
+
+    fn pinned_messages(&self, room: RoomId) -> BoxFut<'_, Vec<Message>> {
+        Box::pin(threads::pinned(self, room))
+    }
+
+    fn set_room_kind(
+        &self,
+        room: RoomId,
+        kind: RoomKind,
+        hook: Option<CommitHook<Room>>,
+    ) -> BoxFut<'_, Room> {
+        Box::pin(threads::set_kind(self, room, kind, hook))
     }
 
     fn close(&self) -> BoxFut<'_, ()> {

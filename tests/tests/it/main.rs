@@ -24,9 +24,13 @@ mod originchats_plugins;
 mod originchats_polls;
 mod originchats_push;
 mod originchats_slash;
+// threads helper
+mod originchats_channels_more;
+mod originchats_threads;
 mod plexichat;
 mod plexichat_gateway;
 mod plexichat_support;
+mod plexichat_threads; // threads helper
 mod reactions;
 // members helper
 mod originchats_members;

@@ -97,6 +97,8 @@ impl OriginChats {
             Some("text") => RoomKind::Text,
             Some("voice") => RoomKind::Voice,
             Some("separator") => RoomKind::Separator,
+            // Chorus extension: forums can be created (the reference only has channels.json).
+            Some("forum") => RoomKind::Forum,
             _ => {
                 return send(
                     cx,
@@ -145,6 +147,7 @@ impl OriginChats {
                     room: (*room).clone(),
                     perms: Permissions::NONE,
                     lists: None,
+                    thread: None,
                 };
                 cx.send(&with_listener(
                     json!({"cmd": SRC, "channel": channel.to_json(), "created": true}),

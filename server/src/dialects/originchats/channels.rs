@@ -23,6 +23,9 @@ pub struct Channel {
     pub perms: Permissions,
     /// The OriginChats permission lists of the room, when it has them.
     pub lists: Option<Map<String, Value>>,
+    /// threads: set when this is a thread context; `room` is then the thread room and
+    /// `perms`/`lists` are those of its forum.
+    pub thread: Option<std::sync::Arc<crate::core::threads::Thread>>,
 }
 
 /// The reference's `DEFAULT_PERMISSIONS`.
@@ -95,6 +98,19 @@ impl Channel {
         self.kind_name() == "text"
     }
 
+    /// The `channel` of replies and broadcasts: the forum's name for a thread.
+    pub fn channel_name(&self) -> &str {
+        match &self.thread {
+            Some(t) => &t.parent.name,
+            None => &self.room.name,
+        }
+    }
+
+    /// The thread id of a thread context.
+    pub fn thread_id(&self) -> Option<&str> {
+        self.thread.as_ref().map(|t| t.room.id.as_str())
+    }
+
     /// The channel object of `channels_get` (without enrichment).
     pub fn to_json(&self) -> Value {
         let mut o = Map::new();
@@ -132,7 +148,12 @@ impl OriginChats {
                     .and_then(|o| o.get("permissions"))
                     .and_then(Value::as_object)
                     .cloned();
-                Channel { room, perms, lists }
+                Channel {
+                    room,
+                    perms,
+                    lists,
+                    thread: None,
+                }
             })
             .collect())
     }

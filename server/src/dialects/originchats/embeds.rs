@@ -22,10 +22,15 @@ impl OriginChats {
         if r.channel.is_none() && r.thread_id.is_none() {
             return send(cx, fail(SRC, "Channel or thread_id is required", l));
         }
-        // Threads are not served yet; a channel must exist and be viewable.
-        let channel = match r.channel.as_deref() {
-            None => None,
-            Some(name) => match self.find_channel(cx, name).await {
+        // A thread (threads helper) or a channel that exists and is viewable.
+        let channel = match (r.thread_id.as_deref(), r.channel.as_deref()) {
+            (Some(tid), _) => match self.thread_context(&account, tid).await {
+                Ok(c) => Some(c).filter(|c| c.allows(&account, "view")),
+                Err(super::threads::ThreadMiss::NotFound) => None,
+                Err(super::threads::ThreadMiss::Failed(e)) => return send(cx, internal(SRC, e, l)),
+            },
+            (None, None) => None,
+            (None, Some(name)) => match self.find_channel(cx, name).await {
                 Ok(c) => c.filter(|c| c.allows(&account, "view")),
                 Err(e) => return send(cx, internal(SRC, e, l)),
             },

@@ -76,7 +76,7 @@ impl Handler for OriginChats {
         let Some(account) = cx.account.clone() else {
             return Reply::None;
         };
-        match self.channels_json(&account).await {
+        match self.channels_enriched(&account).await {
             Ok(val) => send(
                 cx,
                 with_listener(json!({"cmd": "channels_get", "val": val}), l),
@@ -146,24 +146,6 @@ impl Handler for OriginChats {
     }
 
     not_yet! {
-    messages_pinned: MessagesPinned,
-    messages_search: MessagesSearch,
-    messages_around: MessagesAround,
-    message_replies: MessageReplies,
-    channel_update: ChannelUpdate,
-    channel_move: ChannelMove,
-    voice_join: VoiceJoin,
-    voice_leave: VoiceLeave,
-    voice_mute: VoiceMute,
-    voice_unmute: VoiceUnmute,
-    voice_state: VoiceState,
-    thread_create: ThreadCreate,
-    thread_get: ThreadGet,
-    thread_messages: ThreadMessages,
-    thread_update: ThreadUpdate,
-    thread_delete: ThreadDelete,
-    thread_join: ThreadJoin,
-    thread_leave: ThreadLeave,
     emoji_add: EmojiAdd,
     emoji_delete: EmojiDelete,
     emoji_update: EmojiUpdate,
@@ -330,5 +312,62 @@ impl Handler for OriginChats {
     }
     async fn modlog_summary(&self, cx: &mut Cx, r: proto::ModlogSummary) -> Reply {
         OriginChats::modlog_summary(self, cx, r).await
+    }
+    // threads helper: threads, channel structure, lookups, voice
+    async fn thread_create(&self, cx: &mut Cx, r: proto::ThreadCreate) -> Reply {
+        OriginChats::thread_create(self, cx, r).await
+    }
+    async fn thread_get(&self, cx: &mut Cx, r: proto::ThreadGet) -> Reply {
+        OriginChats::thread_get(self, cx, r).await
+    }
+    async fn thread_messages(&self, cx: &mut Cx, r: proto::ThreadMessages) -> Reply {
+        OriginChats::thread_messages(self, cx, r).await
+    }
+    async fn thread_update(&self, cx: &mut Cx, r: proto::ThreadUpdate) -> Reply {
+        OriginChats::thread_update(self, cx, r).await
+    }
+    async fn thread_delete(&self, cx: &mut Cx, r: proto::ThreadDelete) -> Reply {
+        OriginChats::thread_delete(self, cx, r).await
+    }
+    async fn thread_join(&self, cx: &mut Cx, r: proto::ThreadJoin) -> Reply {
+        OriginChats::thread_join(self, cx, r).await
+    }
+    async fn thread_leave(&self, cx: &mut Cx, r: proto::ThreadLeave) -> Reply {
+        OriginChats::thread_leave(self, cx, r).await
+    }
+    async fn channel_update(&self, cx: &mut Cx, r: proto::ChannelUpdate) -> Reply {
+        OriginChats::channel_update(self, cx, r).await
+    }
+    async fn channel_move(&self, cx: &mut Cx, r: proto::ChannelMove) -> Reply {
+        OriginChats::channel_move(self, cx, r).await
+    }
+    async fn messages_around(&self, cx: &mut Cx, r: proto::MessagesAround) -> Reply {
+        OriginChats::messages_around(self, cx, r).await
+    }
+    async fn message_replies(&self, cx: &mut Cx, r: proto::MessageReplies) -> Reply {
+        OriginChats::message_replies(self, cx, r).await
+    }
+    async fn messages_search(&self, cx: &mut Cx, r: proto::MessagesSearch) -> Reply {
+        OriginChats::messages_search(self, cx, r).await
+    }
+    async fn messages_pinned(&self, cx: &mut Cx, r: proto::MessagesPinned) -> Reply {
+        OriginChats::messages_pinned(self, cx, r).await
+    }
+    async fn voice_join(&self, cx: &mut Cx, r: proto::VoiceJoin) -> Reply {
+        OriginChats::voice_join(self, cx, r).await
+    }
+    async fn voice_leave(&self, cx: &mut Cx, r: proto::VoiceLeave) -> Reply {
+        OriginChats::voice_leave(self, cx, r).await
+    }
+    async fn voice_mute(&self, cx: &mut Cx, r: proto::VoiceMute) -> Reply {
+        let l = r.listener.clone();
+        self.voice_set_mute(cx, true, l.as_deref()).await
+    }
+    async fn voice_unmute(&self, cx: &mut Cx, r: proto::VoiceUnmute) -> Reply {
+        let l = r.listener.clone();
+        self.voice_set_mute(cx, false, l.as_deref()).await
+    }
+    async fn voice_state(&self, cx: &mut Cx, r: proto::VoiceState) -> Reply {
+        OriginChats::voice_state(self, cx, r).await
     }
 }

@@ -22,11 +22,28 @@ pub struct React {
     pub thread: Option<String>,
 }
 
+/// Adds `thread_id` to a reply of a thread context.
+fn with_thread(mut v: Value, c: &Channel) -> Value {
+    if let (Some(t), Some(o)) = (c.thread_id(), v.as_object_mut()) {
+        o.insert("thread_id".into(), Value::String(t.to_owned()));
+    }
+    v
+}
+
+/// `channel` or `thread` in a permission error of a thread context.
+fn place_word(c: &Channel) -> &'static str {
+    if c.thread.is_some() {
+        "thread"
+    } else {
+        "channel"
+    }
+}
+
 /// Most messages one `messages_get` returns.
 const MAX_PAGE: i64 = 200;
 
 impl OriginChats {
-    /// The channel a message command names (threads are not served yet).
+    /// The channel or thread (`thread_id` wins) a message command names.
     async fn context(
         &self,
         cx: &Cx,
@@ -39,25 +56,77 @@ impl OriginChats {
         let Some(account) = cx.account.clone() else {
             return Err(Reply::None);
         };
+        if let Some(id) = thread {
+            let c = self.thread_or_reply(cx, &account, id, src, l).await?;
+            return Ok((account, c));
+        }
         let Some(name) = channel else {
-            return Err(send(
-                cx,
-                fail(
-                    src,
-                    if thread.is_some() {
-                        "Thread not found"
-                    } else {
-                        missing
-                    },
-                    l,
-                ),
-            ));
+            return Err(send(cx, fail(src, missing, l)));
         };
         match self.find_channel(cx, name).await {
             Ok(Some(c)) => Ok((account, c)),
             Ok(None) => Err(send(cx, fail(src, "Channel not found", l))),
             Err(e) => Err(send(cx, internal(src, e, l))),
         }
+    }
+
+    /// Thread contexts of changing commands (edit, delete, react): open and viewable.
+    fn thread_gate(&self, account: &Account, c: &Channel) -> Option<&'static str> {
+        let t = c.thread.as_ref()?;
+        if t.room.locked {
+            Some(super::threads::LOCKED)
+        } else if t.room.archived {
+            Some(super::threads::ARCHIVED)
+        } else if !c.allows(account, "view") {
+            Some(super::threads::NO_VIEW)
+        } else {
+            None
+        }
+    }
+
+    /// One page of history (§5.3): an integer `start` skips that many of the newest
+    /// messages, a message id `start` pages before it; oldest first.
+    pub async fn history_page(
+        &self,
+        account: &Account,
+        channel: &Channel,
+        start: &Value,
+        limit_sent: Option<i64>,
+    ) -> Result<Vec<Message>, CoreError> {
+        let limit = match limit_sent {
+            None | Some(0) => 100,
+            Some(n) => n.min(MAX_PAGE),
+        };
+        if limit < 0 {
+            return Ok(Vec::new());
+        }
+        let messages = match start {
+            Value::String(id) => match self.message_in(account, channel, id).await {
+                None => Vec::new(),
+                Some(m) => self
+                    .core
+                    .history_before(
+                        &account.user.id,
+                        &channel.room.id,
+                        Some(m.seq),
+                        limit as u32,
+                    )
+                    .await
+                    .unwrap_or_default(),
+            },
+            other => {
+                let skip = other.as_i64().unwrap_or(0).max(0);
+                let want = (skip + limit).min(u32::MAX as i64) as u32;
+                let all = self
+                    .core
+                    .history_before(&account.user.id, &channel.room.id, None, want)
+                    .await?;
+                let end = all.len().saturating_sub(skip as usize);
+                let begin = end.saturating_sub(limit as usize);
+                all[begin..end].to_vec()
+            }
+        };
+        Ok(messages.into_iter().filter(|m| !m.deleted).collect())
     }
 
     /// A message of `channel`, or None.
@@ -87,13 +156,18 @@ impl OriginChats {
             Ok(c) => c,
             Err(reply) => return reply,
         };
-        if !channel.allows(&account, "view") {
+        if channel.thread.is_some() {
+            // Locked and archived threads stay readable (the reference refuses them here,
+            // though the official client opens threads with messages_get).
+            if !channel.allows(&account, "view") {
+                return send(cx, fail(SRC, super::threads::NO_VIEW, l));
+            }
+        } else if !channel.allows(&account, "view") {
             return send(
                 cx,
                 with_listener(error(None, "Access denied to this channel"), l),
             );
-        }
-        if !channel.is_text() {
+        } else if !channel.is_text() {
             return send(
                 cx,
                 with_listener(
@@ -103,63 +177,25 @@ impl OriginChats {
             );
         }
         let limit_sent = r.limit.flatten();
-        let limit = match limit_sent {
-            None | Some(0) => 100,
-            Some(n) => n.min(MAX_PAGE),
-        };
         let start = r.start.clone().unwrap_or(json!(0));
-        let messages: Vec<Message> = if limit < 0 {
-            Vec::new()
-        } else {
-            match &start {
-                Value::String(id) => match self.message_in(&account, &channel, id).await {
-                    None => Vec::new(),
-                    Some(m) => self
-                        .core
-                        .history_before(
-                            &account.user.id,
-                            &channel.room.id,
-                            Some(m.seq),
-                            limit as u32,
-                        )
-                        .await
-                        .unwrap_or_default(),
-                },
-                other => {
-                    let skip = other.as_i64().unwrap_or(0).max(0);
-                    let want = (skip + limit).min(u32::MAX as i64) as u32;
-                    match self
-                        .core
-                        .history_before(&account.user.id, &channel.room.id, None, want)
-                        .await
-                    {
-                        Ok(all) => {
-                            let end = all.len().saturating_sub(skip as usize);
-                            let begin = end.saturating_sub(limit as usize);
-                            all[begin..end].to_vec()
-                        }
-                        Err(e) => return send(cx, core_fail(SRC, e, l)),
-                    }
-                }
-            }
+        let messages = match self
+            .history_page(&account, &channel, &start, limit_sent)
+            .await
+        {
+            Ok(m) => m,
+            Err(e) => return send(cx, core_fail(SRC, e, l)),
         };
         let end = match &start {
             Value::String(_) => Value::Null,
             other => json!(other.as_i64().unwrap_or(0) + limit_sent.unwrap_or(100)),
         };
-        let list: Vec<Value> = messages
-            .iter()
-            .filter(|m| !m.deleted)
-            .map(|m| CACHE.message(m))
-            .collect();
-        send(
-            cx,
-            with_listener(
-                json!({"cmd": SRC, "channel": channel.room.name, "messages": list,
-                    "range": {"start": start, "end": end}}),
-                l,
-            ),
-        )
+        let list: Vec<Value> = messages.iter().map(|m| CACHE.message(m)).collect();
+        let mut reply = json!({"cmd": SRC, "channel": channel.channel_name(), "messages": list,
+            "range": {"start": start, "end": end}});
+        if let (Some(t), Some(o)) = (channel.thread_id(), reply.as_object_mut()) {
+            o.insert("thread_id".into(), Value::String(t.to_owned()));
+        }
+        send(cx, with_listener(reply, l))
     }
 
     pub async fn message_get(&self, cx: &mut Cx, r: proto::MessageGet) -> Reply {
@@ -192,7 +228,11 @@ impl OriginChats {
             Some(m) => send(
                 cx,
                 with_listener(
-                    json!({"cmd": SRC, "channel": channel.room.name, "message": CACHE.message(&m)}),
+                    with_thread(
+                        json!({"cmd": SRC, "channel": channel.channel_name(),
+                            "message": CACHE.message(&m)}),
+                        &channel,
+                    ),
                     l,
                 ),
             ),
@@ -225,6 +265,9 @@ impl OriginChats {
             Ok(c) => c,
             Err(reply) => return reply,
         };
+        if let Some(refusal) = self.thread_gate(&account, &channel) {
+            return send(cx, fail(SRC, refusal, l));
+        }
         if let Err(d) = self.limiter.check(&account.user.id) {
             return send(
                 cx,
@@ -245,7 +288,10 @@ impl OriginChats {
                 cx,
                 fail(
                     SRC,
-                    "You do not have permission to edit your own message in this channel",
+                    &format!(
+                        "You do not have permission to edit your own message in this {}",
+                        place_word(&channel)
+                    ),
                     l,
                 ),
             );
@@ -260,9 +306,12 @@ impl OriginChats {
                 Some(l) => send(
                     cx,
                     with_listener(
-                        json!({"cmd": SRC, "id": m.id.0, "content": m.content,
-                            "message": CACHE.message(&m), "channel": channel.room.name,
-                            "global": true}),
+                        with_thread(
+                            json!({"cmd": SRC, "id": m.id.0, "content": m.content,
+                                "message": CACHE.message(&m), "channel": channel.channel_name(),
+                                "global": true}),
+                            &channel,
+                        ),
                         Some(l),
                     ),
                 ),
@@ -303,6 +352,9 @@ impl OriginChats {
             Ok(c) => c,
             Err(reply) => return reply,
         };
+        if let Some(refusal) = self.thread_gate(&account, &channel) {
+            return send(cx, fail(SRC, refusal, l));
+        }
         let Some(msg) = self.message_in(&account, &channel, id).await else {
             return send(cx, fail(SRC, "Message not found or cannot be deleted", l));
         };
@@ -312,7 +364,10 @@ impl OriginChats {
                 cx,
                 fail(
                     SRC,
-                    "You do not have permission to delete your own message in this channel",
+                    &format!(
+                        "You do not have permission to delete your own message in this {}",
+                        place_word(&channel)
+                    ),
                     l,
                 ),
             );
@@ -332,8 +387,11 @@ impl OriginChats {
                 Some(l) => send(
                     cx,
                     with_listener(
-                        json!({"cmd": SRC, "id": msg.id.0, "channel": channel.room.name,
-                            "global": true}),
+                        with_thread(
+                            json!({"cmd": SRC, "id": msg.id.0, "channel": channel.channel_name(),
+                                "global": true}),
+                            &channel,
+                        ),
                         Some(l),
                     ),
                 ),
@@ -382,6 +440,9 @@ impl OriginChats {
             Ok(c) => c,
             Err(reply) => return reply,
         };
+        if let Some(refusal) = self.thread_gate(&account, &channel) {
+            return send(cx, fail(src, refusal, l));
+        }
         let denied = if add {
             "You do not have permission to add reactions to this message"
         } else {
@@ -396,7 +457,12 @@ impl OriginChats {
             "Failed to remove reaction"
         };
         let Some(msg) = self.message_in(&account, &channel, &id).await else {
-            return send(cx, fail(src, failed, l));
+            let missing = if channel.thread.is_some() {
+                "Message not found"
+            } else {
+                failed
+            };
+            return send(cx, fail(src, missing, l));
         };
         match self
             .core
@@ -407,9 +473,12 @@ impl OriginChats {
                 Some(l) => send(
                     cx,
                     with_listener(
-                        json!({"cmd": src, "id": msg.id.0, "emoji": emoji,
-                            "channel": channel.room.name, "from": account.user.username,
-                            "global": true}),
+                        with_thread(
+                            json!({"cmd": src, "id": msg.id.0, "emoji": emoji,
+                                "channel": channel.channel_name(),
+                                "from": account.user.username, "global": true}),
+                            &channel,
+                        ),
                         Some(l),
                     ),
                 ),

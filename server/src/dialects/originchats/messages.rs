@@ -81,30 +81,54 @@ impl OriginChats {
                 ),
             );
         }
-        let Some(channel_name) = r.channel.as_deref() else {
-            return send(cx, fail(SRC, "Thread not found", l));
+        let channel = if let Some(tid) = r.thread_id.as_deref() {
+            // The thread path (§2.1 step 8): an archived thread reopens when posted to (the
+            // core does it), a locked one refuses.
+            let c = match self.thread_or_reply(cx, &account, tid, SRC, l).await {
+                Ok(c) => c,
+                Err(reply) => return reply,
+            };
+            if c.room.locked {
+                return send(cx, fail(SRC, super::threads::LOCKED, l));
+            }
+            if !c.allows(&account, "send") {
+                return send(
+                    cx,
+                    fail(
+                        SRC,
+                        "You do not have permission to send messages in this thread",
+                        l,
+                    ),
+                );
+            }
+            c
+        } else {
+            let Some(channel_name) = r.channel.as_deref() else {
+                return send(cx, fail(SRC, super::threads::NOT_FOUND, l));
+            };
+            let channel = match self.find_channel(cx, channel_name).await {
+                Ok(Some(c)) => c,
+                Ok(None) => return send(cx, fail(SRC, "Channel not found", l)),
+                Err(e) => return send(cx, internal(SRC, e, l)),
+            };
+            if !channel.allows(&account, "send") {
+                return send(
+                    cx,
+                    fail(
+                        SRC,
+                        "You do not have permission to send messages in this channel",
+                        l,
+                    ),
+                );
+            }
+            if !channel.is_text() {
+                return send(
+                    cx,
+                    fail(SRC, "Cannot send messages in this channel type", l),
+                );
+            }
+            channel
         };
-        let channel = match self.find_channel(cx, channel_name).await {
-            Ok(Some(c)) => c,
-            Ok(None) => return send(cx, fail(SRC, "Channel not found", l)),
-            Err(e) => return send(cx, internal(SRC, e, l)),
-        };
-        if !channel.allows(&account, "send") {
-            return send(
-                cx,
-                fail(
-                    SRC,
-                    "You do not have permission to send messages in this channel",
-                    l,
-                ),
-            );
-        }
-        if !channel.is_text() {
-            return send(
-                cx,
-                fail(SRC, "Cannot send messages in this channel type", l),
-            );
-        }
         let reply_to = match r.reply_to.as_deref() {
             None => None,
             Some(id) => {
@@ -148,8 +172,8 @@ impl OriginChats {
         };
         let listener = r.listener.clone();
         let place = super::render::Place {
-            channel: channel.room.name.clone(),
-            thread_id: None,
+            channel: channel.channel_name().to_owned(),
+            thread_id: channel.thread_id().map(str::to_owned),
         };
         match self.core.submit_message(new).await {
             Ok(durable) => Reply::Later(Box::pin(async move {
@@ -187,8 +211,37 @@ impl OriginChats {
                 ),
             );
         }
+        if let Some(tid) = r.thread_id.as_deref() {
+            let c = match self.thread_context(&account, tid).await {
+                Ok(c) => c,
+                Err(super::threads::ThreadMiss::NotFound) => {
+                    return send(cx, fail(SRC, super::threads::NOT_FOUND, l));
+                }
+                Err(super::threads::ThreadMiss::Failed(e)) => {
+                    return send(cx, internal(SRC, e, l));
+                }
+            };
+            let Some(parent) = c.thread.as_ref().map(|t| t.parent.id.clone()) else {
+                return send(cx, fail(SRC, "Thread has no parent channel", l));
+            };
+            if !c.allows(&account, "send") {
+                return send(
+                    cx,
+                    fail(
+                        SRC,
+                        "You do not have permission to send messages in this thread",
+                        l,
+                    ),
+                );
+            }
+            let frame = json!({"cmd": "typing", "channel": c.channel_name(),
+                "user": account.user.username, "thread_id": tid, "global": true});
+            self.conns
+                .send_viewers(&parent, &encode(&frame), Some(cx.conn));
+            return send(cx, with_listener(frame, l));
+        }
         let Some(name) = r.channel.as_deref() else {
-            return send(cx, fail(SRC, "Thread not found", l));
+            return send(cx, fail(SRC, super::threads::NOT_FOUND, l));
         };
         let channel = match self.find_channel(cx, name).await {
             Ok(Some(c)) => c,

@@ -36,6 +36,11 @@ pub mod members;
 pub mod modlog;
 pub mod perms;
 pub mod roles;
+// threads helper: threads, channel structure, lookups, voice
+pub mod channel_more;
+pub mod lookups;
+pub mod threads;
+pub mod voice;
 
 use crate::core::Core;
 use crate::core::ids::{RoleId, SpaceId, UserId};

@@ -190,6 +190,37 @@ impl Renderer for OriginChatsRenderer {
                 option_ids,
             } => super::bots::polls::vote_update(state, voter, option_ids),
             Event::PollEnded { state } => super::bots::polls::end_update(state),
+            // threads helper: threads (to the forum's followers) and voice
+            Event::ThreadCreated { thread } => {
+                CACHE.set_room(thread.room.id.clone(), super::threads::thread_place(thread));
+                json!({"cmd": "thread_create", "thread": super::threads::thread_json(thread),
+                    "channel": thread.parent.name, "global": true})
+            }
+            Event::ThreadUpdated { thread } => {
+                json!({"cmd": "thread_update", "thread": super::threads::thread_json(thread),
+                    "global": true})
+            }
+            Event::ThreadDeleted { thread } => {
+                CACHE.forget_room(&thread.room.id);
+                json!({"cmd": "thread_delete", "thread_id": thread.room.id.as_str(),
+                    "channel": thread.parent.name, "global": true})
+            }
+            Event::ThreadJoined { thread, user } | Event::ThreadLeft { thread, user } => json!({
+                "cmd": if matches!(event, Event::ThreadJoined { .. }) {
+                    "thread_join"
+                } else {
+                    "thread_leave"
+                },
+                "thread": super::threads::thread_json(thread),
+                "thread_id": thread.room.id.as_str(),
+                "user": user.username,
+                "global": true,
+            }),
+            Event::VoiceChanged {
+                room_id,
+                participant,
+                change,
+            } => super::voice::voice_event(&CACHE.place(room_id)?.channel, participant, *change),
             _ => return None,
         };
         Some(frames::encode(&frame))

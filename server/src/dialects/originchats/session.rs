@@ -174,6 +174,8 @@ impl Session for OcSession {
             }
         }
         if let Some(account) = &self.cx.account {
+            // §1.8: a connection in a voice channel leaves it (threads helper).
+            oc.core.voice_session_closed(&account.user.id, conn);
             oc.core
                 .hub()
                 .unsubscribe(&Topic::User(account.user.id.clone()), conn);
@@ -200,7 +202,10 @@ impl OriginChats {
     pub async fn refresh_rooms(&self, cx: &Cx) {
         let Some(account) = &cx.account else { return };
         let rooms: HashSet<RoomId> = match self.viewable_rooms(account).await {
-            Ok(list) => list.into_iter().map(|c| c.room.id).collect(),
+            Ok(list) => {
+                self.remember_threads(&list).await; // threads helper
+                list.into_iter().map(|c| c.room.id).collect()
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "originchats: cannot list rooms");
                 return;

@@ -1,5 +1,5 @@
 //! Unreads (§2.12): `unreads_ack`, `unreads_get`, `unreads_count`; last-read markers per user
-//! and channel in `originchats_unreads`. Threads are not served yet ("Thread not found").
+//! and channel (or thread room) in `originchats_unreads`.
 
 use super::channels::Channel;
 use super::frames::{error, with_listener};
@@ -34,13 +34,16 @@ impl OriginChats {
         let Some(account) = cx.account.clone() else {
             return Err(Reply::None);
         };
+        if let Some(id) = thread {
+            // threads helper: a thread's last-read marker is kept under its room.
+            let c = self.thread_or_reply(cx, &account, id, src, l).await?;
+            if !c.allows(&account, "view") {
+                return Err(send(cx, fail(src, super::threads::NO_VIEW, l)));
+            }
+            return Ok((account, c));
+        }
         let Some(name) = channel else {
-            let msg = if thread.is_some() {
-                "Thread not found"
-            } else {
-                "Channel or thread_id is required"
-            };
-            return Err(send(cx, fail(src, msg, l)));
+            return Err(send(cx, fail(src, "Channel or thread_id is required", l)));
         };
         let c = match self.find_channel(cx, name).await {
             Ok(Some(c)) => c,
@@ -164,13 +167,13 @@ impl OriginChats {
                 return send(cx, internal(SRC, CoreError::from(e), l));
             }
         }
-        let name = channel.room.name.clone();
-        let update = json!({"cmd": "unreads_update", "last_read": last, "channel": name});
+        let (key, name) = place_key(&channel);
+        let update = json!({"cmd": "unreads_update", "last_read": last, key: name});
         self.conns
             .send_user(&account.user.id, &update.to_string().into());
         send(
             cx,
-            with_listener(json!({"cmd": SRC, "channel": name, "last_read": last}), l),
+            with_listener(json!({"cmd": SRC, key: name, "last_read": last}), l),
         )
     }
 
@@ -189,9 +192,10 @@ impl OriginChats {
             let (unread, total) = self
                 .unread_counts(&channel.room.id, last.as_deref())
                 .await?;
+            let (key, name) = place_key(&channel);
             Ok::<_, CoreError>(json!({
                 "cmd": SRC,
-                "channel": channel.room.name,
+                key: name,
                 "unread_count": unread,
                 "last_read": last,
                 "total_messages": total,
@@ -213,6 +217,19 @@ impl OriginChats {
         let res = async {
             let mut out = Map::new();
             for c in self.viewable_rooms(&account).await? {
+                if c.room.kind == crate::core::rooms::RoomKind::Forum {
+                    // threads helper: each thread of a viewable forum, as `thread/<id>`.
+                    for t in self.core.store().threads(c.room.id.clone()).await? {
+                        let last = self.last_read(&account, &t.id).await?;
+                        let (unread, total) = self.unread_counts(&t.id, last.as_deref()).await?;
+                        out.insert(
+                            format!("thread/{}", t.id.as_str()),
+                            json!({"last_read": last, "unread_count": unread,
+                                "total_messages": total, "parent_channel": c.room.name}),
+                        );
+                    }
+                    continue;
+                }
                 if !c.is_text() {
                     continue;
                 }
@@ -230,6 +247,14 @@ impl OriginChats {
             Ok(v) => send(cx, with_listener(json!({"cmd": SRC, "unreads": v}), l)),
             Err(e) => send(cx, internal(SRC, e, l)),
         }
+    }
+}
+
+/// The key naming the place of an unreads reply: `channel`, or `thread_id` for a thread.
+fn place_key(c: &Channel) -> (&'static str, String) {
+    match c.thread_id() {
+        Some(t) => ("thread_id", t.to_owned()),
+        None => ("channel", c.room.name.clone()),
     }
 }
 

@@ -185,7 +185,8 @@ pub(super) async fn delete(
 
 pub(super) async fn space_rooms(store: &SqliteStore, space: SpaceId) -> StoreResult<Vec<Room>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {ROOM_COLUMNS} FROM rooms WHERE space_id = ?1 ORDER BY position, created_at"
+        "SELECT {ROOM_COLUMNS} FROM rooms WHERE space_id = ?1 AND kind <> 'thread'
+         ORDER BY position, created_at"
     )))
     .bind(space.as_str())
     .fetch_all(store.read_pool())

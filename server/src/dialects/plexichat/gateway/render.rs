@@ -9,6 +9,7 @@
 use crate::core::events::Event;
 use crate::core::messages::ReactionAction;
 use crate::core::rooms::{Room, RoomKind};
+use crate::dialects::plexichat::rest::threads;
 use crate::dialects::plexichat::{ids::wire, wire as shapes};
 use crate::hub::Renderer;
 use axum::extract::ws::Utf8Bytes;
@@ -374,6 +375,25 @@ impl Renderer for PlexichatRenderer {
                 &gw::GuildDeleteData {
                     id: wire(&space_id.0),
                 },
+            ),
+            // threads helper: THREAD_* go to the parent channel's followers.
+            Event::ThreadCreated { thread } => record(
+                &mut out,
+                "THREAD_CREATE",
+                &thread.parent.id.0,
+                &threads::thread_dispatch(thread),
+            ),
+            Event::ThreadUpdated { thread } => record(
+                &mut out,
+                "THREAD_UPDATE",
+                &thread.parent.id.0,
+                &threads::thread_dispatch(thread),
+            ),
+            Event::ThreadDeleted { thread } => record(
+                &mut out,
+                "THREAD_DELETE",
+                &thread.parent.id.0,
+                &threads::thread_delete_dispatch(thread),
             ),
             _ => return None,
         }

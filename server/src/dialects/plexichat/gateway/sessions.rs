@@ -223,7 +223,21 @@ impl GwSession {
                     self.follow_private(px.core.hub(), &room);
                     continue;
                 }
-                _ => {}
+                _ => {
+                    // threads helper: a thread's events arrive through its channel; learn the
+                    // thread's server the first time one needs it.
+                    let known = {
+                        let st = self.lock();
+                        st.room_spaces.contains_key(&room) || st.private_rooms.contains(&room)
+                    };
+                    if rec.needs_server
+                        && !known
+                        && let Ok((r, _)) = px.core.permissions(&self.user.id, &room).await
+                        && let Some(space) = r.space_id
+                    {
+                        self.lock().room_spaces.insert(room.clone(), space);
+                    }
+                }
             }
             if let Some(f) = self.deliver(&rec) {
                 out.push(f);

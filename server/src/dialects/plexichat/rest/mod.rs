@@ -12,6 +12,7 @@ pub mod ratelimit;
 pub mod roles;
 pub mod servers;
 pub mod system;
+pub mod threads; // threads helper
 pub mod twofa;
 pub mod users;
 pub mod webhooks;
@@ -131,6 +132,18 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             put(messages::pin).delete(messages::unpin),
         )
         .route("/channels/{channel_id}/typing", post(messages::typing))
+        // threads helper: threads and message search
+        .route(
+            "/channels/{channel_id}/threads",
+            get(threads::list).post(threads::create),
+        )
+        .route(
+            "/threads/{thread_id}",
+            get(threads::get_one)
+                .patch(threads::update)
+                .delete(threads::delete),
+        )
+        .route("/search/messages", get(threads::search))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::middleware,
