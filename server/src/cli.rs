@@ -88,7 +88,9 @@ pub fn main() -> ExitCode {
     init_logging(&config);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_stack_size(512 * 1024)
+        // Debug builds poll the deep handler futures (generated dispatch → dialect → core)
+        // with large frames; 512 KiB overflowed. Only touched pages cost memory.
+        .thread_stack_size(4 * 1024 * 1024)
         .build()
     {
         Ok(rt) => rt,

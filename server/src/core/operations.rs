@@ -94,7 +94,7 @@ impl Core {
                 roles.push(r.id.clone());
             }
         }
-        let hash = users::hash_password(password)?;
+        let hash = users::hash_password_blocking(password).await?;
         let user = User {
             id: UserId::generate(),
             username: username.to_owned(),
@@ -122,7 +122,7 @@ impl Core {
             .password_hash(user.id.clone())
             .await?
             .ok_or(CoreError::Unauthorized)?;
-        if users::verify_password(password, &hash) {
+        if users::verify_password_blocking(password, &hash).await {
             Ok(user)
         } else {
             Err(CoreError::Unauthorized)
