@@ -52,6 +52,19 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let permits = Arc::new(Semaphore::new(cap));
 
     let (core, sqlite) = open_core(&config).await?;
+    // files (issue 8): attachments and emoji under the data directory, swept in the background
+    let rotur_tiers = (config.originchats.auth_mode == "rotur").then(|| {
+        crate::core::attachments::RoturTiers::new(
+            &config.originchats.rotur_url,
+            Duration::from_millis(config.originchats.rotur_timeout_ms),
+        )
+    });
+    core.configure_files(crate::core::attachments::Files::new(
+        config.files.clone(),
+        &config.storage.data_dir,
+        rotur_tiers,
+    ));
+    let sweeper = core.spawn_attachment_sweeper(shutdown.clone());
     let room = core
         .room_by_name(&config.reactions.room)
         .await
@@ -136,6 +149,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         while servers.join_next().await.is_some() {}
     })
     .await;
+    let _ = sweeper.await;
     core.store().close().await?;
     tracing::info!("store closed; bye");
     Ok(())

@@ -14,6 +14,10 @@ pub mod room_ops;
 pub mod rooms;
 pub mod spaces;
 pub mod users;
+// files (issue 8): attachments, custom emoji, webhooks
+pub mod attachments;
+pub mod emoji;
+pub mod webhooks;
 
 pub use operations::Core;
 

@@ -13,6 +13,9 @@
 
 mod messages;
 mod rooms;
+// files (issue 8)
+mod attachments;
+mod webhooks;
 
 use super::{BoxFut, CommitHook, Store, StoreError, StoreResult, Ticket};
 use crate::core::ids::{MessageId, RoleId, RoomId, SpaceId, UserId};
