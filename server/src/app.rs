@@ -110,6 +110,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         .await
         .with_context(|| format!("binding {}", config.server.listen))?;
     let addr = main.local_addr()?;
+    // files (issue 8): OriginChats' local server assets and public base URL
+    crate::dialects::originchats::files_http::configure(&config, addr);
     servers.spawn(net::serve(
         main,
         permits.clone(),

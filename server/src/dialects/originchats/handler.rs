@@ -217,14 +217,6 @@ impl Handler for OriginChats {
     server_update: ServerUpdate,
     modlog_get: ModlogGet,
     modlog_summary: ModlogSummary,
-    emoji_add: EmojiAdd,
-    emoji_delete: EmojiDelete,
-    emoji_update: EmojiUpdate,
-    emoji_get_all: EmojiGetAll,
-    emoji_get_id: EmojiGetId,
-    emoji_get_filename: EmojiGetFilename,
-    attachment_get: AttachmentGet,
-    attachment_delete: AttachmentDelete,
     push_get_vapid: PushGetVapid,
     push_subscribe: PushSubscribe,
     push_unsubscribe: PushUnsubscribe,
@@ -233,12 +225,6 @@ impl Handler for OriginChats {
     poll_end: PollEnd,
     poll_results: PollResults,
     poll_get: PollGet,
-    webhook_create: WebhookCreate,
-    webhook_get: WebhookGet,
-    webhook_list: WebhookList,
-    webhook_update: WebhookUpdate,
-    webhook_delete: WebhookDelete,
-    webhook_regenerate: WebhookRegenerate,
     }
 
     // originchats2: polls, emoji, webhooks, attachments, unreads, pings, embeds, server info
@@ -259,5 +245,49 @@ impl Handler for OriginChats {
     }
     async fn unreads_ack(&self, cx: &mut Cx, r: proto::UnreadsAck) -> Reply {
         OriginChats::unreads_ack(self, cx, r).await
+    }
+
+    // files (issue 8): custom emoji, attachments, webhooks
+    async fn emoji_add(&self, cx: &mut Cx, r: proto::EmojiAdd) -> Reply {
+        OriginChats::emoji_add(self, cx, r).await
+    }
+    async fn emoji_delete(&self, cx: &mut Cx, r: proto::EmojiDelete) -> Reply {
+        OriginChats::emoji_delete(self, cx, r).await
+    }
+    async fn emoji_update(&self, cx: &mut Cx, r: proto::EmojiUpdate) -> Reply {
+        OriginChats::emoji_update(self, cx, r).await
+    }
+    async fn emoji_get_all(&self, cx: &mut Cx, r: proto::EmojiGetAll) -> Reply {
+        OriginChats::emoji_get_all(self, cx, r).await
+    }
+    async fn emoji_get_id(&self, cx: &mut Cx, r: proto::EmojiGetId) -> Reply {
+        OriginChats::emoji_get_id(self, cx, r).await
+    }
+    async fn emoji_get_filename(&self, cx: &mut Cx, r: proto::EmojiGetFilename) -> Reply {
+        OriginChats::emoji_get_filename(self, cx, r).await
+    }
+    async fn attachment_get(&self, cx: &mut Cx, r: proto::AttachmentGet) -> Reply {
+        OriginChats::attachment_get(self, cx, r).await
+    }
+    async fn attachment_delete(&self, cx: &mut Cx, r: proto::AttachmentDelete) -> Reply {
+        OriginChats::attachment_delete(self, cx, r).await
+    }
+    async fn webhook_create(&self, cx: &mut Cx, r: proto::WebhookCreate) -> Reply {
+        OriginChats::webhook_create(self, cx, r).await
+    }
+    async fn webhook_get(&self, cx: &mut Cx, r: proto::WebhookGet) -> Reply {
+        OriginChats::webhook_get(self, cx, r).await
+    }
+    async fn webhook_list(&self, cx: &mut Cx, r: proto::WebhookList) -> Reply {
+        OriginChats::webhook_list(self, cx, r).await
+    }
+    async fn webhook_update(&self, cx: &mut Cx, r: proto::WebhookUpdate) -> Reply {
+        OriginChats::webhook_update(self, cx, r).await
+    }
+    async fn webhook_delete(&self, cx: &mut Cx, r: proto::WebhookDelete) -> Reply {
+        OriginChats::webhook_delete(self, cx, r).await
+    }
+    async fn webhook_regenerate(&self, cx: &mut Cx, r: proto::WebhookRegenerate) -> Reply {
+        OriginChats::webhook_regenerate(self, cx, r).await
     }
 }

@@ -35,18 +35,13 @@ impl OriginChats {
         let online: HashSet<_> = authenticated.iter().map(|(_, u)| u.clone()).collect();
         let rooms = self.core.store().space_rooms(self.space.clone()).await?;
         let roles = self.roles().await?;
-        let opt = |s: &String| {
-            if s.is_empty() {
-                Value::Null
-            } else {
-                Value::String(s.clone())
-            }
-        };
+        // Missing values are "" (the reference's `.get(key, "")`); local files are their URLs.
+        let asset = |name: &str, v: &str| super::files_http::asset_url(name, v).into_owned();
         Ok(json!({
             "server": {
                 "name": c.server_name,
-                "icon": opt(&c.server_icon),
-                "banner": opt(&c.server_banner),
+                "icon": asset("icon", &c.server_icon),
+                "banner": asset("banner", &c.server_banner),
                 "owner": {"name": c.owner_name},
             },
             "stats": {
