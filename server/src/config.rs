@@ -142,6 +142,8 @@ pub struct PlexichatConfig {
     /// Require `X-API-Access-Token` (one of `access_tokens`) on non-public `/api/v1` routes.
     pub access_token_required: bool,
     pub access_tokens: Vec<String>,
+    /// Key of the signed media URLs (`media.signing_key`); empty: a random key per start.
+    pub media_signing_key: String,
 }
 
 impl Default for PlexichatConfig {
@@ -157,6 +159,7 @@ impl Default for PlexichatConfig {
             rate_limits: true,
             access_token_required: false,
             access_tokens: Vec::new(),
+            media_signing_key: String::new(),
         }
     }
 }
@@ -341,6 +344,9 @@ rate_limits = true
 # Require X-API-Access-Token (one of access_tokens) on non-public /api/v1 routes.
 access_token_required = false
 access_tokens = []
+# Key of signed attachment URLs (/api/v1/media/attachments/...?fid=&exp=&sig=); "" picks a
+# random key at every start (URLs handed out before a restart stop working).
+media_signing_key = ""
 
 [files]
 # Attachments (OriginChats POST /attachments/upload, Plexichat /channels/{id}/attachments) and

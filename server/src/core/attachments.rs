@@ -607,7 +607,9 @@ impl Core {
         if &a.uploader_id == user {
             return Ok(true);
         }
-        if let Some(room) = &a.room_id {
+        let mut rooms = self.store().attachment_rooms(a.id.clone()).await?;
+        rooms.extend(a.room_id.clone());
+        for room in &rooms {
             match self.permissions(user, room).await {
                 Ok((_, p)) if p.contains(Permissions::VIEW_ROOM) => return Ok(true),
                 Ok(_) | Err(CoreError::NotFound(_)) => {}

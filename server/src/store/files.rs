@@ -58,12 +58,12 @@ pub trait FileStore {
         unreferenced_before: i64,
         limit: u32,
     ) -> BoxFut<'_, Vec<Attachment>>;
-    /// Whether `attachment` is used by a message of `room`.
-    fn attachment_in_room(&self, attachment: String, room: RoomId) -> BoxFut<'_, bool>;
+    /// The rooms of the (undeleted) messages that use `attachment`.
+    fn attachment_rooms(&self, attachment: String) -> BoxFut<'_, Vec<RoomId>>;
 
     // --- custom emoji
-    /// Adds an emoji under the next sequential id of the space (`Conflict` if the name is taken,
-    /// case-insensitively). `make_file_name` turns the id into the file name.
+    /// Adds an emoji under the next sequential id of the space, as `<id>.<extension>`
+    /// (`Conflict` if the name is taken, case-insensitively).
     fn insert_emoji(
         &self,
         space: SpaceId,

@@ -129,6 +129,8 @@ pub fn build(spec_file: &str, doc: &Node) -> Result<RestApi> {
             let pointer = format!("#/paths/{}/{method}", escape(path));
             let request = match op.get("requestBody") {
                 None => None,
+                // A file upload: the server reads the form itself (no generated type).
+                Some(rb) if only_media(rb, &["multipart/form-data"]) => None,
                 Some(rb) => {
                     ensure!(
                         rb.get("$ref").is_none(),
@@ -166,7 +168,10 @@ pub fn build(spec_file: &str, doc: &Node) -> Result<RestApi> {
                     }
                     None => (response, format!("{pointer}/responses/{status}")),
                 };
-                let body = if response.get("content").is_some() {
+                let body = if only_media(response, BINARY) {
+                    // File contents, not JSON: nothing to type or validate.
+                    None
+                } else if response.get("content").is_some() {
                     Some(
                         media(doc, response, &at_ptr)
                             .with_context(|| format!("{at}: response {status}"))?,
@@ -277,6 +282,17 @@ pub fn build(spec_file: &str, doc: &Node) -> Result<RestApi> {
         bodies,
         routes: ops,
     })
+}
+
+/// Media types of file contents (responses that are not JSON).
+const BINARY: &[&str] = &["application/octet-stream", "*/*"];
+
+/// Whether `holder`'s `content` has exactly one media type, one of `types`.
+fn only_media(holder: &Node, types: &[&str]) -> bool {
+    holder
+        .get("content")
+        .and_then(Node::as_map)
+        .is_some_and(|c| c.len() == 1 && c.keys().all(|k| types.contains(&k.as_str())))
 }
 
 /// The JSON body of a request body or response object: `content` has exactly

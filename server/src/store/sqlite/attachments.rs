@@ -273,17 +273,17 @@ impl FileStore for SqliteStore {
         })
     }
 
-    fn attachment_in_room(&self, attachment: String, room: RoomId) -> BoxFut<'_, bool> {
+    fn attachment_rooms(&self, attachment: String) -> BoxFut<'_, Vec<RoomId>> {
         Box::pin(async move {
-            Ok(sqlx::query(
-                "SELECT 1 FROM message_attachments ma JOIN messages m ON m.id = ma.message_id
-                 WHERE ma.attachment_id = ?1 AND m.room_id = ?2 AND m.deleted = 0 LIMIT 1",
+            let rooms: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT m.room_id FROM message_attachments ma
+                 JOIN messages m ON m.id = ma.message_id
+                 WHERE ma.attachment_id = ?1 AND m.deleted = 0 LIMIT 50",
             )
             .bind(attachment)
-            .bind(room.as_str())
-            .fetch_optional(&self.pool)
-            .await?
-            .is_some())
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rooms.into_iter().map(RoomId).collect())
         })
     }
 
