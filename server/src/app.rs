@@ -105,6 +105,15 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         plexichat,
     };
 
+    // files (issue 8): TLS for every listener when a certificate is configured
+    let tls = if config.server.tls_cert.is_empty() {
+        None
+    } else {
+        Some(net::tls::load(
+            std::path::Path::new(&config.server.tls_cert),
+            std::path::Path::new(&config.server.tls_key),
+        )?)
+    };
     let mut servers = tokio::task::JoinSet::new();
     let main = tokio::net::TcpListener::bind(config.server.listen)
         .await
@@ -112,11 +121,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let addr = main.local_addr()?;
     // files (issue 8): OriginChats' local server assets and public base URL
     crate::dialects::originchats::files_http::configure(&config, addr);
-    servers.spawn(net::serve(
+    servers.spawn(net::serve_maybe_tls(
         main,
         permits.clone(),
         net::router(state.clone()),
         shutdown.clone(),
+        tls.clone(),
     ));
     let mut extra_addrs = Vec::new();
     for extra in &config.server.extra_listeners {
@@ -126,7 +136,13 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             .await
             .with_context(|| format!("binding {}", extra.listen))?;
         extra_addrs.push(format!("{}={}", extra.protocol, l.local_addr()?));
-        servers.spawn(net::serve(l, permits.clone(), router, shutdown.clone()));
+        servers.spawn(net::serve_maybe_tls(
+            l,
+            permits.clone(),
+            router,
+            shutdown.clone(),
+            tls.clone(),
+        ));
     }
     tracing::info!(
         listen = %addr,
@@ -134,6 +150,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         data_dir = %config.storage.data_dir.display(),
         durability = ?config.storage.durability,
         max_connections = cap,
+        tls = tls.is_some(),
         "chorus listening"
     );
 

@@ -7,6 +7,8 @@ pub mod listener;
 // messaging dialect
 pub mod messaging;
 pub mod proxy;
+// files (issue 8): TLS listeners
+pub mod tls;
 pub mod ws;
 
 use crate::config::Config;
@@ -152,6 +154,37 @@ async fn reactions_ws(
             .await;
         })
     })
+}
+
+/// Serves `router` over TLS on `listener` until `shutdown` is cancelled.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    permits: Arc<Semaphore>,
+    router: Router,
+    shutdown: CancellationToken,
+    tls: Arc<rustls::ServerConfig>,
+) -> std::io::Result<()> {
+    let listener = tls::TlsListener::new(GuardedListener::new(listener, permits), tls)?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<Peer>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await
+}
+
+/// Serves `router` on `listener`, over TLS when `tls` is set, until `shutdown` is cancelled.
+pub async fn serve_maybe_tls(
+    listener: tokio::net::TcpListener,
+    permits: Arc<Semaphore>,
+    router: Router,
+    shutdown: CancellationToken,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> std::io::Result<()> {
+    match tls {
+        Some(tls) => serve_tls(listener, permits, router, shutdown, tls).await,
+        None => serve(listener, permits, router, shutdown).await,
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` is cancelled.
