@@ -20,3 +20,6 @@ mod plexichat;
 mod plexichat_gateway;
 mod plexichat_support;
 mod reactions;
+// files (issue 8)
+mod files_support;
+mod originchats_files;
