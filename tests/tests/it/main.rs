@@ -23,3 +23,4 @@ mod reactions;
 // files (issue 8)
 mod files_support;
 mod originchats_files;
+mod originchats_webhooks;
