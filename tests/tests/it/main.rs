@@ -24,3 +24,4 @@ mod reactions;
 mod files_support;
 mod originchats_files;
 mod originchats_webhooks;
+mod plexichat_uploads;
