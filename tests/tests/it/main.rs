@@ -25,3 +25,4 @@ mod files_support;
 mod originchats_files;
 mod originchats_webhooks;
 mod plexichat_uploads;
+mod tls;
