@@ -926,6 +926,51 @@ mod store_tests {
         assert!(core.attachment(&a.id).await.unwrap().is_none());
         assert_eq!(core.sweep_attachments().await.unwrap(), 1);
         assert!(!path.exists());
+
+        // Deleting a room deletes its messages, and with them their attachments.
+        let admin = core
+            .create_account("root", "pw", Some("admin"))
+            .await
+            .unwrap();
+        let room = core
+            .create_room(
+                &admin,
+                crate::core::rooms::NewRoom {
+                    space_id: Some(core.default_space().clone()),
+                    kind: crate::core::rooms::RoomKind::Text,
+                    name: "tmp".into(),
+                    topic: None,
+                    parent_id: None,
+                    position: None,
+                    is_public: true,
+                    max_members: None,
+                    members: Vec::new(),
+                    extra: None,
+                },
+            )
+            .await
+            .unwrap();
+        let c = core
+            .upload_attachment(upload(&admin, "application/pdf"), body(&[b"%PDF-room"]))
+            .await
+            .unwrap();
+        core.send_message(NewMessage {
+            room_id: room.id.clone(),
+            author: UserRef {
+                id: admin.id.clone(),
+                username: admin.username.clone(),
+            },
+            author_name: None,
+            content: "file".into(),
+            reply_to: None,
+            forwarded_from: None,
+            extra: Some(json!({"attachments": [c.to_extra()]})),
+        })
+        .await
+        .unwrap();
+        assert!(core.attachment(&c.id).await.unwrap().unwrap().referenced);
+        core.delete_room(&admin, &room.id).await.unwrap();
+        assert!(core.attachment(&c.id).await.unwrap().is_none());
         core.store().close().await.unwrap();
         let _ = std::fs::remove_dir_all(dir);
     }

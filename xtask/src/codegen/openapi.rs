@@ -421,6 +421,29 @@ components:
     }
 
     #[test]
+    fn file_uploads_and_downloads_are_untyped() {
+        let doc = spec("{$ref: '#/components/schemas/Thing'}")
+            .replace(
+                "        content:\n          application/json:\n            schema: {$ref: '#/components/schemas/Thing'}\n            examples: {a: {value: {name: x}}}",
+                "        content:\n          multipart/form-data:\n            schema: {type: object}",
+            )
+            .replace("        '204': {description: nothing}", "        '206':\n          description: part\n          content:\n            application/octet-stream: {}");
+        assert!(doc.contains("multipart/form-data") && doc.contains("octet-stream"));
+        let api = build("t.yaml", &yaml::load(&doc).unwrap()).unwrap();
+        let route = &api.routes[0];
+        assert!(route.request.is_none());
+        assert!(
+            route
+                .responses
+                .iter()
+                .any(|(c, b)| *c == 206 && b.is_none())
+        );
+        // Any other non-JSON media type is still refused.
+        let other = doc.replace("multipart/form-data", "text/csv");
+        assert!(build("t.yaml", &yaml::load(&other).unwrap()).is_err());
+    }
+
+    #[test]
     fn inline_and_non_object_request_bodies_are_rejected() {
         for (body, why) in [
             ("{type: object}", "must be a $ref"),
