@@ -54,6 +54,19 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let permits = Arc::new(Semaphore::new(cap));
 
     let (core, sqlite) = open_core(&config).await?;
+    // files (issue 8): attachments and emoji under the data directory, swept in the background
+    let rotur_tiers = (config.originchats.auth_mode == "rotur").then(|| {
+        crate::core::attachments::RoturTiers::new(
+            &config.originchats.rotur_url,
+            Duration::from_millis(config.originchats.rotur_timeout_ms),
+        )
+    });
+    core.configure_files(crate::core::attachments::Files::new(
+        config.files.clone(),
+        &config.storage.data_dir,
+        rotur_tiers,
+    ));
+    let sweeper = core.spawn_attachment_sweeper(shutdown.clone());
     let room = core
         .room_by_name(&config.reactions.room)
         .await
@@ -108,16 +121,28 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         plexichat,
     };
 
+    // files (issue 8): TLS for every listener when a certificate is configured
+    let tls = if config.server.tls_cert.is_empty() {
+        None
+    } else {
+        Some(net::tls::load(
+            std::path::Path::new(&config.server.tls_cert),
+            std::path::Path::new(&config.server.tls_key),
+        )?)
+    };
     let mut servers = tokio::task::JoinSet::new();
     let main = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("binding {}", config.server.listen))?;
     let addr = main.local_addr()?;
-    servers.spawn(net::serve(
+    // files (issue 8): OriginChats' local server assets and public base URL
+    crate::dialects::originchats::files_http::configure(&config, addr);
+    servers.spawn(net::serve_maybe_tls(
         main,
         permits.clone(),
         net::router(state.clone()),
         shutdown.clone(),
+        tls.clone(),
     ));
     let mut extra_addrs = Vec::new();
     for extra in &config.server.extra_listeners {
@@ -127,7 +152,13 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             .await
             .with_context(|| format!("binding {}", extra.listen))?;
         extra_addrs.push(format!("{}={}", extra.protocol, l.local_addr()?));
-        servers.spawn(net::serve(l, permits.clone(), router, shutdown.clone()));
+        servers.spawn(net::serve_maybe_tls(
+            l,
+            permits.clone(),
+            router,
+            shutdown.clone(),
+            tls.clone(),
+        ));
     }
     tracing::info!(
         listen = %addr,
@@ -135,6 +166,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         data_dir = %config.storage.data_dir.display(),
         durability = ?config.storage.durability,
         max_connections = cap,
+        tls = tls.is_some(),
         "chorus listening"
     );
 
@@ -152,6 +184,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         while servers.join_next().await.is_some() {}
     })
     .await;
+    let _ = sweeper.await;
     core.store().close().await?;
     tracing::info!("store closed; bye");
     Ok(())

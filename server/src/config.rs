@@ -24,6 +24,8 @@ pub struct Config {
     pub messaging: MessagingConfig,
     // Plexichat (issue 5)
     pub plexichat: PlexichatConfig,
+    // files (issue 8): attachments, custom emoji
+    pub files: crate::core::attachments::FilesConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +44,10 @@ pub struct ServerConfig {
     pub fd_reserve: usize,
     /// How long shutdown waits for connections to finish and close.
     pub shutdown_grace_secs: u64,
+    /// TLS (files, issue 8): PEM certificate chain and private key; both set = every listener
+    /// speaks TLS (`wss://`, `https://`).
+    pub tls_cert: String,
+    pub tls_key: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,6 +142,8 @@ pub struct PlexichatConfig {
     /// Require `X-API-Access-Token` (one of `access_tokens`) on non-public `/api/v1` routes.
     pub access_token_required: bool,
     pub access_tokens: Vec<String>,
+    /// Key of the signed media URLs (`media.signing_key`); empty: a random key per start.
+    pub media_signing_key: String,
 }
 
 impl Default for PlexichatConfig {
@@ -151,6 +159,7 @@ impl Default for PlexichatConfig {
             rate_limits: true,
             access_token_required: false,
             access_tokens: Vec::new(),
+            media_signing_key: String::new(),
         }
     }
 }
@@ -174,6 +183,8 @@ impl Default for ServerConfig {
             max_connections: 0,
             fd_reserve: 64,
             shutdown_grace_secs: 10,
+            tls_cert: String::new(),
+            tls_key: String::new(),
         }
     }
 }
@@ -237,6 +248,11 @@ fd_reserve = 64
 # On SIGINT/SIGTERM: stop accepting, finish in-flight writes, close sockets with 1001, and
 # wait at most this long for them before exiting.
 shutdown_grace_secs = 10
+# TLS for every listener (wss:// and https://): a PEM certificate chain and its PEM private
+# key (PKCS#8, PKCS#1 or SEC1). Both empty: plain TCP. The official OriginChats client only
+# connects with wss://.
+tls_cert = ""
+tls_key = ""
 # Extra listeners that serve one dialect on every path, e.g.:
 # [[server.extra_listeners]]
 # listen = "127.0.0.1:5613"
@@ -338,6 +354,34 @@ rate_limits = true
 # Require X-API-Access-Token (one of access_tokens) on non-public /api/v1 routes.
 access_token_required = false
 access_tokens = []
+# Key of signed attachment URLs (/api/v1/media/attachments/...?fid=&exp=&sig=); "" picks a
+# random key at every start (URLs handed out before a restart stop working).
+media_signing_key = ""
+
+[files]
+# Attachments (OriginChats POST /attachments/upload, Plexichat /channels/{id}/attachments) and
+# custom emoji, stored under <data_dir>/attachments and <data_dir>/emojis.
+enabled = true
+# Largest upload, in bytes.
+max_size = 104857600
+# MIME types OriginChats uploads may have ("*", "type/*" or exact).
+allowed_types = ["image/*", "video/*", "audio/*", "application/pdf"]
+# -1: unlimited; 0: no uploads; n: the oldest upload is removed when the n+1-th arrives.
+max_attachments_per_user = -1
+# Rotur subscriptions whose uploads live permanent_expiration_days (looked up at
+# <originchats.rotur_url>/profile and cached subscription_cache_ttl seconds; never in the
+# cracked auth modes).
+permanent_tiers = ["pro", "max"]
+permanent_expiration_days = 365.0
+# Other OriginChats uploads live by size (49 days at 5 MB down to 1 day at 100 MB), capped here.
+free_tier_max_expiration_days = 7.0
+subscription_cache_ttl = 300
+# Uploads no message uses are removed after this many hours.
+unreferenced_hours = 1.0
+# Seconds between sweeps of expired and unreferenced attachments.
+sweep_interval_secs = 60
+# Image formats custom emoji may have.
+emoji_allowed_file_types = ["gif", "jpg", "jpeg", "png"]
 
 [log]
 # A tracing filter such as "info" or "chorus_server=debug,info"; RUST_LOG wins when set.
@@ -414,6 +458,13 @@ impl Config {
         }
         // originchats
         self.originchats.validate().map_err(ConfigError::Invalid)?;
+        // files (issue 8)
+        self.files.validate().map_err(ConfigError::Invalid)?;
+        if self.server.tls_cert.is_empty() != self.server.tls_key.is_empty() {
+            return Err(ConfigError::Invalid(
+                "server.tls_cert and server.tls_key must be set together".into(),
+            ));
+        }
         for p in &self.server.trusted_proxies {
             crate::net::proxy::Cidr::parse(p)
                 .ok_or_else(|| ConfigError::Invalid(format!("trusted_proxies: bad entry {p:?}")))?;

@@ -8326,6 +8326,8 @@ impl serde::Serialize for EmojiDelete {
 /// Rename or replace a custom emoji (perm manage_server)
 ///
 /// Error: "At least one field to update is required (name or image)".
+///
+/// Chorus: A new `image` replaces the emoji's image (the original always answers `updated:false` for one).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmojiUpdate {
     /// Emoji id.
@@ -8708,7 +8710,7 @@ impl serde::Serialize for AttachmentGet {
 ///
 /// Delete an attachment (uploader, owner or admin)
 ///
-/// The reply's cmd is `attachment_deleted`. Errors: "Attachment not found", "You can only delete your own attachments", "Failed to delete attachment".
+/// The reply's cmd is `attachment_deleted`. Errors: "Attachment not found", "You can only delete your own attachments", "Failed to delete attachment", "Invalid attachment_delete command: attachment_id: Field required".
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttachmentDelete {
     /// Attachment id.
@@ -22762,7 +22764,7 @@ pub struct Webhook {
     pub channel: String,
     /// Webhook name.
     pub name: String,
-    /// Secret token for `POST /webhooks?token=` (absent in `webhook_get` and, in Chorus, `webhook_list`).
+    /// Secret token for `POST /webhooks?token=` (absent in `webhook_get` and, in Chorus, `webhook_list` and `webhook_update`).
     ///
     /// Chorus: The original leaks tokens in `webhook_list` and does not change them on `webhook_regenerate`; Chorus omits them from `webhook_list` and really regenerates them.
     pub token: Option<String>,
@@ -23092,7 +23094,9 @@ impl serde::Serialize for WebhookListEvent {
 
 /// webhookUpdateEvent
 ///
-/// Reply to `webhook_update` (with token)
+/// Reply to `webhook_update`
+///
+/// Chorus: The original includes the token; Chorus keeps only a hash of it and shows a token only in `webhook_create` and `webhook_regenerate`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookUpdateEvent {
     /// A webhook.
@@ -23770,6 +23774,8 @@ pub enum ClientFrame {
     /// Rename or replace a custom emoji (perm manage_server)
     ///
     /// Error: "At least one field to update is required (name or image)".
+    ///
+    /// Chorus: A new `image` replaces the emoji's image (the original always answers `updated:false` for one).
     EmojiUpdate(EmojiUpdate),
     /// emojiGetAll
     ///
@@ -23797,7 +23803,7 @@ pub enum ClientFrame {
     ///
     /// Delete an attachment (uploader, owner or admin)
     ///
-    /// The reply's cmd is `attachment_deleted`. Errors: "Attachment not found", "You can only delete your own attachments", "Failed to delete attachment".
+    /// The reply's cmd is `attachment_deleted`. Errors: "Attachment not found", "You can only delete your own attachments", "Failed to delete attachment", "Invalid attachment_delete command: attachment_id: Field required".
     AttachmentDelete(AttachmentDelete),
     /// pushGetVapid
     ///
@@ -26019,7 +26025,9 @@ pub enum ServerFrame {
     WebhookListEvent(WebhookListEvent),
     /// webhookUpdateEvent
     ///
-    /// Reply to `webhook_update` (with token)
+    /// Reply to `webhook_update`
+    ///
+    /// Chorus: The original includes the token; Chorus keeps only a hash of it and shows a token only in `webhook_create` and `webhook_regenerate`.
     WebhookUpdateEvent(WebhookUpdateEvent),
     /// webhookDeleteEvent
     ///

@@ -1515,6 +1515,94 @@ impl serde::Serialize for CreateWebhookRequest {
     }
 }
 
+/// `PATCH /webhooks/{id}`
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateWebhookRequest {
+    /// 1 to 80 characters
+    pub name: Option<String>,
+    /// An avatar URL (null clears it)
+    pub avatar_url: Option<Option<String>>,
+    /// Another text channel of the server
+    pub channel_id: Option<::serde_json::Value>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UpdateWebhookRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UpdateWebhookRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UpdateWebhookRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_avatar_url: Option<Option<String>> = None;
+                let mut slot_channel_id: Option<::serde_json::Value> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "avatar_url" => slot_avatar_url = Some(map.next_value::<Option<String>>()?),
+                        "channel_id" => {
+                            slot_channel_id = Some(map.next_value::<::serde_json::Value>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UpdateWebhookRequest {
+                    name: slot_name,
+                    avatar_url: slot_avatar_url,
+                    channel_id: slot_channel_id,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UpdateWebhookRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(v) = &self.name {
+            crate::de::check_max_length(v, 80).map_err(|e| e.at_key("name"))?;
+            crate::de::check_min_length(v, 1).map_err(|e| e.at_key("name"))?;
+        }
+        if let Some(v) = &self.channel_id {
+            crate::de::check_json_type(v, crate::de::JsonTypes(&["string", "integer", "null"]))
+                .map_err(|e| e.at_key("channel_id"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UpdateWebhookRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.name {
+            map.serialize_entry("name", v)?;
+        }
+        if let Some(v) = &self.avatar_url {
+            map.serialize_entry("avatar_url", v)?;
+        }
+        if let Some(v) = &self.channel_id {
+            map.serialize_entry("channel_id", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UpdateWebhookRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `POST /webhooks/{id}/{token}`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecuteWebhookRequest {
@@ -5229,6 +5317,117 @@ impl serde::Serialize for Webhook {
     }
 }
 
+/// A stored upload (`AttachmentUploadResponse`)
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachmentUpload {
+    /// A snowflake
+    pub id: String,
+    /// The sanitised original name
+    pub filename: String,
+    /// Bytes
+    pub size: i64,
+    /// The MIME type (detected for generic declarations)
+    pub content_type: String,
+    /// `/api/v1/media/attachments/<id>.<ext>`
+    pub url: String,
+    /// SHA-256 of the file (hex)
+    pub hash: Option<Option<String>>,
+    /// Thumbnail URLs by size (Chorus makes none)
+    pub thumbnails: Option<Option<::indexmap::IndexMap<String, String>>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for AttachmentUpload {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = AttachmentUpload;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a AttachmentUpload object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_filename: Option<String> = None;
+                let mut slot_size: Option<i64> = None;
+                let mut slot_content_type: Option<String> = None;
+                let mut slot_url: Option<String> = None;
+                let mut slot_hash: Option<Option<String>> = None;
+                let mut slot_thumbnails: Option<Option<::indexmap::IndexMap<String, String>>> =
+                    None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "filename" => slot_filename = Some(map.next_value::<String>()?),
+                        "size" => slot_size = Some(map.next_value::<crate::de::Int>()?.0),
+                        "content_type" => slot_content_type = Some(map.next_value::<String>()?),
+                        "url" => slot_url = Some(map.next_value::<String>()?),
+                        "hash" => slot_hash = Some(map.next_value::<Option<String>>()?),
+                        "thumbnails" => {
+                            slot_thumbnails = Some(
+                                map.next_value::<Option<::indexmap::IndexMap<String, String>>>()?,
+                            )
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AttachmentUpload {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    filename: slot_filename
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("filename"))?,
+                    size: slot_size
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("size"))?,
+                    content_type: slot_content_type.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("content_type")
+                    })?,
+                    url: slot_url
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("url"))?,
+                    hash: slot_hash,
+                    thumbnails: slot_thumbnails,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for AttachmentUpload {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for AttachmentUpload {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("filename", &self.filename)?;
+        map.serialize_entry("size", &self.size)?;
+        map.serialize_entry("content_type", &self.content_type)?;
+        map.serialize_entry("url", &self.url)?;
+        if let Some(v) = &self.hash {
+            map.serialize_entry("hash", v)?;
+        }
+        if let Some(v) = &self.thumbnails {
+            map.serialize_entry("thumbnails", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for AttachmentUpload {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `SuccessResponse` (`success`, `message`), or with `wait=true` the message (`id`, `webhook_id`, ...)
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookResult {
@@ -6526,6 +6725,20 @@ impl crate::de::Validate for ChannelInviteList {
     }
 }
 
+/// Webhooks (without tokens)
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct WebhookList(pub Vec<Webhook>);
+
+impl crate::de::Validate for WebhookList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
 /// Roles, highest first
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(transparent)]
@@ -6834,6 +7047,37 @@ impl CreateWebhookRequest {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_CREATE_WEBHOOK_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_UPDATE_WEBHOOK_REQUEST: &[crate::de::Wording] = &[
+    crate::de::Wording {
+        path: "name",
+        keyword: "minLength",
+        text: "Invalid name: String should have at least 1 character",
+    },
+    crate::de::Wording {
+        path: "name",
+        keyword: "maxLength",
+        text: "Invalid name: String should have at most 80 characters",
+    },
+    crate::de::Wording {
+        path: "channel_id",
+        keyword: "*",
+        text: "Invalid channel ID",
+    },
+];
+
+impl UpdateWebhookRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_UPDATE_WEBHOOK_REQUEST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -7426,6 +7670,36 @@ impl Webhook {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_WEBHOOK, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_WEBHOOK_LIST: &[crate::de::Wording] = &[];
+
+impl WebhookList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_WEBHOOK_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_ATTACHMENT_UPLOAD: &[crate::de::Wording] = &[];
+
+impl AttachmentUpload {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_ATTACHMENT_UPLOAD, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -9633,6 +9907,68 @@ pub const GET_WEBHOOK: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `PATCH /api/v1/webhooks/{webhook_id}`: Renames a webhook, changes its avatar or moves it to another text channel of its server
+pub const UPDATE_WEBHOOK: crate::rest::Route = crate::rest::Route {
+    method: "PATCH",
+    path: "/api/v1/webhooks/{webhook_id}",
+    operation_id: "updateWebhook",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "UpdateWebhookRequest",
+        schema: "#/components/schemas/UpdateWebhookRequest",
+        media: "#/paths/~1api~1v1~1webhooks~1{webhook_id}/patch/requestBody/content/application~1json",
+        reencode: UpdateWebhookRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Webhook",
+                schema: "#/components/schemas/Webhook",
+                media: "#/paths/~1api~1v1~1webhooks~1{webhook_id}/patch/responses/200/content/application~1json",
+                reencode: Webhook::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
 /// `DELETE /api/v1/webhooks/{webhook_id}`: Deletes a webhook (its creator, or whoever may create webhooks there)
 pub const DELETE_WEBHOOK: crate::rest::Route = crate::rest::Route {
     method: "DELETE",
@@ -9686,6 +10022,289 @@ pub const DELETE_WEBHOOK: crate::rest::Route = crate::rest::Route {
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
             }),
+        },
+    ],
+};
+
+/// `POST /api/v1/webhooks/{webhook_id}/regenerate-token`: Replaces a webhook's token (the old one stops working at once)
+pub const REGENERATE_WEBHOOK_TOKEN: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/webhooks/{webhook_id}/regenerate-token",
+    operation_id: "regenerateWebhookToken",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Webhook",
+                schema: "#/components/schemas/Webhook",
+                media: "#/paths/~1api~1v1~1webhooks~1{webhook_id}~1regenerate-token/post/responses/200/content/application~1json",
+                reencode: Webhook::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/channels/{channel_id}/webhooks`: The channel's webhooks, without tokens (`webhooks.manage` or `server.manage`)
+pub const LIST_CHANNEL_WEBHOOKS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/channels/{channel_id}/webhooks",
+    operation_id: "listChannelWebhooks",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "WebhookList",
+                schema: "#/components/schemas/WebhookList",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1webhooks/get/responses/200/content/application~1json",
+                reencode: WebhookList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/servers/{server_id}/webhooks`: The server's webhooks the caller may manage, without tokens
+pub const LIST_SERVER_WEBHOOKS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/servers/{server_id}/webhooks",
+    operation_id: "listServerWebhooks",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "WebhookList",
+                schema: "#/components/schemas/WebhookList",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1webhooks/get/responses/200/content/application~1json",
+                reencode: WebhookList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/channels/{channel_id}/attachments`: Uploads a file for a message of the channel (multipart field `file`)
+///
+/// The file is streamed to disk; its first bytes must match the declared type (a generic
+/// `application/octet-stream` or `text/plain` is replaced by the detected one). Size caps
+/// per kind: image 10 MiB, video 100 MiB, audio 50 MiB, document 25 MiB, other 10 MiB (and
+/// `files.max_size`). Put the answer's fields in `attachments[]` of `POST
+/// /channels/{id}/messages`; the `url` names the upload.
+pub const UPLOAD_ATTACHMENT: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/channels/{channel_id}/attachments",
+    operation_id: "uploadAttachment",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "AttachmentUpload",
+                schema: "#/components/schemas/AttachmentUpload",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1attachments/post/responses/200/content/application~1json",
+                reencode: AttachmentUpload::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 500,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/media/attachments/{filename}`: A file, by a signed URL or with a token (its uploader or someone who can see a channel it is in)
+///
+/// `ETag` `"<id>-<size>"` (`If-None-Match` → 304), `Range` (206), `Cache-Control: private,
+/// max-age=3600`. The token may also come as the `plexichat_token` cookie.
+pub const GET_MEDIA_ATTACHMENT: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/media/attachments/{filename}",
+    operation_id: "getMediaAttachment",
+    public: true,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 206,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 304,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 416,
+            body: None,
         },
     ],
 };
@@ -11329,7 +11948,13 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &LIST_INVITES,
     &CREATE_WEBHOOK,
     &GET_WEBHOOK,
+    &UPDATE_WEBHOOK,
     &DELETE_WEBHOOK,
+    &REGENERATE_WEBHOOK_TOKEN,
+    &LIST_CHANNEL_WEBHOOKS,
+    &LIST_SERVER_WEBHOOKS,
+    &UPLOAD_ATTACHMENT,
+    &GET_MEDIA_ATTACHMENT,
     &EXECUTE_WEBHOOK,
     &CREATE_APPLICATION,
     &CREATE_BOT,

@@ -156,7 +156,13 @@ fn the_route_table_covers_the_served_core() {
             "GET /api/v1/servers/{server_id}/invites listInvites - -> 200 ChannelInviteList",
             "POST /api/v1/webhooks createWebhook CreateWebhookRequest -> 200 Webhook",
             "GET /api/v1/webhooks/{webhook_id} getWebhook - -> 200 Webhook",
+            "PATCH /api/v1/webhooks/{webhook_id} updateWebhook UpdateWebhookRequest -> 200 Webhook",
             "DELETE /api/v1/webhooks/{webhook_id} deleteWebhook - -> 200 Success",
+            "POST /api/v1/webhooks/{webhook_id}/regenerate-token regenerateWebhookToken - -> 200 Webhook",
+            "GET /api/v1/channels/{channel_id}/webhooks listChannelWebhooks - -> 200 WebhookList",
+            "GET /api/v1/servers/{server_id}/webhooks listServerWebhooks - -> 200 WebhookList",
+            "POST /api/v1/channels/{channel_id}/attachments uploadAttachment - -> 200 AttachmentUpload",
+            "GET /api/v1/media/attachments/{filename} getMediaAttachment - -> 200 -",
             "POST /api/v1/webhooks/{webhook_id}/{token} executeWebhook ExecuteWebhookRequest -> 200 WebhookResult",
             "POST /api/v1/applications createApplication CreateApplicationRequest -> 201 Application",
             "POST /api/v1/applications/{application_id}/bot createBot - -> 201 BotToken",
@@ -203,6 +209,7 @@ fn the_route_table_covers_the_served_core() {
             "getHealth",
             "register",
             "login",
+            "getMediaAttachment",
             "executeWebhook",
             "completeTwoFactor"
         ]

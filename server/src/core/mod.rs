@@ -24,6 +24,10 @@ pub mod lookups;
 pub mod structure;
 pub mod threads;
 pub mod voice;
+// files (issue 8): attachments, custom emoji, webhooks
+pub mod attachments;
+pub mod emoji;
+pub mod webhooks;
 
 pub use operations::Core;
 

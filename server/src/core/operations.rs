@@ -35,6 +35,8 @@ pub struct Core {
     perm_cache: Mutex<HashMap<(UserId, RoomId), (Room, Permissions)>>,
     /// IP users already created and made members of the default space.
     ip_users: Mutex<HashMap<String, User>>,
+    /// Attachments and emoji on disk (`configure_files`).
+    pub(crate) files: super::attachments::FilesSlot,
 }
 
 impl Core {
@@ -48,6 +50,7 @@ impl Core {
             default_role: RoleId(ids::DEFAULT_ROLE.into()),
             perm_cache: Mutex::new(HashMap::new()),
             ip_users: Mutex::new(HashMap::new()),
+            files: Default::default(),
         }
     }
 
@@ -314,7 +317,10 @@ impl Core {
         } else if room.locked || room.archived {
             return Err(CoreError::Forbidden("room is locked"));
         }
-        if new.content.trim().is_empty() {
+        // Attachments or embeds are a body of their own (files, issue 8).
+        if new.content.trim().is_empty()
+            && !super::attachments::has_body_without_text(new.extra.as_ref())
+        {
             return Err(CoreError::Invalid("message text cannot be empty".into()));
         }
         if new.content.chars().count() > MAX_MESSAGE_CHARS {

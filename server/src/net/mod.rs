@@ -1,10 +1,14 @@
 //! HTTP: one listener that upgrades WebSockets by path, optional extra listeners bound to one
 //! dialect, and graceful shutdown.
 
+// files (issue 8): serving stored files
+pub mod files;
 pub mod listener;
 // messaging dialect
 pub mod messaging;
 pub mod proxy;
+// files (issue 8): TLS listeners
+pub mod tls;
 pub mod ws;
 
 use crate::config::Config;
@@ -52,6 +56,11 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::dialects::plexichat::routes(&state))
         .route("/healthz", get(|| async { "ok" }))
         .merge(crate::dialects::originchats::http::http_routes()) // originchats2
+        // files (issue 8): OriginChats' JSON 404 for other paths, OPTIONS 204 outside /api/v1
+        .fallback(crate::dialects::originchats::files_http::not_found)
+        .layer(axum::middleware::from_fn(
+            crate::dialects::originchats::files_http::preflight,
+        ))
         .with_state(state)
 }
 
@@ -62,7 +71,12 @@ pub fn single_dialect_router(state: AppState, protocol: &str) -> Option<Router> 
         // originchats
         "originchats" => Some(
             Router::new()
+                // files (issue 8): the HTTP routes share the port, as in the reference
+                .merge(crate::dialects::originchats::http::http_routes())
                 .fallback(get(crate::dialects::originchats::ws_route))
+                .layer(axum::middleware::from_fn(
+                    crate::dialects::originchats::files_http::preflight,
+                ))
                 .with_state(state),
         ),
         // messaging dialect
@@ -140,6 +154,37 @@ async fn reactions_ws(
             .await;
         })
     })
+}
+
+/// Serves `router` over TLS on `listener` until `shutdown` is cancelled.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    permits: Arc<Semaphore>,
+    router: Router,
+    shutdown: CancellationToken,
+    tls: Arc<rustls::ServerConfig>,
+) -> std::io::Result<()> {
+    let listener = tls::TlsListener::new(GuardedListener::new(listener, permits), tls)?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<Peer>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await
+}
+
+/// Serves `router` on `listener`, over TLS when `tls` is set, until `shutdown` is cancelled.
+pub async fn serve_maybe_tls(
+    listener: tokio::net::TcpListener,
+    permits: Arc<Semaphore>,
+    router: Router,
+    shutdown: CancellationToken,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> std::io::Result<()> {
+    match tls {
+        Some(tls) => serve_tls(listener, permits, router, shutdown, tls).await,
+        None => serve(listener, permits, router, shutdown).await,
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` is cancelled.

@@ -6,6 +6,8 @@
 //! publish events in exactly the order the store committed them.
 
 pub mod members;
+// files (issue 8): attachments, custom emoji, webhooks
+pub mod files;
 pub mod sqlite;
 
 use crate::core::ids::{MessageId, RoleId, RoomId, SpaceId, UserId};
@@ -38,7 +40,7 @@ pub type Ticket<T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'stati
 /// Runs after the commit of the write it belongs to, in commit order.
 pub type CommitHook<T> = Box<dyn FnOnce(&T) + Send>;
 
-pub trait Store: members::MemberStore + Send + Sync + 'static {
+pub trait Store: members::MemberStore + files::FileStore + Send + Sync + 'static {
     // --- users, accounts, tokens
     /// Creates a user (and its credentials). `Conflict` when the username is taken.
     fn create_user(&self, user: User, password_hash: Option<String>) -> BoxFut<'_, User>;

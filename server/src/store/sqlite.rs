@@ -16,6 +16,9 @@ mod messages;
 mod polls;
 mod rooms;
 mod threads;
+// files (issue 8)
+mod attachments;
+mod webhooks;
 
 use super::{BoxFut, CommitHook, Store, StoreError, StoreResult, Ticket};
 use crate::core::ids::{MessageId, RoleId, RoomId, SpaceId, UserId};

@@ -36,3 +36,9 @@ mod reactions;
 mod originchats_members;
 mod originchats_roles;
 mod plexichat_moderation;
+// files (issue 8)
+mod files_support;
+mod originchats_files;
+mod originchats_webhooks;
+mod plexichat_uploads;
+mod tls;

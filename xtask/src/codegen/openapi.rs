@@ -129,6 +129,8 @@ pub fn build(spec_file: &str, doc: &Node) -> Result<RestApi> {
             let pointer = format!("#/paths/{}/{method}", escape(path));
             let request = match op.get("requestBody") {
                 None => None,
+                // A file upload: the server reads the form itself (no generated type).
+                Some(rb) if only_media(rb, &["multipart/form-data"]) => None,
                 Some(rb) => {
                     ensure!(
                         rb.get("$ref").is_none(),
@@ -166,7 +168,10 @@ pub fn build(spec_file: &str, doc: &Node) -> Result<RestApi> {
                     }
                     None => (response, format!("{pointer}/responses/{status}")),
                 };
-                let body = if response.get("content").is_some() {
+                let body = if only_media(response, BINARY) {
+                    // File contents, not JSON: nothing to type or validate.
+                    None
+                } else if response.get("content").is_some() {
                     Some(
                         media(doc, response, &at_ptr)
                             .with_context(|| format!("{at}: response {status}"))?,
@@ -277,6 +282,17 @@ pub fn build(spec_file: &str, doc: &Node) -> Result<RestApi> {
         bodies,
         routes: ops,
     })
+}
+
+/// Media types of file contents (responses that are not JSON).
+const BINARY: &[&str] = &["application/octet-stream", "*/*"];
+
+/// Whether `holder`'s `content` has exactly one media type, one of `types`.
+fn only_media(holder: &Node, types: &[&str]) -> bool {
+    holder
+        .get("content")
+        .and_then(Node::as_map)
+        .is_some_and(|c| c.len() == 1 && c.keys().all(|k| types.contains(&k.as_str())))
 }
 
 /// The JSON body of a request body or response object: `content` has exactly
@@ -402,6 +418,29 @@ components:
         assert!(code.contains("pub const MAKE_THING: crate::rest::Route"));
         assert!(code.contains("pub struct Things(pub Vec<Thing>);"));
         assert!(code.contains("crate::de::parse_body::<Self>(input, WORDING_THING, &ERRORS)"));
+    }
+
+    #[test]
+    fn file_uploads_and_downloads_are_untyped() {
+        let doc = spec("{$ref: '#/components/schemas/Thing'}")
+            .replace(
+                "        content:\n          application/json:\n            schema: {$ref: '#/components/schemas/Thing'}\n            examples: {a: {value: {name: x}}}",
+                "        content:\n          multipart/form-data:\n            schema: {type: object}",
+            )
+            .replace("        '204': {description: nothing}", "        '206':\n          description: part\n          content:\n            application/octet-stream: {}");
+        assert!(doc.contains("multipart/form-data") && doc.contains("octet-stream"));
+        let api = build("t.yaml", &yaml::load(&doc).unwrap()).unwrap();
+        let route = &api.routes[0];
+        assert!(route.request.is_none());
+        assert!(
+            route
+                .responses
+                .iter()
+                .any(|(c, b)| *c == 206 && b.is_none())
+        );
+        // Any other non-JSON media type is still refused.
+        let other = doc.replace("multipart/form-data", "text/csv");
+        assert!(build("t.yaml", &yaml::load(&other).unwrap()).is_err());
     }
 
     #[test]

@@ -19,18 +19,18 @@ pub const ROTUR_UNREACHABLE: &str = "Authentication service unavailable";
 pub const BANNED: &str = "Access denied: You are banned from this server";
 
 /// What the Rotur `/validate` endpoint vouched for.
-struct RoturIdentity {
-    id: String,
-    username: String,
+pub(crate) struct RoturIdentity {
+    pub(crate) id: String,
+    pub(crate) username: String,
 }
 
-enum RoturError {
+pub(crate) enum RoturError {
     Invalid,
     Unreachable,
 }
 
 impl OriginChats {
-    async fn rotur_validate(
+    pub(crate) async fn rotur_validate(
         &self,
         key: &str,
         validator: &str,

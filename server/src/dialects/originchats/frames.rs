@@ -43,6 +43,23 @@ pub fn message(m: &Message, reply_user: Option<&str>) -> Value {
     o.insert("timestamp".into(), timestamp(m.created_at));
     o.insert("id".into(), Value::String(m.id.0.clone()));
     o.insert("type".into(), Value::String("message".into()));
+    // files (issue 8): embeds, attachments and webhook attribution kept in `extra`
+    if let Some(extra) = m.extra.as_deref() {
+        if let Some(e) = extra.get("embeds").filter(|e| e.is_array()) {
+            o.insert("embeds".into(), e.clone());
+        }
+        let atts = crate::core::attachments::message_attachments(Some(extra));
+        if !atts.is_empty() {
+            let list = atts
+                .iter()
+                .map(super::attachments::info_from_extra)
+                .collect();
+            o.insert("attachments".into(), Value::Array(list));
+        }
+        if let Some(w) = crate::core::webhooks::message_webhook(m) {
+            o.insert("webhook".into(), w.clone());
+        }
+    }
     if let Some(r) = &m.reply_to
         && let Some(u) = reply_user
     {
@@ -75,6 +92,10 @@ pub fn message(m: &Message, reply_user: Option<&str>) -> Value {
 /// The `user` of a message: the author's username (a per-message display name such as the
 /// reaction chat's `author_name` is not an OriginChats concept; the username identifies).
 fn display_author(m: &Message) -> String {
+    // Webhook posts are the server's (`originChats`), attributed in `webhook`.
+    if crate::core::webhooks::message_webhook(m).is_some() {
+        return "originChats".into();
+    }
     m.author.username.clone()
 }
 

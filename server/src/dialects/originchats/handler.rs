@@ -8,18 +8,6 @@ use crate::net::ws::Reply;
 use chorus_protocol::originchats::{self as proto, Handler};
 use serde_json::json;
 
-/// Commands of the spec that Chorus does not serve yet answer like the reference answers a
-/// command it has no handler for.
-macro_rules! not_yet {
-    ($($name:ident: $ty:ident,)*) => {
-        $(
-            async fn $name(&self, cx: &mut Cx, r: proto::$ty) -> Reply {
-                self.unknown(cx, stringify!($name), r.listener.as_deref())
-            }
-        )*
-    };
-}
-
 impl OriginChats {
     fn unknown(&self, cx: &Cx, cmd: &str, l: Option<&str>) -> Reply {
         send(cx, fail(cmd, &format!("Unknown command: {cmd}"), l))
@@ -143,23 +131,6 @@ impl Handler for OriginChats {
 
     async fn channel_delete(&self, cx: &mut Cx, r: proto::ChannelDelete) -> Reply {
         OriginChats::channel_delete(self, cx, r).await
-    }
-
-    not_yet! {
-    emoji_add: EmojiAdd,
-    emoji_delete: EmojiDelete,
-    emoji_update: EmojiUpdate,
-    emoji_get_all: EmojiGetAll,
-    emoji_get_id: EmojiGetId,
-    emoji_get_filename: EmojiGetFilename,
-    attachment_get: AttachmentGet,
-    attachment_delete: AttachmentDelete,
-    webhook_create: WebhookCreate,
-    webhook_get: WebhookGet,
-    webhook_list: WebhookList,
-    webhook_update: WebhookUpdate,
-    webhook_delete: WebhookDelete,
-    webhook_regenerate: WebhookRegenerate,
     }
 
     // originchats2: polls, emoji, webhooks, attachments, unreads, pings, embeds, server info
@@ -369,5 +340,48 @@ impl Handler for OriginChats {
     }
     async fn voice_state(&self, cx: &mut Cx, r: proto::VoiceState) -> Reply {
         OriginChats::voice_state(self, cx, r).await
+    }
+    // files (issue 8): custom emoji, attachments, webhooks
+    async fn emoji_add(&self, cx: &mut Cx, r: proto::EmojiAdd) -> Reply {
+        OriginChats::emoji_add(self, cx, r).await
+    }
+    async fn emoji_delete(&self, cx: &mut Cx, r: proto::EmojiDelete) -> Reply {
+        OriginChats::emoji_delete(self, cx, r).await
+    }
+    async fn emoji_update(&self, cx: &mut Cx, r: proto::EmojiUpdate) -> Reply {
+        OriginChats::emoji_update(self, cx, r).await
+    }
+    async fn emoji_get_all(&self, cx: &mut Cx, r: proto::EmojiGetAll) -> Reply {
+        OriginChats::emoji_get_all(self, cx, r).await
+    }
+    async fn emoji_get_id(&self, cx: &mut Cx, r: proto::EmojiGetId) -> Reply {
+        OriginChats::emoji_get_id(self, cx, r).await
+    }
+    async fn emoji_get_filename(&self, cx: &mut Cx, r: proto::EmojiGetFilename) -> Reply {
+        OriginChats::emoji_get_filename(self, cx, r).await
+    }
+    async fn attachment_get(&self, cx: &mut Cx, r: proto::AttachmentGet) -> Reply {
+        OriginChats::attachment_get(self, cx, r).await
+    }
+    async fn attachment_delete(&self, cx: &mut Cx, r: proto::AttachmentDelete) -> Reply {
+        OriginChats::attachment_delete(self, cx, r).await
+    }
+    async fn webhook_create(&self, cx: &mut Cx, r: proto::WebhookCreate) -> Reply {
+        OriginChats::webhook_create(self, cx, r).await
+    }
+    async fn webhook_get(&self, cx: &mut Cx, r: proto::WebhookGet) -> Reply {
+        OriginChats::webhook_get(self, cx, r).await
+    }
+    async fn webhook_list(&self, cx: &mut Cx, r: proto::WebhookList) -> Reply {
+        OriginChats::webhook_list(self, cx, r).await
+    }
+    async fn webhook_update(&self, cx: &mut Cx, r: proto::WebhookUpdate) -> Reply {
+        OriginChats::webhook_update(self, cx, r).await
+    }
+    async fn webhook_delete(&self, cx: &mut Cx, r: proto::WebhookDelete) -> Reply {
+        OriginChats::webhook_delete(self, cx, r).await
+    }
+    async fn webhook_regenerate(&self, cx: &mut Cx, r: proto::WebhookRegenerate) -> Reply {
+        OriginChats::webhook_regenerate(self, cx, r).await
     }
 }

@@ -53,7 +53,8 @@ impl OriginChats {
             );
         }
         let content = content_raw.trim().to_owned();
-        if content.is_empty() {
+        let wants_attachments = r.attachments.as_ref().is_some_and(|a| !a.is_empty());
+        if content.is_empty() && !wants_attachments {
             return send(
                 cx,
                 fail(SRC, "Message content or attachments cannot be empty", l),
@@ -158,6 +159,17 @@ impl OriginChats {
                 }
             }
         };
+        // files (issue 8): step 11, the uploads the message carries
+        let mut extra = None;
+        if let Some(refs) = r.attachments.as_deref().filter(|a| !a.is_empty()) {
+            match self.message_attachments(&account.user.id, refs).await {
+                Ok(list) => {
+                    let items: Vec<Value> = list.iter().map(|a| a.to_extra()).collect();
+                    extra = Some(json!({ "attachments": items }));
+                }
+                Err(text) => return send(cx, fail(SRC, &text, l)),
+            }
+        }
         let new = NewMessage {
             room_id: channel.room.id.clone(),
             author: UserRef {
@@ -168,7 +180,7 @@ impl OriginChats {
             content,
             reply_to,
             forwarded_from: None,
-            extra: None,
+            extra,
         };
         let listener = r.listener.clone();
         let place = super::render::Place {

@@ -41,6 +41,11 @@ pub mod channel_more;
 pub mod lookups;
 pub mod threads;
 pub mod voice;
+// files (issue 8): attachments, emoji, webhooks, the HTTP routes of §1.9
+pub mod attachments;
+pub mod emoji;
+pub mod files_http;
+pub mod webhooks;
 
 use crate::core::Core;
 use crate::core::ids::{RoleId, SpaceId, UserId};
@@ -198,24 +203,25 @@ impl OriginChats {
         let mut server = json!({"name": settings.name, "owner": {"name": c.owner_name}});
         if let Some(o) = server.as_object_mut() {
             for (k, v) in [
-                ("icon", &settings.icon),
-                ("banner", &settings.banner),
-                ("url", &c.server_url),
+                ("icon", files_http::asset_url("icon", &settings.icon)),
+                ("banner", files_http::asset_url("banner", &settings.banner)),
+                ("url", c.server_url.as_str().into()),
             ] {
                 if !v.is_empty() {
-                    o.insert(k.into(), Value::String(v.clone()));
+                    o.insert(k.into(), Value::String(v.into_owned()));
                 }
             }
         }
+        let files = &self.core.files().config;
         json!({"cmd": "handshake", "val": {
             "server": server,
             "limits": {"post_content": c.post_content, "search_results": c.search_results},
             "attachments": {
-                "enabled": false,
-                "max_size": 104857600,
-                "allowed_types": ["image/*", "video/*", "audio/*", "application/pdf"],
-                "max_attachments_per_user": -1,
-                "permanent_tiers": ["pro", "max"],
+                "enabled": files.enabled,
+                "max_size": files.max_size,
+                "allowed_types": files.allowed_types,
+                "max_attachments_per_user": files.max_attachments_per_user,
+                "permanent_tiers": files.permanent_tiers,
             },
             "version": "1.1.0",
             "validator_key": validator_key,

@@ -26,18 +26,13 @@ impl OriginChats {
         let online: HashSet<_> = authenticated.iter().map(|(_, u)| u.clone()).collect();
         let rooms = self.core.store().space_rooms(self.space.clone()).await?;
         let roles = self.roles().await?;
-        let opt = |s: &String| {
-            if s.is_empty() {
-                Value::Null
-            } else {
-                Value::String(s.clone())
-            }
-        };
+        // Missing values are "" (the reference's `.get(key, "")`); local files are their URLs.
+        let asset = |name: &str, v: &str| super::files_http::asset_url(name, v).into_owned();
         Ok(json!({
             "server": {
                 "name": settings.name,
-                "icon": opt(&settings.icon),
-                "banner": opt(&settings.banner),
+                "icon": asset("icon", &settings.icon),
+                "banner": asset("banner", &settings.banner),
                 "owner": {"name": c.owner_name},
             },
             "stats": {

@@ -42,6 +42,7 @@ impl Plexichat {
         config: PlexichatConfig,
         sqlite: Arc<crate::store::sqlite::SqliteStore>,
     ) -> Self {
+        rest::media::configure(&config.media_signing_key); // files (issue 8)
         Self {
             core,
             db: db::Db::new(sqlite),

@@ -12,11 +12,19 @@ pub fn message(m: &Message, viewer: Option<&str>) -> gw::Message {
         id: wire(&m.id.0),
         channel_id: wire(&m.room_id.0),
         author_id: wire(&m.author.id.0),
-        content: m.content.clone(),
+        // files (issue 8): attachment-only messages show a zero-width space, as the reference
+        content: if m.content.is_empty() {
+            "\u{200b}".to_owned()
+        } else {
+            m.content.clone()
+        },
         created_at: m.created_at,
         edited_at: m.edited_at,
         reply_to_id: m.reply_to.as_ref().map(|r| wire(&r.0)),
-        attachments: Vec::new(),
+        attachments: crate::core::attachments::message_attachments(m.extra.as_deref())
+            .iter()
+            .map(super::rest::media::message_attachment)
+            .collect(),
         embeds: Vec::new(),
         pinned: m.pinned,
         status: None,

@@ -171,7 +171,8 @@ pub async fn create(
     let room = room_id(&channel)?;
     let req = body(&text, CreateMessageRequest::decode)?;
     let content = req.content.unwrap_or_default();
-    if content.trim().is_empty() {
+    let wants_attachments = req.attachments.as_ref().is_some_and(|a| !a.is_empty());
+    if content.trim().is_empty() && !wants_attachments {
         return Err(ApiError::bad_request(
             "Message must have content, attachments, embeds, or a poll",
         ));
@@ -191,6 +192,13 @@ pub async fn create(
         }
     };
     require(px, &auth.user.id, &room, Permissions::NONE).await?;
+    // files (issue 8): already-uploaded files, named by their URLs
+    let mut extra = None;
+    if let Some(list) = req.attachments.as_deref().filter(|a| !a.is_empty()) {
+        let found = super::media::message_attachments(&px.core, &auth.user, list).await?;
+        let items: Vec<_> = found.iter().map(|a| a.to_extra()).collect();
+        extra = Some(serde_json::json!({ "attachments": items }));
+    }
     let new = NewMessage {
         room_id: room,
         author: UserRef {
@@ -198,10 +206,14 @@ pub async fn create(
             username: auth.user.username.clone(),
         },
         author_name: None,
-        content,
+        content: if content.trim().is_empty() {
+            String::new()
+        } else {
+            content
+        },
         reply_to,
         forwarded_from: None,
-        extra: None,
+        extra,
     };
     let sent = match px.core.submit_message(new).await {
         Ok(pending) => pending.await,

@@ -16,6 +16,8 @@ pub mod threads; // threads helper
 pub mod twofa;
 pub mod users;
 pub mod webhooks;
+// files (issue 8)
+pub mod media;
 
 use super::Plexichat;
 use crate::core::CoreError;
@@ -123,9 +125,23 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/webhooks", post(webhooks::create))
         .route(
             "/webhooks/{webhook_id}",
-            get(webhooks::get_one).delete(webhooks::delete),
+            get(webhooks::get_one)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
         )
         .route("/webhooks/{webhook_id}/{token}", post(webhooks::execute))
+        // files (issue 8): the rest of the webhook routes, uploads and media
+        .route(
+            "/webhooks/{webhook_id}/regenerate-token",
+            post(webhooks::regenerate),
+        )
+        .route(
+            "/channels/{channel_id}/webhooks",
+            get(webhooks::list_channel),
+        )
+        .route("/servers/{server_id}/webhooks", get(webhooks::list_server))
+        .route("/channels/{channel_id}/attachments", post(media::upload))
+        .route("/media/attachments/{filename}", get(media::download))
         .route("/channels/{channel_id}/pins", get(messages::pins))
         .route(
             "/channels/{channel_id}/pins/{message_id}",

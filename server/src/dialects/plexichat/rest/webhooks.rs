@@ -1,30 +1,32 @@
-//! Incoming webhooks: create, get, delete, execute. Each webhook posts as its own bot user (a
-//! member of the server), with the webhook's name (or the request's `username`) as the author
-//! name; its messages are dispatched as MESSAGE_CREATE like any other.
+//! Incoming webhooks over the core's webhooks (the same ones OriginChats' `webhook_*` commands
+//! and `POST /webhooks?token=` use): create, get, update, regenerate the token, list per channel
+//! or server, delete, execute. Each webhook posts as its own bot user with the webhook's name
+//! (or the request's `username`); its messages are dispatched as MESSAGE_CREATE like any other
+//! and reach every dialect.
 
 use super::messages::room_id;
 use super::{ApiError, Authed, body, ok, px, success};
 use crate::core::CoreError;
-use crate::core::ids::{MessageId, UserId, now_ms};
-use crate::core::messages::{NewMessage, UserRef};
+use crate::core::ids::SpaceId;
 use crate::core::permissions::Permissions;
-use crate::core::users::{self, User, UserKind};
+use crate::core::webhooks::{self as core_webhooks, Webhook, WebhookPost};
 use crate::dialects::plexichat::Plexichat;
-use crate::dialects::plexichat::db::Webhook;
 use crate::dialects::plexichat::gateway::render::channel;
 use crate::dialects::plexichat::ids::{self, wire};
-use crate::dialects::plexichat::tokens::base64url;
 use crate::net::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
-use chorus_protocol::plexichat_rest::{CreateWebhookRequest, ExecuteWebhookRequest};
+use chorus_protocol::plexichat_rest::{
+    CreateWebhookRequest, ExecuteWebhookRequest, UpdateWebhookRequest,
+};
+use serde_json::Value;
 
-fn webhook_json(w: &Webhook, token: Option<&str>) -> serde_json::Value {
+fn webhook_json(w: &Webhook, token: Option<&str>) -> Value {
     serde_json::json!({
         "id": wire(&w.id),
-        "channel_id": wire(&w.room_id),
-        "server_id": wire(&w.space_id),
-        "creator_id": wire(&w.creator_id),
+        "channel_id": wire(w.room_id.as_str()),
+        "server_id": wire(w.space_id.as_str()),
+        "creator_id": wire(w.creator_id.as_str()),
         "name": w.name,
         "avatar_url": w.avatar_url,
         "token": token,
@@ -37,17 +39,46 @@ fn not_found() -> ApiError {
     ApiError::not_found("Webhook not found")
 }
 
-async fn webhook(px: &Plexichat, id: &str) -> Result<Webhook, ApiError> {
-    let id = ids::core(id).ok_or_else(|| ApiError::bad_request("Invalid webhook ID"))?;
-    px.db.webhook(&id).await?.ok_or_else(not_found)
+fn snowflake_value(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
-/// Whether `user` may manage webhooks of the channel (`MANAGE_WEBHOOKS`: owner or admin).
-async fn may_manage(px: &Plexichat, user: &UserId, room: &crate::core::ids::RoomId) -> bool {
+async fn webhook(px: &Plexichat, id: &str) -> Result<Webhook, ApiError> {
+    let id = ids::core(id).ok_or_else(|| ApiError::bad_request("Invalid webhook ID"))?;
     px.core
-        .permissions(user, room)
+        .webhook(&id)
         .await
-        .is_ok_and(|(_, p)| p.contains(Permissions::VIEW_ROOM | Permissions::MANAGE_WEBHOOKS))
+        .map_err(|e| ApiError::core(e, "Webhook"))?
+        .ok_or_else(not_found)
+}
+
+/// A webhook the caller may manage (its creator, `webhooks.manage` or `server.manage`).
+async fn managed(px: &Plexichat, auth: &Authed, id: &str) -> Result<Webhook, ApiError> {
+    let w = webhook(px, id).await?;
+    let may = px
+        .core
+        .may_manage_webhook(&auth.user.id, &w)
+        .await
+        .map_err(|e| ApiError::core(e, "Webhook"))?;
+    if !may {
+        return Err(ApiError::forbidden("Missing permissions"));
+    }
+    Ok(w)
+}
+
+fn core_error(e: CoreError) -> ApiError {
+    match e {
+        CoreError::NotFound("webhook") => not_found(),
+        CoreError::NotFound(_) => ApiError::not_found("Channel not found"),
+        CoreError::Invalid(_) => {
+            ApiError::bad_request("Webhooks can only be created for text channels")
+        }
+        e => ApiError::core(e, "Webhook"),
+    }
 }
 
 pub async fn create(
@@ -57,11 +88,8 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let px = px(&st);
     let req = body(&text, CreateWebhookRequest::decode)?;
-    let channel_id = match &req.channel_id {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Number(n) => n.to_string(),
-        _ => return Err(ApiError::bad_request("Invalid channel ID")),
-    };
+    let channel_id = snowflake_value(&req.channel_id)
+        .ok_or_else(|| ApiError::bad_request("Invalid channel ID"))?;
     let room = room_id(&channel_id)?;
     let (r, perms) = px
         .core
@@ -71,57 +99,18 @@ pub async fn create(
     if !perms.contains(Permissions::VIEW_ROOM) || channel(&r).is_none() {
         return Err(ApiError::not_found("Channel not found"));
     }
-    if !perms.contains(Permissions::MANAGE_WEBHOOKS) {
-        return Err(ApiError::forbidden("Missing permissions"));
-    }
-    let space = r
-        .space_id
-        .clone()
-        .ok_or_else(|| ApiError::not_found("Channel not found"))?;
-    let now = now_ms();
-    let bot = px
+    let token = core_webhooks::new_token();
+    let w = px
         .core
-        .store()
-        .create_user(
-            User {
-                id: UserId::generate(),
-                username: format!("webhook.{}", ids::snowflake()),
-                display_name: Some(req.name.clone()),
-                kind: UserKind::Bot,
-                avatar_url: req.avatar_url.clone().flatten(),
-                created_at: now,
-            },
-            None,
+        .create_webhook(
+            &auth.user,
+            &room,
+            &req.name,
+            req.avatar_url.flatten(),
+            &token,
         )
-        .await?;
-    let roles = px.core.store().roles(space.clone()).await?;
-    let everyone: Vec<_> = roles
-        .into_iter()
-        .filter(|r| r.is_default)
-        .map(|r| r.id)
-        .collect();
-    px.core
-        .store()
-        .add_member(space.clone(), bot.id.clone(), everyone)
-        .await?;
-    px.core.invalidate_permissions();
-    let mut secret = Vec::with_capacity(48);
-    for _ in 0..3 {
-        secret.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
-    }
-    let token = base64url(&secret);
-    let w = Webhook {
-        id: MessageId::generate().0,
-        space_id: space.0,
-        room_id: room.0,
-        creator_id: auth.user.id.0.clone(),
-        user_id: bot.id.0,
-        name: req.name,
-        avatar_url: req.avatar_url.flatten(),
-        token_digest: users::token_digest(&token),
-        created_at: now,
-    };
-    px.db.insert_webhook(w.clone()).await?;
+        .await
+        .map_err(core_error)?;
     Ok(ok(&webhook_json(&w, Some(&token))))
 }
 
@@ -130,13 +119,49 @@ pub async fn get_one(
     auth: Authed,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let px = px(&st);
-    let w = webhook(px, &id).await?;
-    let room = crate::core::ids::RoomId(w.room_id.clone());
-    if w.creator_id != auth.user.id.0 && !may_manage(px, &auth.user.id, &room).await {
-        return Err(ApiError::forbidden("Missing permissions"));
-    }
+    let w = managed(px(&st), &auth, &id).await?;
     Ok(ok(&webhook_json(&w, None)))
+}
+
+pub async fn update(
+    State(st): State<AppState>,
+    auth: Authed,
+    Path(id): Path<String>,
+    text: String,
+) -> Result<Response, ApiError> {
+    let px = px(&st);
+    let req = body(&text, UpdateWebhookRequest::decode)?;
+    let w = managed(px, &auth, &id).await?;
+    let room = match &req.channel_id {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let s =
+                snowflake_value(v).ok_or_else(|| ApiError::bad_request("Invalid channel ID"))?;
+            Some(room_id(&s)?)
+        }
+    };
+    let w = px
+        .core
+        .update_webhook(&auth.user, &w.id, req.name, req.avatar_url, room)
+        .await
+        .map_err(core_error)?;
+    Ok(ok(&webhook_json(&w, None)))
+}
+
+pub async fn regenerate(
+    State(st): State<AppState>,
+    auth: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let px = px(&st);
+    let w = managed(px, &auth, &id).await?;
+    let token = core_webhooks::new_token();
+    let w = px
+        .core
+        .regenerate_webhook(&auth.user, &w.id, &token)
+        .await
+        .map_err(core_error)?;
+    Ok(ok(&webhook_json(&w, Some(&token))))
 }
 
 pub async fn delete(
@@ -145,13 +170,90 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let px = px(&st);
-    let w = webhook(px, &id).await?;
-    let room = crate::core::ids::RoomId(w.room_id.clone());
-    if w.creator_id != auth.user.id.0 && !may_manage(px, &auth.user.id, &room).await {
+    let w = managed(px, &auth, &id).await?;
+    px.core
+        .delete_webhook(&auth.user, &w.id)
+        .await
+        .map_err(core_error)?;
+    Ok(success())
+}
+
+fn list_json(list: &[Webhook]) -> Response {
+    let v: Vec<Value> = list.iter().map(|w| webhook_json(w, None)).collect();
+    ok(&v)
+}
+
+/// `GET /channels/{id}/webhooks`: needs `webhooks.manage` there (or `server.manage`).
+pub async fn list_channel(
+    State(st): State<AppState>,
+    auth: Authed,
+    Path(channel_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let px = px(&st);
+    let room = room_id(&channel_id)?;
+    let (r, perms) = px
+        .core
+        .permissions(&auth.user.id, &room)
+        .await
+        .map_err(|e| ApiError::core(e, "Channel"))?;
+    let Some(space) = r
+        .space_id
+        .clone()
+        .filter(|_| perms.contains(Permissions::VIEW_ROOM))
+    else {
+        return Err(ApiError::not_found("Channel not found"));
+    };
+    let all = px
+        .core
+        .webhooks(&space, Some(&room))
+        .await
+        .map_err(|e| ApiError::core(e, "Channel"))?;
+    let manager = perms.contains(Permissions::MANAGE_WEBHOOKS)
+        || px
+            .core
+            .space_permissions(&auth.user.id, &space)
+            .await
+            .is_ok_and(|p| p.contains(Permissions::MANAGE_SPACE));
+    if !manager {
         return Err(ApiError::forbidden("Missing permissions"));
     }
-    px.db.delete_webhook(&w.id).await?;
-    Ok(success())
+    Ok(list_json(&all))
+}
+
+/// `GET /servers/{id}/webhooks`: the webhooks of every channel the caller may manage them in.
+pub async fn list_server(
+    State(st): State<AppState>,
+    auth: Authed,
+    Path(server_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let px = px(&st);
+    let space =
+        SpaceId(ids::core(&server_id).ok_or_else(|| ApiError::bad_request("Invalid server ID"))?);
+    let member = px
+        .core
+        .store()
+        .member(space.clone(), auth.user.id.clone())
+        .await?;
+    if member.is_none() {
+        return Err(ApiError::not_found("Server not found"));
+    }
+    let all = px
+        .core
+        .webhooks(&space, None)
+        .await
+        .map_err(|e| ApiError::core(e, "Server"))?;
+    let mut out = Vec::with_capacity(all.len());
+    for w in all {
+        if px
+            .core
+            .may_manage_webhook(&auth.user.id, &w)
+            .await
+            .unwrap_or(false)
+        {
+            out.push(w);
+        }
+    }
+    Ok(list_json(&out))
 }
 
 pub async fn execute(
@@ -163,7 +265,12 @@ pub async fn execute(
     let px = px(&st);
     let req = body(&text, ExecuteWebhookRequest::decode)?;
     let w = webhook(px, &id).await?;
-    if users::token_digest(&token) != w.token_digest {
+    let matches = px
+        .core
+        .webhook_token_matches(&w, &token)
+        .await
+        .map_err(|e| ApiError::core(e, "Webhook"))?;
+    if !matches {
         return Err(ApiError::unauthorized("Invalid webhook token"));
     }
     let wait = q
@@ -172,32 +279,20 @@ pub async fn execute(
         .split('&')
         .any(|p| p == "wait=true" || p == "wait=1");
     let content = req.content.unwrap_or_default();
-    if content.trim().is_empty() {
+    let embeds = req.embeds.filter(|e| !e.is_empty());
+    if content.trim().is_empty() && embeds.is_none() {
         return Err(ApiError::bad_request("Message must have content or embeds"));
     }
-    let bot = px
-        .core
-        .store()
-        .user(UserId(w.user_id.clone()))
-        .await?
-        .ok_or_else(not_found)?;
-    let username = req
-        .username
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or(w.name.clone());
-    let new = NewMessage {
-        room_id: crate::core::ids::RoomId(w.room_id.clone()),
-        author: UserRef {
-            id: bot.id.clone(),
-            username: bot.username.clone(),
-        },
-        author_name: Some(username.clone()),
+    let username = req.username.filter(|u| !u.trim().is_empty());
+    let avatar = req.avatar_url.flatten();
+    let post = WebhookPost {
         content,
-        reply_to: None,
-        forwarded_from: None,
-        extra: Some(serde_json::json!({"webhook_id": wire(&w.id)})),
+        username: username.clone(),
+        avatar_url: avatar.clone(),
+        embeds: embeds.map(|e| serde_json::to_value(e).unwrap_or(Value::Null)),
+        shown_as: None,
     };
-    let sent = match px.core.submit_message(new).await {
+    let sent = match px.core.post_webhook(&w, post).await {
         Ok(p) => p.await,
         Err(e) => Err(e),
     };
@@ -212,10 +307,10 @@ pub async fn execute(
     Ok(ok(&serde_json::json!({
         "id": wire(&m.id.0),
         "webhook_id": wire(&w.id),
-        "channel_id": wire(&w.room_id),
+        "channel_id": wire(w.room_id.as_str()),
         "content": m.content,
-        "username": username,
-        "avatar_url": req.avatar_url.flatten().or(w.avatar_url),
+        "username": username.unwrap_or(w.name.clone()),
+        "avatar_url": avatar.or(w.avatar_url),
         "created_at": m.created_at,
     })))
 }
