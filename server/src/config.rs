@@ -136,6 +136,9 @@ pub struct PlexichatConfig {
     /// Require `X-API-Access-Token` (one of `access_tokens`) on non-public `/api/v1` routes.
     pub access_token_required: bool,
     pub access_tokens: Vec<String>,
+    /// Most dispatches a gateway connection receives per minute (the reference's 120); the
+    /// rest are dropped without a sequence number. 0: no limit.
+    pub gateway_events_per_minute: u32,
 }
 
 impl Default for PlexichatConfig {
@@ -151,6 +154,7 @@ impl Default for PlexichatConfig {
             rate_limits: true,
             access_token_required: false,
             access_tokens: Vec::new(),
+            gateway_events_per_minute: 120,
         }
     }
 }
@@ -328,6 +332,8 @@ rate_limits = true
 # Require X-API-Access-Token (one of access_tokens) on non-public /api/v1 routes.
 access_token_required = false
 access_tokens = []
+# Most dispatches one gateway connection gets per minute (the rest are dropped); 0: no limit.
+gateway_events_per_minute = 120
 
 [log]
 # A tracing filter such as "info" or "chorus_server=debug,info"; RUST_LOG wins when set.

@@ -10,10 +10,13 @@ pub mod operations;
 pub mod permissions;
 pub mod presence;
 pub mod ratelimit;
+pub mod read_state;
 pub mod room_ops;
 pub mod rooms;
 pub mod spaces;
+pub mod user_ops;
 pub mod users;
+pub mod voice;
 
 pub use operations::Core;
 

@@ -33,6 +33,8 @@ pub struct Core {
     perm_cache: Mutex<HashMap<(UserId, RoomId), (Room, Permissions)>>,
     /// IP users already created and made members of the default space.
     ip_users: Mutex<HashMap<String, User>>,
+    /// Who is in which voice room (in memory: it describes live connections).
+    pub voice: super::voice::VoiceStates,
 }
 
 impl Core {
@@ -45,6 +47,7 @@ impl Core {
             default_role: RoleId(ids::DEFAULT_ROLE.into()),
             perm_cache: Mutex::new(HashMap::new()),
             ip_users: Mutex::new(HashMap::new()),
+            voice: Default::default(),
         }
     }
 

@@ -13,6 +13,7 @@
 
 mod messages;
 mod rooms;
+mod user_state;
 
 use super::{BoxFut, CommitHook, Store, StoreError, StoreResult, Ticket};
 use crate::core::ids::{MessageId, RoleId, RoomId, SpaceId, UserId};

@@ -231,8 +231,9 @@ pub fn build(spec_file: &str, doc: &Node) -> Result<RestApi> {
             } => true,
             Kind::Named { .. } => bail!("components/schemas/{name}: a body cannot be an enum"),
             _ => {
+                // A map (`additionalProperties: <schema>`) is a JSON object too.
                 ensure!(
-                    !request,
+                    !request || matches!(shape.kind, Kind::Map(_)),
                     "components/schemas/{name}: a request body must be an object"
                 );
                 b.newtype(name, describe(node), shape);
