@@ -71,7 +71,7 @@ pub fn check_password(p: &str) -> Result<(), ApiError> {
     Err(ApiError::bad_request(problem))
 }
 
-fn valid_email(e: &str) -> bool {
+pub fn valid_email(e: &str) -> bool {
     let Some((local, domain)) = e.split_once('@') else {
         return false;
     };

@@ -208,7 +208,10 @@ pub async fn create(
         Err(e) => Err(e),
     };
     match sent {
-        Ok(m) => Ok(ok(&wire::message(&m, Some(&auth.user.id.0)))),
+        Ok(m) => {
+            super::notifications::notify_mentions(px, &m).await;
+            Ok(ok(&wire::message(&m, Some(&auth.user.id.0))))
+        }
         Err(CoreError::Forbidden(_)) => Err(ApiError::forbidden(
             "You do not have permission to send messages in this channel",
         )),
