@@ -8706,7 +8706,7 @@ impl SettingsBulkRequest {
     /// Decodes a request body, enforcing every constraint of its schema; errors carry the
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
-        crate::de::parse::<Self>(input, None, WORDING_SETTINGS_BULK_REQUEST, &ERRORS)
+        crate::de::parse_body::<Self>(input, WORDING_SETTINGS_BULK_REQUEST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -8797,7 +8797,7 @@ impl AckBulkRequest {
     /// Decodes a request body, enforcing every constraint of its schema; errors carry the
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
-        crate::de::parse::<Self>(input, None, WORDING_ACK_BULK_REQUEST, &ERRORS)
+        crate::de::parse_body::<Self>(input, WORDING_ACK_BULK_REQUEST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -9266,7 +9266,7 @@ impl PermissionMap {
     /// Decodes a response body, enforcing every constraint of its schema; errors carry the
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
-        crate::de::parse::<Self>(input, None, WORDING_PERMISSION_MAP, &ERRORS)
+        crate::de::parse_body::<Self>(input, WORDING_PERMISSION_MAP, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).

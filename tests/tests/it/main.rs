@@ -18,5 +18,7 @@ mod originchats_extras;
 mod originchats_extras_unreads;
 mod plexichat;
 mod plexichat_gateway;
+mod plexichat_gateway_extras;
 mod plexichat_support;
+mod plexichat_user_state;
 mod reactions;

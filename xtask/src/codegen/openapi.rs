@@ -232,12 +232,13 @@ pub fn build(spec_file: &str, doc: &Node) -> Result<RestApi> {
             Kind::Named { .. } => bail!("components/schemas/{name}: a body cannot be an enum"),
             _ => {
                 // A map (`additionalProperties: <schema>`) is a JSON object too.
+                let map = matches!(shape.kind, Kind::Map(_));
                 ensure!(
-                    !request || matches!(shape.kind, Kind::Map(_)),
+                    !request || map,
                     "components/schemas/{name}: a request body must be an object"
                 );
                 b.newtype(name, describe(node), shape);
-                false
+                map
             }
         };
         let mut wording = Vec::new();

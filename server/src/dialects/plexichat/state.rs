@@ -136,27 +136,39 @@ impl StateDb {
                 move |conn| {
                     let (user, pairs) = (user.clone(), pairs.clone());
                     Box::pin(async move {
-                        let mut out = Vec::with_capacity(pairs.len());
-                        for (key, value) in pairs {
-                            let created: Option<i64> = sqlx::query_scalar(
+                        // Check the limit before writing: an error here must leave nothing
+                        // half-written (the writer commits what a failed op already did).
+                        let mut created = Vec::with_capacity(pairs.len());
+                        for (key, _) in &pairs {
+                            let at: Option<i64> = sqlx::query_scalar(
                                 "SELECT created_at FROM plexichat_settings
                                  WHERE user_id = ?1 AND key = ?2",
                             )
                             .bind(&user)
-                            .bind(&key)
+                            .bind(key)
                             .fetch_optional(&mut *conn)
                             .await?;
-                            if created.is_none() {
-                                let count: i64 = sqlx::query_scalar(
-                                    "SELECT COUNT(*) FROM plexichat_settings WHERE user_id = ?1",
-                                )
-                                .bind(&user)
-                                .fetch_one(&mut *conn)
-                                .await?;
-                                if count >= MAX_SETTINGS {
-                                    return Err(StoreError::Conflict("limit".into()));
-                                }
-                            }
+                            created.push(at);
+                        }
+                        let count: i64 = sqlx::query_scalar(
+                            "SELECT COUNT(*) FROM plexichat_settings WHERE user_id = ?1",
+                        )
+                        .bind(&user)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                        let mut new_keys: Vec<&str> = pairs
+                            .iter()
+                            .zip(&created)
+                            .filter(|(_, c)| c.is_none())
+                            .map(|((k, _), _)| k.as_str())
+                            .collect();
+                        new_keys.sort_unstable();
+                        new_keys.dedup();
+                        if count + new_keys.len() as i64 > MAX_SETTINGS {
+                            return Err(StoreError::Conflict("limit".into()));
+                        }
+                        let mut out = Vec::with_capacity(pairs.len());
+                        for ((key, value), created) in pairs.into_iter().zip(created) {
                             sqlx::query(
                                 "INSERT INTO plexichat_settings
                                  (user_id, key, value, created_at, updated_at)

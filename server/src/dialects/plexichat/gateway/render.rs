@@ -62,9 +62,11 @@ pub fn bulk_ids(d: &str) -> std::collections::HashSet<String> {
         .unwrap_or_default()
 }
 
-/// The message id of a rendered MESSAGE_DELETE `d` (`{"id":"…",…`, still open).
+/// The message id of a rendered MESSAGE_DELETE `d` (`{"channel_id":"…","id":"…",…`, still
+/// open; no other key ends in `"id"`).
 pub fn deleted_id(d: &str) -> Option<&str> {
-    d.strip_prefix(r#"{"id":""#)?.split('"').next()
+    let at = d.find(r#""id":""#)? + 6;
+    d[at..].split('"').next()
 }
 
 /// A record whose `d` gets the room's server id appended under `key`.
@@ -421,4 +423,17 @@ pub fn records(text: &str) -> impl Iterator<Item = Record<'_>> {
             d,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn deleted_ids_are_found() {
+        assert_eq!(
+            super::deleted_id(r#"{"channel_id":"12","id":"34","server_id":"#),
+            Some("34")
+        );
+        let ids = super::bulk_ids(r#"{"channel_id":"1","guild_id":null,"message_ids":["2","3"]}"#);
+        assert!(ids.contains("2") && ids.contains("3") && ids.len() == 2);
+    }
 }
