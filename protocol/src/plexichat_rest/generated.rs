@@ -141,6 +141,40 @@ impl VersionStage {
     }
 }
 
+/// The bucket that was exceeded
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum RateLimitedScope {
+    #[serde(rename = "global")]
+    Global,
+    #[serde(rename = "user")]
+    User,
+    #[serde(rename = "ip")]
+    Ip,
+    #[serde(rename = "route")]
+    Route,
+    #[serde(rename = "resource")]
+    Resource,
+    #[serde(rename = "webhook")]
+    Webhook,
+    #[serde(rename = "channel_webhook")]
+    ChannelWebhook,
+}
+
+impl RateLimitedScope {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Global => "global",
+            Self::User => "user",
+            Self::Ip => "ip",
+            Self::Route => "route",
+            Self::Resource => "resource",
+            Self::Webhook => "webhook",
+            Self::ChannelWebhook => "channel_webhook",
+        }
+    }
+}
+
 /// success, or two_factor_required
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum LoginResponseStatus {
@@ -2981,6 +3015,91 @@ impl crate::de::SerializeFields for VersionResponse {
 }
 
 impl serde::Serialize for VersionResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// The 429 body of the rate limiter
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimited {
+    /// `You are being rate limited.`
+    pub message: String,
+    /// Seconds until a request is allowed again
+    pub retry_after: ::serde_json::Number,
+    /// Whether the global bucket was exceeded
+    pub global: bool,
+    /// The bucket that was exceeded
+    pub scope: RateLimitedScope,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RateLimited {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RateLimited;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RateLimited object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_message: Option<String> = None;
+                let mut slot_retry_after: Option<::serde_json::Number> = None;
+                let mut slot_global: Option<bool> = None;
+                let mut slot_scope: Option<RateLimitedScope> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "message" => slot_message = Some(map.next_value::<String>()?),
+                        "retry_after" => {
+                            slot_retry_after = Some(map.next_value::<::serde_json::Number>()?)
+                        }
+                        "global" => slot_global = Some(map.next_value::<bool>()?),
+                        "scope" => slot_scope = Some(map.next_value::<RateLimitedScope>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RateLimited {
+                    message: slot_message
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("message"))?,
+                    retry_after: slot_retry_after.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("retry_after")
+                    })?,
+                    global: slot_global
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("global"))?,
+                    scope: slot_scope
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("scope"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for RateLimited {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for RateLimited {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("message", &self.message)?;
+        map.serialize_entry("retry_after", &self.retry_after)?;
+        map.serialize_entry("global", &self.global)?;
+        map.serialize_entry("scope", &self.scope)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RateLimited {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         crate::de::SerializeFields::serialize_fields(self, &mut map)?;
@@ -8855,6 +8974,21 @@ impl VersionResponse {
     }
 }
 
+const WORDING_RATE_LIMITED: &[crate::de::Wording] = &[];
+
+impl RateLimited {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_RATE_LIMITED, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
 const WORDING_NEGOTIATE_RESPONSE: &[crate::de::Wording] = &[];
 
 impl NegotiateResponse {
@@ -9583,15 +9717,26 @@ pub const GET_VERSION: crate::rest::Route = crate::rest::Route {
     public: true,
     request: None,
     success_status: 200,
-    responses: &[crate::rest::Response {
-        status: 200,
-        body: Some(crate::rest::Body {
-            type_name: "VersionResponse",
-            schema: "#/components/schemas/VersionResponse",
-            media: "#/paths/~1api~1v1~1version/get/responses/200/content/application~1json",
-            reencode: VersionResponse::reencode,
-        }),
-    }],
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "VersionResponse",
+                schema: "#/components/schemas/VersionResponse",
+                media: "#/paths/~1api~1v1~1version/get/responses/200/content/application~1json",
+                reencode: VersionResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
 };
 
 /// `POST /api/v1/version/negotiate`: Checks a client version against the server's
@@ -9635,6 +9780,15 @@ pub const NEGOTIATE_VERSION: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -9646,15 +9800,26 @@ pub const GET_CAPABILITIES: crate::rest::Route = crate::rest::Route {
     public: true,
     request: None,
     success_status: 200,
-    responses: &[crate::rest::Response {
-        status: 200,
-        body: Some(crate::rest::Body {
-            type_name: "CapabilitiesResponse",
-            schema: "#/components/schemas/CapabilitiesResponse",
-            media: "#/paths/~1api~1v1~1capabilities/get/responses/200/content/application~1json",
-            reencode: CapabilitiesResponse::reencode,
-        }),
-    }],
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "CapabilitiesResponse",
+                schema: "#/components/schemas/CapabilitiesResponse",
+                media: "#/paths/~1api~1v1~1capabilities/get/responses/200/content/application~1json",
+                reencode: CapabilitiesResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
 };
 
 /// `GET /api/v1/health`: Liveness
@@ -9665,15 +9830,26 @@ pub const GET_HEALTH: crate::rest::Route = crate::rest::Route {
     public: true,
     request: None,
     success_status: 200,
-    responses: &[crate::rest::Response {
-        status: 200,
-        body: Some(crate::rest::Body {
-            type_name: "HealthResponse",
-            schema: "#/components/schemas/HealthResponse",
-            media: "#/paths/~1api~1v1~1health/get/responses/200/content/application~1json",
-            reencode: HealthResponse::reencode,
-        }),
-    }],
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "HealthResponse",
+                schema: "#/components/schemas/HealthResponse",
+                media: "#/paths/~1api~1v1~1health/get/responses/200/content/application~1json",
+                reencode: HealthResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
 };
 
 /// `POST /api/v1/auth/register`: Creates an account and logs it in
@@ -9724,6 +9900,15 @@ pub const REGISTER: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/paths/~1api~1v1~1auth~1register/post/responses/409/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -9779,6 +9964,15 @@ pub const LOGIN: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -9809,6 +10003,15 @@ pub const LOGOUT: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -9837,6 +10040,15 @@ pub const REFRESH: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -9876,6 +10088,15 @@ pub const GET_CURRENT_USER: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -9940,6 +10161,15 @@ pub const UPDATE_CURRENT_USER: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -9995,6 +10225,15 @@ pub const LIST_MESSAGES: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10059,6 +10298,15 @@ pub const CREATE_MESSAGE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10114,6 +10362,15 @@ pub const GET_MESSAGE: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10178,6 +10435,15 @@ pub const EDIT_MESSAGE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10224,6 +10490,15 @@ pub const DELETE_MESSAGE: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10283,6 +10558,15 @@ pub const LIST_REACTIONS: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10338,6 +10622,15 @@ pub const CLEAR_REACTIONS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10397,6 +10690,15 @@ pub const ADD_REACTION: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10452,6 +10754,15 @@ pub const REMOVE_REACTION: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10511,6 +10822,15 @@ pub const LIST_REACTION_USERS: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10566,6 +10886,15 @@ pub const LIST_PINS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10625,6 +10954,15 @@ pub const PIN_MESSAGE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10680,6 +11018,15 @@ pub const UNPIN_MESSAGE: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10739,6 +11086,15 @@ pub const START_TYPING: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10767,6 +11123,15 @@ pub const LIST_SERVERS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10811,6 +11176,15 @@ pub const CREATE_SERVER: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10861,6 +11235,15 @@ pub const GET_SERVER: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10907,6 +11290,15 @@ pub const LIST_CHANNELS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10971,6 +11363,15 @@ pub const CREATE_CHANNEL: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11026,6 +11427,15 @@ pub const GET_CHANNEL: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11090,6 +11500,15 @@ pub const UPDATE_CHANNEL: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11147,6 +11566,15 @@ pub const DELETE_CHANNEL: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11175,6 +11603,15 @@ pub const LIST_DMS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11239,6 +11676,15 @@ pub const OPEN_DM: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11301,6 +11747,15 @@ pub const CREATE_INVITE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11338,6 +11793,15 @@ pub const GET_INVITE: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11388,6 +11852,15 @@ pub const JOIN_INVITE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11436,6 +11909,15 @@ pub const DELETE_INVITE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11482,6 +11964,15 @@ pub const LIST_INVITES: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11546,6 +12037,15 @@ pub const CREATE_WEBHOOK: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11601,6 +12101,15 @@ pub const GET_WEBHOOK: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11660,6 +12169,15 @@ pub const DELETE_WEBHOOK: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11713,6 +12231,15 @@ pub const EXECUTE_WEBHOOK: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11755,6 +12282,15 @@ pub const CREATE_APPLICATION: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11803,6 +12339,15 @@ pub const CREATE_BOT: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11860,6 +12405,15 @@ pub const LIST_ROLES: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11924,6 +12478,15 @@ pub const CREATE_ROLE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11986,6 +12549,15 @@ pub const UPDATE_ROLE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -12041,6 +12613,15 @@ pub const DELETE_ROLE: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -12100,6 +12681,15 @@ pub const ADD_MEMBER_ROLE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -12155,6 +12745,15 @@ pub const REMOVE_MEMBER_ROLE: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -12214,6 +12813,15 @@ pub const GET_SERVER_PERMISSIONS: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -12258,6 +12866,15 @@ pub const COMPLETE_TWO_FACTOR: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -12286,6 +12903,15 @@ pub const TWO_FACTOR_STATUS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -12341,6 +12967,15 @@ pub const ENABLE_TWO_FACTOR: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -12394,6 +13029,15 @@ pub const CONFIRM_TWO_FACTOR: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -12436,6 +13080,15 @@ pub const DISABLE_TWO_FACTOR: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -12484,6 +13137,15 @@ pub const LIST_MEMBERS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -12543,6 +13205,15 @@ pub const KICK_MEMBER: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -12591,6 +13262,15 @@ pub const LEAVE_SERVER: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -12633,6 +13313,15 @@ pub const SET_PRESENCE: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -12683,6 +13372,15 @@ pub const GET_USER: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -12694,15 +13392,26 @@ pub const GET_STATUS: crate::rest::Route = crate::rest::Route {
     public: true,
     request: None,
     success_status: 200,
-    responses: &[crate::rest::Response {
-        status: 200,
-        body: Some(crate::rest::Body {
-            type_name: "StatusResponse",
-            schema: "#/components/schemas/StatusResponse",
-            media: "#/paths/~1api~1v1~1status/get/responses/200/content/application~1json",
-            reencode: StatusResponse::reencode,
-        }),
-    }],
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "StatusResponse",
+                schema: "#/components/schemas/StatusResponse",
+                media: "#/paths/~1api~1v1~1status/get/responses/200/content/application~1json",
+                reencode: StatusResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
 };
 
 /// `GET /api/v1/ready`: Readiness probe
@@ -12713,15 +13422,26 @@ pub const GET_READY: crate::rest::Route = crate::rest::Route {
     public: true,
     request: None,
     success_status: 200,
-    responses: &[crate::rest::Response {
-        status: 200,
-        body: Some(crate::rest::Body {
-            type_name: "ReadyResponse",
-            schema: "#/components/schemas/ReadyResponse",
-            media: "#/paths/~1api~1v1~1ready/get/responses/200/content/application~1json",
-            reencode: ReadyResponse::reencode,
-        }),
-    }],
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ReadyResponse",
+                schema: "#/components/schemas/ReadyResponse",
+                media: "#/paths/~1api~1v1~1ready/get/responses/200/content/application~1json",
+                reencode: ReadyResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
 };
 
 /// `GET /api/v1/users/search`: Finds a user by exact username
@@ -12767,6 +13487,15 @@ pub const SEARCH_USERS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -12817,6 +13546,15 @@ pub const GET_USER_PRESENCE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -12845,6 +13583,15 @@ pub const LIST_SETTINGS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -12891,6 +13638,15 @@ pub const PUT_SETTINGS_BULK: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -12928,6 +13684,15 @@ pub const GET_SETTING: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -12974,6 +13739,15 @@ pub const PUT_SETTING: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -13013,6 +13787,15 @@ pub const DELETE_SETTING: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -13041,6 +13824,15 @@ pub const GET_MESSAGING_SETTINGS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -13087,6 +13879,15 @@ pub const UPDATE_MESSAGING_SETTINGS: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -13115,6 +13916,15 @@ pub const GET_FEATURES: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -13156,6 +13966,15 @@ pub const LIST_NOTIFICATIONS: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -13184,6 +14003,15 @@ pub const READ_ALL_NOTIFICATIONS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -13234,6 +14062,15 @@ pub const READ_NOTIFICATION: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -13282,6 +14119,15 @@ pub const DELETE_NOTIFICATION: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -13312,6 +14158,15 @@ pub const LIST_UNREAD_COUNTS: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -13340,6 +14195,15 @@ pub const LIST_RELATIONSHIPS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -13413,6 +14277,15 @@ pub const SEND_FRIEND_REQUEST: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -13475,6 +14348,15 @@ pub const BLOCK_USER: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -13521,6 +14403,15 @@ pub const ACCEPT_FRIEND_REQUEST: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -13571,6 +14462,15 @@ pub const DELETE_RELATIONSHIP: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -13613,6 +14513,15 @@ pub const ACK_BULK: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -13672,6 +14581,15 @@ pub const ACK_MESSAGES: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -13720,6 +14638,15 @@ pub const GET_UNREAD_COUNT: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -13766,6 +14693,15 @@ pub const GET_LAST_READ: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -13821,6 +14757,15 @@ pub const MARK_UNREAD: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -13867,6 +14812,15 @@ pub const READ_ALL_SERVER_CHANNELS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -13929,6 +14883,15 @@ pub const BULK_DELETE_MESSAGES: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],

@@ -95,9 +95,14 @@ fn route(method: &str, path: &str) -> Option<&'static Route> {
 
 /// Panics unless the answer is documented for the route and its body matches the schema.
 fn assert_valid_response(method: &str, path: &str, status: u16, body: &Value) {
-    if status == 429 || (300..400).contains(&status) {
-        // The rate-limit body is not the error envelope (reference §4), and redirects (the
-        // reference's `/servers` → `/servers/`) have no body: the tests check both.
+    if (300..400).contains(&status) {
+        // Redirects (the reference's `/servers` → `/servers/`) have no body and no operation
+        // of their own; the tests check their status and `Location`.
+        assert_eq!(
+            *body,
+            Value::Null,
+            "{method} {path}: a redirect with a body"
+        );
         return;
     }
     let path = path.split('?').next().unwrap();

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod bots;
 pub mod docs;
+pub mod inventory;
 pub mod invites;
 pub mod me;
 pub mod members;
