@@ -176,19 +176,6 @@ pub async fn health(State(st): State<AppState>) -> Response {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse;
-
-    #[test]
-    fn version_order() {
-        assert!(parse("a.1.0-49").unwrap() < parse("a.1.0-131").unwrap());
-        assert!(parse("a.9.9-999").unwrap() < parse("b.0.0-0").unwrap());
-        assert!(parse("1.0").is_none());
-        assert!(parse("a.1.0-").is_none());
-    }
-}
-
 /// `GET /status` (public).
 pub async fn status(State(st): State<AppState>) -> Response {
     let state = if st.shutdown.is_cancelled() {
@@ -209,4 +196,17 @@ pub async fn status(State(st): State<AppState>) -> Response {
 /// `GET /ready` (public).
 pub async fn ready() -> Response {
     ok(&serde_json::json!({"status": "ready"}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn version_order() {
+        assert!(parse("a.1.0-49").unwrap() < parse("a.1.0-131").unwrap());
+        assert!(parse("a.9.9-999").unwrap() < parse("b.0.0-0").unwrap());
+        assert!(parse("1.0").is_none());
+        assert!(parse("a.1.0-").is_none());
+    }
 }
