@@ -2,8 +2,8 @@
 //! the per-connection outbound event limit, REQUEST_GUILD_MEMBERS → GUILD_MEMBERS_CHUNK, and
 //! voice state and signalling (ops 4, 20–26, VOICE_STATE_UPDATE).
 
-use crate::plexichat_support::{Api, Gateway, general_channel};
-use crate::support::{Options, Server};
+use crate::plexichat_support::{Gateway, general_channel, no_rate_limits, user};
+use crate::support::Server;
 use futures_util::SinkExt;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -11,18 +11,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 const ALL_INTENTS: i64 = 1_900_543;
 
-fn unlimited() -> Options {
-    Options::default().env("CHORUS__PLEXICHAT__RATE_LIMITS", "false")
-}
-
-async fn user(server: &Server, name: &str) -> (Api, String, String) {
-    let api = Api::new(server).register(name).await;
-    let token = api.token.clone().unwrap();
-    let id = api.get("/users/@me").await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (api, token, id)
+fn unlimited() -> crate::support::Options {
+    no_rate_limits()
 }
 
 /// HELLO, then IDENTIFY with `extra` merged into `d`; returns READY.

@@ -20,6 +20,22 @@ pub fn general_channel() -> String {
         .to_string()
 }
 
+/// Options of a server without rate limits (for tests that make many calls of one route).
+pub fn no_rate_limits() -> crate::support::Options {
+    crate::support::Options::default().env("CHORUS__PLEXICHAT__RATE_LIMITS", "false")
+}
+
+/// Registers `name`: its client, token and wire id.
+pub async fn user(server: &Server, name: &str) -> (Api, String, String) {
+    let api = Api::new(server).register(name).await;
+    let token = api.token.clone().unwrap();
+    let id = api.get("/users/@me").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (api, token, id)
+}
+
 /// A password that satisfies the reference's policy.
 pub const PASSWORD: &str = "Correct-Horse-42";
 

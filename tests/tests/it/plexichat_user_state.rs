@@ -3,22 +3,12 @@
 //! (RELATIONSHIP_*), read state (MESSAGE_ACK), bulk deletes (MESSAGE_DELETE_BULK) and reaction
 //! clears (MESSAGE_REACTION_REMOVE_ALL). Every answer and frame is checked against the specs.
 
-use crate::plexichat_support::{Api, Gateway, PASSWORD, general_channel};
-use crate::support::{Options, Server};
+use crate::plexichat_support::{Api, Gateway, PASSWORD, general_channel, no_rate_limits, user};
+use crate::support::Server;
 use serde_json::{Value, json};
 
 fn unlimited() -> Server {
-    Server::start_with(Options::default().env("CHORUS__PLEXICHAT__RATE_LIMITS", "false"))
-}
-
-async fn user(server: &Server, name: &str) -> (Api, String, String) {
-    let api = Api::new(server).register(name).await;
-    let token = api.token.clone().unwrap();
-    let id = api.get("/users/@me").await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (api, token, id)
+    Server::start_with(no_rate_limits())
 }
 
 #[tokio::test]

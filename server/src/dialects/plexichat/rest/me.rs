@@ -32,12 +32,7 @@ pub fn dispatch_to<T: serde::Serialize>(px: &Plexichat, user: &UserId, t: &'stat
 
 /// A user id given as a JSON string or integer (400 `message` otherwise).
 pub fn user_id_value(v: &serde_json::Value, message: &str) -> Result<UserId, ApiError> {
-    let text = match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Number(n) => n.to_string(),
-        _ => return Err(ApiError::bad_request(message)),
-    };
-    ids::core(&text)
+    ids::from_json(v)
         .map(UserId)
         .ok_or_else(|| ApiError::bad_request(message))
 }

@@ -2,7 +2,7 @@
 //! (MESSAGE_REACTION_REMOVE_ALL) and `GET .../reactions/{emoji}`.
 
 use super::me::{int_param, query};
-use super::messages::{require, room_id};
+use super::messages::{from_path, require, room_id};
 use super::{ApiError, Authed, body, ok, px, success};
 use crate::core::CoreError;
 use crate::core::ids::{MessageId, UserId};
@@ -15,12 +15,6 @@ use axum::response::Response;
 use chorus_protocol::plexichat_rest::BulkDeleteRequest;
 use serde_json::json;
 
-fn message_id(id: &str) -> Result<MessageId, ApiError> {
-    ids::core(id)
-        .map(MessageId)
-        .ok_or_else(|| ApiError::bad_request("Invalid message ID"))
-}
-
 pub async fn bulk_delete(
     State(st): State<AppState>,
     auth: Authed,
@@ -32,12 +26,8 @@ pub async fn bulk_delete(
     let req = body(&text, BulkDeleteRequest::decode)?;
     let mut wanted = Vec::with_capacity(req.message_ids.len());
     for v in &req.message_ids {
-        let text = match v {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Number(n) => n.to_string(),
-            _ => return Err(ApiError::bad_request("Invalid message ID")),
-        };
-        wanted.push(message_id(&text)?);
+        let id = ids::from_json(v).ok_or_else(|| ApiError::bad_request("Invalid message ID"))?;
+        wanted.push(MessageId(id));
     }
     require(px, &auth.user.id, &room, Permissions::NONE).await?;
     if wanted.is_empty() {
@@ -53,29 +43,15 @@ pub async fn bulk_delete(
     Ok(success())
 }
 
-async fn message_of_channel(
-    st: &AppState,
-    user: &UserId,
-    channel: &str,
-    message: &str,
-) -> Result<MessageId, ApiError> {
-    let px = px(st);
-    let room = room_id(channel)?;
-    let id = message_id(message)?;
-    require(px, user, &room, Permissions::READ_HISTORY).await?;
-    match px.core.message(user, &id).await {
-        Ok(m) if m.room_id == room => Ok(id),
-        Ok(_) | Err(CoreError::NotFound(_)) => Err(ApiError::not_found("Message not found")),
-        Err(e) => Err(ApiError::core(e, "Message")),
-    }
-}
-
 pub async fn clear_reactions(
     State(st): State<AppState>,
     auth: Authed,
     Path((channel, message)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let id = message_of_channel(&st, &auth.user.id, &channel, &message).await?;
+    let id = from_path(px(&st), &auth.user.id, &channel, &message)
+        .await?
+        .id
+        .clone();
     px(&st)
         .core
         .clear_reactions(&auth.user, &id)
@@ -106,7 +82,10 @@ pub async fn reaction_users(
             _ => {}
         }
     }
-    let id = message_of_channel(&st, &auth.user.id, &channel, &message).await?;
+    let id = from_path(px(&st), &auth.user.id, &channel, &message)
+        .await?
+        .id
+        .clone();
     let users = px(&st)
         .core
         .reaction_users(&auth.user.id, &id, &emoji, after, limit as u32)

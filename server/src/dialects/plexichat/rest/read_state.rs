@@ -3,7 +3,7 @@
 //! markers are the core's (`core::read_state`).
 
 use super::me::query;
-use super::messages::room_id;
+use super::messages::{message_id, room_id};
 use super::{ApiError, Authed, body, ok, px, success};
 use crate::core::CoreError;
 use crate::core::ids::{MessageId, RoomId, SpaceId, UserId};
@@ -26,10 +26,12 @@ fn read_error(e: CoreError) -> ApiError {
     }
 }
 
-fn message_id(id: &str) -> Result<MessageId, ApiError> {
-    ids::core(id)
-        .map(MessageId)
-        .ok_or_else(|| ApiError::bad_request("Invalid message ID"))
+/// Reading a channel one cannot see is "not found", as the reference answers.
+fn lookup_error(e: CoreError) -> ApiError {
+    match e {
+        CoreError::Forbidden(_) => ApiError::not_found("Channel not found"),
+        e => read_error(e),
+    }
 }
 
 /// Marks `room` read for `user` up to `up_to` and its mentions read; returns how many messages
@@ -97,10 +99,7 @@ pub async fn unread(
         .core
         .unread_count(&auth.user.id, &room)
         .await
-        .map_err(|e| match e {
-            CoreError::Forbidden(_) => ApiError::not_found("Channel not found"),
-            e => read_error(e),
-        })?;
+        .map_err(lookup_error)?;
     Ok(ok(&json!({"channel_id": channel, "unread_count": n})))
 }
 
@@ -114,10 +113,7 @@ pub async fn last_read(
         .core
         .read_marker(&auth.user.id, &room)
         .await
-        .map_err(|e| match e {
-            CoreError::Forbidden(_) => ApiError::not_found("Channel not found"),
-            e => read_error(e),
-        })?;
+        .map_err(lookup_error)?;
     Ok(ok(&json!({
         "channel_id": channel,
         "last_read_message_id": marker.as_ref().map(|m| ids::wire(&m.last_read.0)),
@@ -146,10 +142,7 @@ pub async fn mark_unread(
         .core
         .mark_unread(&auth.user.id, &room, from.as_ref())
         .await
-        .map_err(|e| match e {
-            CoreError::Forbidden(_) => ApiError::not_found("Channel not found"),
-            e => read_error(e),
-        })?;
+        .map_err(lookup_error)?;
     Ok(ok(&json!({"success": true, "unread_count": n})))
 }
 

@@ -67,13 +67,7 @@ pub async fn open_dm(
 ) -> Result<Response, ApiError> {
     let px = px(&st);
     let req = super::body(&text, CreateDmRequest::decode)?;
-    let wire_id = match &req.recipient_id {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Number(n) => n.to_string(),
-        _ => return Err(ApiError::bad_request("Invalid recipient ID")),
-    };
-    let other =
-        UserId(ids::core(&wire_id).ok_or_else(|| ApiError::bad_request("Invalid recipient ID"))?);
+    let other = super::me::user_id_value(&req.recipient_id, "Invalid recipient ID")?;
     if other == auth.user.id {
         return Err(ApiError::bad_request("Invalid recipient ID"));
     }
