@@ -186,6 +186,10 @@ pub const SERVER_MESSAGES: &[(&str, &str)] = &[
         "op=0,t=NOTIFICATION_DELETE",
         "#/components/messages/NotificationDelete/payload",
     ),
+    (
+        "op=0,t=SECURITY_ALERT",
+        "#/components/messages/SecurityAlert/payload",
+    ),
 ];
 
 /// The new status; `invisible` is broadcast as `offline`.
@@ -9438,6 +9442,153 @@ impl serde::Serialize for NotificationDelete {
     }
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityAlertData {
+    /// The account.
+    pub user_id: String,
+    /// What happened (`account_locked`).
+    pub action: String,
+    /// Details of the event (empty for `account_locked`).
+    pub detail: ::serde_json::Value,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SecurityAlertData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SecurityAlertData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SecurityAlertData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_action: Option<String> = None;
+                let mut slot_detail: Option<::serde_json::Value> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "action" => slot_action = Some(map.next_value::<String>()?),
+                        "detail" => slot_detail = Some(map.next_value::<::serde_json::Value>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SecurityAlertData {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    action: slot_action
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("action"))?,
+                    detail: slot_detail
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("detail"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for SecurityAlertData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_json_type(&self.detail, crate::de::JsonTypes(&["object"]))
+            .map_err(|e| e.at_key("detail"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for SecurityAlertData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("action", &self.action)?;
+        map.serialize_entry("detail", &self.detail)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for SecurityAlertData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// SECURITY_ALERT (dispatch)
+///
+/// A security event of the account (it was locked after five failed logins); sent only to that user.
+///
+/// Chorus: The reference sends `user_id` as a JSON number; Chorus sends a string like everywhere else. Of the reference's alerts only `account_locked` is emitted so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityAlert {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: SecurityAlertData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SecurityAlert {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SecurityAlert;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SecurityAlert object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<SecurityAlertData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<SecurityAlertData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SecurityAlert {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for SecurityAlert {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for SecurityAlert {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for SecurityAlert {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// A frame a client sends to the server.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientFrame {
@@ -9961,6 +10112,12 @@ pub enum ServerFrame {
     ///
     /// Chorus: The reference defines this event but has no route that deletes a notification; Chorus adds the route and emits the event.
     NotificationDelete(NotificationDelete),
+    /// SECURITY_ALERT (dispatch)
+    ///
+    /// A security event of the account (it was locked after five failed logins); sent only to that user.
+    ///
+    /// Chorus: The reference sends `user_id` as a JSON number; Chorus sends a string like everywhere else. Of the reference's alerts only `account_locked` is emitted so far.
+    SecurityAlert(SecurityAlert),
 }
 
 const WORDING_HELLO: &[crate::de::Wording] = &[];
@@ -10006,6 +10163,7 @@ const WORDING_RELATIONSHIP_REMOVE: &[crate::de::Wording] = &[];
 const WORDING_NOTIFICATION_CREATE: &[crate::de::Wording] = &[];
 const WORDING_NOTIFICATION_UPDATE: &[crate::de::Wording] = &[];
 const WORDING_NOTIFICATION_DELETE: &[crate::de::Wording] = &[];
+const WORDING_SECURITY_ALERT: &[crate::de::Wording] = &[];
 
 impl ServerFrame {
     /// The key that carries the tag of these frames.
@@ -10440,6 +10598,16 @@ impl ServerFrame {
                 &ERRORS,
             )
             .map(Self::NotificationDelete),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("SECURITY_ALERT"),
+            ] => crate::de::parse::<SecurityAlert>(
+                input,
+                Some("op=0,t=SECURITY_ALERT"),
+                WORDING_SECURITY_ALERT,
+                &ERRORS,
+            )
+            .map(Self::SecurityAlert),
             _ => Err(crate::de::unknown_tags(Self::TAG_KEYS, &tags, &ERRORS)),
         }
     }
@@ -10490,6 +10658,7 @@ impl ServerFrame {
             Self::NotificationCreate(_) => Some("op=0,t=NOTIFICATION_CREATE"),
             Self::NotificationUpdate(_) => Some("op=0,t=NOTIFICATION_UPDATE"),
             Self::NotificationDelete(_) => Some("op=0,t=NOTIFICATION_DELETE"),
+            Self::SecurityAlert(_) => Some("op=0,t=SECURITY_ALERT"),
         }
     }
 
@@ -10539,6 +10708,7 @@ impl ServerFrame {
             Self::NotificationCreate(_) => 0,
             Self::NotificationUpdate(_) => 0,
             Self::NotificationDelete(_) => 0,
+            Self::SecurityAlert(_) => 0,
         }
     }
 
@@ -10588,6 +10758,7 @@ impl ServerFrame {
             Self::NotificationCreate(_) => Some("NOTIFICATION_CREATE"),
             Self::NotificationUpdate(_) => Some("NOTIFICATION_UPDATE"),
             Self::NotificationDelete(_) => Some("NOTIFICATION_DELETE"),
+            Self::SecurityAlert(_) => Some("SECURITY_ALERT"),
         }
     }
 }
@@ -10802,6 +10973,11 @@ impl serde::Serialize for ServerFrame {
             Self::NotificationDelete(payload) => {
                 map.serialize_entry("op", &0i64)?;
                 map.serialize_entry("t", "NOTIFICATION_DELETE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::SecurityAlert(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "SECURITY_ALERT")?;
                 crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
             }
         }

@@ -918,3 +918,39 @@ async fn bulk_delete_and_reaction_clears() {
     let msg = alice.get(&format!("/channels/{chan}/messages/{tm}")).await;
     assert_eq!(msg.body["reactions"], json!([]));
 }
+
+#[tokio::test]
+async fn a_locked_account_gets_a_security_alert() {
+    let server = unlimited();
+    let (_alice, tok, alice_id) = user(&server, "alice").await;
+    let (mut g, _) = Gateway::ready(&server, &tok).await;
+    let anon = Api::new(&server);
+    for _ in 0..4 {
+        anon.post(
+            "/auth/login",
+            json!({"username": "alice", "password": "wrong"}),
+        )
+        .await
+        .expect_error(401, "Invalid credentials");
+    }
+    // Nothing yet: the fifth failure locks the account.
+    g.heartbeat(None).await;
+    anon.post(
+        "/auth/login",
+        json!({"username": "alice", "password": "wrong"}),
+    )
+    .await
+    .expect_error(401, "Invalid credentials");
+    let alert = g.dispatch().await;
+    assert_eq!(alert["t"], "SECURITY_ALERT");
+    assert_eq!(
+        alert["d"],
+        json!({"user_id": alice_id, "action": "account_locked", "detail": {}})
+    );
+    anon.post(
+        "/auth/login",
+        json!({"username": "alice", "password": PASSWORD}),
+    )
+    .await
+    .expect_error(403, "Account locked");
+}
