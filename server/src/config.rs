@@ -144,6 +144,9 @@ pub struct PlexichatConfig {
     pub access_tokens: Vec<String>,
     /// Key of the signed media URLs (`media.signing_key`); empty: a random key per start.
     pub media_signing_key: String,
+    /// Most dispatches a gateway connection receives per minute (the reference's 120); the
+    /// rest are dropped without a sequence number. 0: no limit.
+    pub gateway_events_per_minute: u32,
 }
 
 impl Default for PlexichatConfig {
@@ -160,6 +163,7 @@ impl Default for PlexichatConfig {
             access_token_required: false,
             access_tokens: Vec::new(),
             media_signing_key: String::new(),
+            gateway_events_per_minute: 120,
         }
     }
 }
@@ -354,6 +358,9 @@ rate_limits = true
 # Require X-API-Access-Token (one of access_tokens) on non-public /api/v1 routes.
 access_token_required = false
 access_tokens = []
+# Most dispatches one gateway connection gets per minute (the rest are dropped); 0: no limit.
+gateway_events_per_minute = 120
+
 # Key of signed attachment URLs (/api/v1/media/attachments/...?fid=&exp=&sig=); "" picks a
 # random key at every start (URLs handed out before a restart stop working).
 media_signing_key = ""

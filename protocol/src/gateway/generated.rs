@@ -19,7 +19,7 @@ pub static ERRORS: crate::de::Errors = crate::de::Errors {
 
 /// The tags of every client → server message, sorted.
 pub const CLIENT_TAGS: &[&str] = &[
-    "1", "2", "3", "4", "6", "20", "21", "22", "23", "24", "25", "26", "40", "41",
+    "1", "2", "3", "4", "6", "8", "20", "21", "22", "23", "24", "25", "26", "40", "41",
 ];
 
 /// (tag, JSON pointer of the payload schema in [`SPEC_JSON`]) of every client → server message.
@@ -38,6 +38,7 @@ pub const CLIENT_MESSAGES: &[(&str, &str)] = &[
     ("26", "#/components/messages/VoiceQuality/payload"),
     ("40", "#/components/messages/TypingStart/payload"),
     ("41", "#/components/messages/TypingStop/payload"),
+    ("8", "#/components/messages/RequestGuildMembers/payload"),
 ];
 
 /// (tag, JSON pointer of the payload schema in [`SPEC_JSON`]) of every server → client message;
@@ -181,6 +182,41 @@ pub const SERVER_MESSAGES: &[(&str, &str)] = &[
     (
         "op=0,t=SECURITY_LOGOUT",
         "#/components/messages/SecurityLogout/payload",
+    ),
+    ("op=22", "#/components/messages/VoiceSdpOfferRelay/payload"),
+    ("op=23", "#/components/messages/VoiceSdpAnswerRelay/payload"),
+    (
+        "op=24",
+        "#/components/messages/VoiceIceCandidateRelay/payload",
+    ),
+    ("op=25", "#/components/messages/VoiceSpeakingRelay/payload"),
+    (
+        "op=0,t=USER_UPDATE",
+        "#/components/messages/UserUpdate/payload",
+    ),
+    (
+        "op=0,t=RELATIONSHIP_ADD",
+        "#/components/messages/RelationshipAdd/payload",
+    ),
+    (
+        "op=0,t=RELATIONSHIP_REMOVE",
+        "#/components/messages/RelationshipRemove/payload",
+    ),
+    (
+        "op=0,t=NOTIFICATION_CREATE",
+        "#/components/messages/NotificationCreate/payload",
+    ),
+    (
+        "op=0,t=NOTIFICATION_UPDATE",
+        "#/components/messages/NotificationUpdate/payload",
+    ),
+    (
+        "op=0,t=NOTIFICATION_DELETE",
+        "#/components/messages/NotificationDelete/payload",
+    ),
+    (
+        "op=0,t=SECURITY_ALERT",
+        "#/components/messages/SecurityAlert/payload",
     ),
 ];
 
@@ -373,6 +409,31 @@ impl MemberPresenceStatus {
             Self::Idle => "idle",
             Self::Dnd => "dnd",
             Self::Offline => "offline",
+        }
+    }
+}
+
+/// The relationship as the recipient sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum RelationshipDataStatus {
+    #[serde(rename = "friend")]
+    Friend,
+    #[serde(rename = "pending_incoming")]
+    PendingIncoming,
+    #[serde(rename = "pending_outgoing")]
+    PendingOutgoing,
+    #[serde(rename = "blocked")]
+    Blocked,
+}
+
+impl RelationshipDataStatus {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Friend => "friend",
+            Self::PendingIncoming => "pending_incoming",
+            Self::PendingOutgoing => "pending_outgoing",
+            Self::Blocked => "blocked",
         }
     }
 }
@@ -1468,6 +1529,10 @@ pub struct VoiceSdpOfferData {
     pub sdp: String,
     /// Voice channel id.
     pub channel_id: String,
+    /// The participant the offer is for (all other participants when absent).
+    ///
+    /// Chorus: Chorus extension for peer-to-peer negotiation; the reference has no such field.
+    pub target_user_id: Option<String>,
 }
 
 /// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
@@ -1486,10 +1551,12 @@ impl<'de> serde::Deserialize<'de> for VoiceSdpOfferData {
             ) -> Result<Self::Value, A::Error> {
                 let mut slot_sdp: Option<String> = None;
                 let mut slot_channel_id: Option<String> = None;
+                let mut slot_target_user_id: Option<String> = None;
                 while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
                     match key.as_str() {
                         "sdp" => slot_sdp = Some(map.next_value::<String>()?),
                         "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "target_user_id" => slot_target_user_id = Some(map.next_value::<String>()?),
                         _ => {
                             map.next_value::<serde::de::IgnoredAny>()?;
                         }
@@ -1501,6 +1568,7 @@ impl<'de> serde::Deserialize<'de> for VoiceSdpOfferData {
                     channel_id: slot_channel_id.ok_or_else(|| {
                         <A::Error as serde::de::Error>::missing_field("channel_id")
                     })?,
+                    target_user_id: slot_target_user_id,
                 })
             }
         }
@@ -1518,6 +1586,9 @@ impl crate::de::SerializeFields for VoiceSdpOfferData {
     fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
         map.serialize_entry("sdp", &self.sdp)?;
         map.serialize_entry("channel_id", &self.channel_id)?;
+        if let Some(v) = &self.target_user_id {
+            map.serialize_entry("target_user_id", v)?;
+        }
         Ok(())
     }
 }
@@ -1534,7 +1605,7 @@ impl serde::Serialize for VoiceSdpOfferData {
 ///
 /// A WebRTC offer for the SFU.
 ///
-/// Chorus: The reference computes the SFU's answer and then loses it (the client receives `{"op":0,"t":null,"s":null,"d":null}`), so voice negotiation cannot complete there. Chorus is free to deliver the answer; this spec does not define that frame yet.
+/// Chorus: The reference computes the SFU's answer and then loses it (the client receives `{"op":0,"t":null,"s":null,"d":null}`), so voice negotiation cannot complete there. Chorus has no SFU and relays the offer to the other participants of the voice channel instead (VOICE_SDP_OFFER op 22 from the server), whose answers come back the same way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VoiceSdpOffer {
     pub d: VoiceSdpOfferData,
@@ -1598,6 +1669,12 @@ impl serde::Serialize for VoiceSdpOffer {
 pub struct VoiceSdpAnswerData {
     /// The SDP answer.
     pub sdp: String,
+    /// Voice channel id (the sender's current channel when absent).
+    pub channel_id: Option<String>,
+    /// The participant whose offer this answers (all other participants when absent).
+    ///
+    /// Chorus: Chorus extension for peer-to-peer negotiation; the reference has no such field.
+    pub target_user_id: Option<String>,
 }
 
 /// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
@@ -1615,9 +1692,13 @@ impl<'de> serde::Deserialize<'de> for VoiceSdpAnswerData {
                 mut map: A,
             ) -> Result<Self::Value, A::Error> {
                 let mut slot_sdp: Option<String> = None;
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_target_user_id: Option<String> = None;
                 while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
                     match key.as_str() {
                         "sdp" => slot_sdp = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "target_user_id" => slot_target_user_id = Some(map.next_value::<String>()?),
                         _ => {
                             map.next_value::<serde::de::IgnoredAny>()?;
                         }
@@ -1626,6 +1707,8 @@ impl<'de> serde::Deserialize<'de> for VoiceSdpAnswerData {
                 Ok(VoiceSdpAnswerData {
                     sdp: slot_sdp
                         .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("sdp"))?,
+                    channel_id: slot_channel_id,
+                    target_user_id: slot_target_user_id,
                 })
             }
         }
@@ -1642,6 +1725,12 @@ impl crate::de::Validate for VoiceSdpAnswerData {
 impl crate::de::SerializeFields for VoiceSdpAnswerData {
     fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
         map.serialize_entry("sdp", &self.sdp)?;
+        if let Some(v) = &self.channel_id {
+            map.serialize_entry("channel_id", v)?;
+        }
+        if let Some(v) = &self.target_user_id {
+            map.serialize_entry("target_user_id", v)?;
+        }
         Ok(())
     }
 }
@@ -1726,6 +1815,10 @@ pub struct VoiceIceCandidateData {
     pub sdp_mline_index: Option<Option<i64>>,
     /// Voice channel id.
     pub channel_id: String,
+    /// The participant the candidate is for (all other participants when absent).
+    ///
+    /// Chorus: Chorus extension for peer-to-peer negotiation; the reference has no such field.
+    pub target_user_id: Option<String>,
 }
 
 /// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
@@ -1746,6 +1839,7 @@ impl<'de> serde::Deserialize<'de> for VoiceIceCandidateData {
                 let mut slot_sdp_mid: Option<Option<String>> = None;
                 let mut slot_sdp_mline_index: Option<Option<i64>> = None;
                 let mut slot_channel_id: Option<String> = None;
+                let mut slot_target_user_id: Option<String> = None;
                 while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
                     match key.as_str() {
                         "candidate" => slot_candidate = Some(map.next_value::<String>()?),
@@ -1755,6 +1849,7 @@ impl<'de> serde::Deserialize<'de> for VoiceIceCandidateData {
                                 Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
                         }
                         "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "target_user_id" => slot_target_user_id = Some(map.next_value::<String>()?),
                         _ => {
                             map.next_value::<serde::de::IgnoredAny>()?;
                         }
@@ -1769,6 +1864,7 @@ impl<'de> serde::Deserialize<'de> for VoiceIceCandidateData {
                     channel_id: slot_channel_id.ok_or_else(|| {
                         <A::Error as serde::de::Error>::missing_field("channel_id")
                     })?,
+                    target_user_id: slot_target_user_id,
                 })
             }
         }
@@ -1795,6 +1891,9 @@ impl crate::de::SerializeFields for VoiceIceCandidateData {
             map.serialize_entry("sdp_mline_index", v)?;
         }
         map.serialize_entry("channel_id", &self.channel_id)?;
+        if let Some(v) = &self.target_user_id {
+            map.serialize_entry("target_user_id", v)?;
+        }
         Ok(())
     }
 }
@@ -6692,11 +6791,11 @@ pub struct GuildMembersChunkData {
     pub guild_id: String,
     /// The members.
     pub members: Vec<ChunkMember>,
-    /// Always 0.
+    /// This chunk's index (0 for the first).
     pub chunk_index: i64,
-    /// Always 1.
+    /// How many chunks answer the request (1 unless the server has over 1000 matching members).
     pub chunk_count: i64,
-    /// Always empty.
+    /// Requested `user_ids` that are not members (empty otherwise).
     pub not_found: Vec<String>,
 }
 
@@ -8751,6 +8850,1867 @@ impl serde::Serialize for SecurityLogout {
     }
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestGuildMembersData {
+    /// Server id. Missing closes with 4002.
+    pub guild_id: String,
+    /// Only members whose username starts with this (case-insensitive); empty means all.
+    pub query: Option<String>,
+    /// At most this many members (0 means no limit).
+    pub limit: Option<i64>,
+    /// Only these users; ids that are not members are listed in `not_found`.
+    pub user_ids: Option<Vec<String>>,
+    /// Accepted and ignored (presence is always included).
+    pub presences: Option<bool>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RequestGuildMembersData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RequestGuildMembersData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RequestGuildMembersData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_guild_id: Option<String> = None;
+                let mut slot_query: Option<String> = None;
+                let mut slot_limit: Option<i64> = None;
+                let mut slot_user_ids: Option<Vec<String>> = None;
+                let mut slot_presences: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "guild_id" => slot_guild_id = Some(map.next_value::<String>()?),
+                        "query" => slot_query = Some(map.next_value::<String>()?),
+                        "limit" => slot_limit = Some(map.next_value::<crate::de::Int>()?.0),
+                        "user_ids" => slot_user_ids = Some(map.next_value::<Vec<String>>()?),
+                        "presences" => slot_presences = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RequestGuildMembersData {
+                    guild_id: slot_guild_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("guild_id"))?,
+                    query: slot_query,
+                    limit: slot_limit,
+                    user_ids: slot_user_ids,
+                    presences: slot_presences,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for RequestGuildMembersData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(v) = &self.limit {
+            crate::de::check_minimum(*v, 0i64).map_err(|e| e.at_key("limit"))?;
+        }
+        if let Some(v) = &self.user_ids {
+            crate::de::check_max_items(v.len(), 100).map_err(|e| e.at_key("user_ids"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for RequestGuildMembersData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("guild_id", &self.guild_id)?;
+        if let Some(v) = &self.query {
+            map.serialize_entry("query", v)?;
+        }
+        if let Some(v) = &self.limit {
+            map.serialize_entry("limit", v)?;
+        }
+        if let Some(v) = &self.user_ids {
+            map.serialize_entry("user_ids", v)?;
+        }
+        if let Some(v) = &self.presences {
+            map.serialize_entry("presences", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RequestGuildMembersData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// REQUEST_GUILD_MEMBERS (op 8)
+///
+/// Asks for the members of a server (GUILD_MEMBERS_CHUNK answers). A missing `guild_id` closes with 4002; a server the user is not in is ignored.
+///
+/// Chorus: The reference reads only `guild_id` and always answers with every member in one chunk; Chorus also honours the Discord-style `query` (username prefix), `limit` and `user_ids` (unknown ids come back in `not_found`) and splits large servers into chunks of 1000.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestGuildMembers {
+    pub d: RequestGuildMembersData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RequestGuildMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RequestGuildMembers;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RequestGuildMembers object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_d: Option<RequestGuildMembersData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "d" => slot_d = Some(map.next_value::<RequestGuildMembersData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RequestGuildMembers {
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for RequestGuildMembers {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for RequestGuildMembers {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RequestGuildMembers {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceSdpRelayData {
+    /// Who sent it.
+    pub user_id: String,
+    /// The voice channel.
+    pub channel_id: String,
+    /// The SDP, as the sender gave it.
+    pub sdp: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceSdpRelayData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceSdpRelayData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceSdpRelayData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_sdp: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "sdp" => slot_sdp = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceSdpRelayData {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    sdp: slot_sdp
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("sdp"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for VoiceSdpRelayData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for VoiceSdpRelayData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("sdp", &self.sdp)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for VoiceSdpRelayData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// VOICE_SDP_OFFER (op 22, relayed)
+///
+/// Another participant's WebRTC offer.
+///
+/// Chorus: Not in the reference, which hands offers to its SFU and loses the answer (§1.10). Chorus has no SFU: it relays signalling between the sessions in the same voice channel (to `target_user_id` when the sender names one, else to every other participant), so peers can negotiate directly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceSdpOfferRelay {
+    pub d: VoiceSdpRelayData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceSdpOfferRelay {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceSdpOfferRelay;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceSdpOfferRelay object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_d: Option<VoiceSdpRelayData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "d" => slot_d = Some(map.next_value::<VoiceSdpRelayData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceSdpOfferRelay {
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for VoiceSdpOfferRelay {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for VoiceSdpOfferRelay {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for VoiceSdpOfferRelay {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// VOICE_SDP_ANSWER (op 23, relayed)
+///
+/// Another participant's WebRTC answer.
+///
+/// Chorus: Not in the reference, which hands offers to its SFU and loses the answer (§1.10). Chorus has no SFU: it relays signalling between the sessions in the same voice channel (to `target_user_id` when the sender names one, else to every other participant), so peers can negotiate directly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceSdpAnswerRelay {
+    pub d: VoiceSdpRelayData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceSdpAnswerRelay {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceSdpAnswerRelay;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceSdpAnswerRelay object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_d: Option<VoiceSdpRelayData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "d" => slot_d = Some(map.next_value::<VoiceSdpRelayData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceSdpAnswerRelay {
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for VoiceSdpAnswerRelay {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for VoiceSdpAnswerRelay {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for VoiceSdpAnswerRelay {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceIceRelayData {
+    /// Who sent it.
+    pub user_id: String,
+    /// The voice channel.
+    pub channel_id: String,
+    /// The ICE candidate line.
+    pub candidate: String,
+    /// Media stream identification tag.
+    pub sdp_mid: Option<String>,
+    /// Index of the media description.
+    pub sdp_mline_index: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceIceRelayData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceIceRelayData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceIceRelayData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_candidate: Option<String> = None;
+                let mut slot_sdp_mid: Option<Option<String>> = None;
+                let mut slot_sdp_mline_index: Option<Option<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "candidate" => slot_candidate = Some(map.next_value::<String>()?),
+                        "sdp_mid" => slot_sdp_mid = Some(map.next_value::<Option<String>>()?),
+                        "sdp_mline_index" => {
+                            slot_sdp_mline_index =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceIceRelayData {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    candidate: slot_candidate.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("candidate")
+                    })?,
+                    sdp_mid: slot_sdp_mid
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("sdp_mid"))?,
+                    sdp_mline_index: slot_sdp_mline_index.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("sdp_mline_index")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for VoiceIceRelayData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for VoiceIceRelayData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("candidate", &self.candidate)?;
+        map.serialize_entry("sdp_mid", &self.sdp_mid)?;
+        map.serialize_entry("sdp_mline_index", &self.sdp_mline_index)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for VoiceIceRelayData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// VOICE_ICE_CANDIDATE (op 24, relayed)
+///
+/// Another participant's ICE candidate.
+///
+/// Chorus: Not in the reference, which hands offers to its SFU and loses the answer (§1.10). Chorus has no SFU: it relays signalling between the sessions in the same voice channel (to `target_user_id` when the sender names one, else to every other participant), so peers can negotiate directly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceIceCandidateRelay {
+    pub d: VoiceIceRelayData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceIceCandidateRelay {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceIceCandidateRelay;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceIceCandidateRelay object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_d: Option<VoiceIceRelayData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "d" => slot_d = Some(map.next_value::<VoiceIceRelayData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceIceCandidateRelay {
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for VoiceIceCandidateRelay {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for VoiceIceCandidateRelay {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for VoiceIceCandidateRelay {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceSpeakingRelayData {
+    /// Who is speaking.
+    pub user_id: String,
+    /// The voice channel.
+    pub channel_id: String,
+    /// The `d` of that client's VOICE_SPEAKING, unchanged.
+    pub speaking: ::serde_json::Value,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceSpeakingRelayData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceSpeakingRelayData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceSpeakingRelayData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_speaking: Option<::serde_json::Value> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "speaking" => {
+                            slot_speaking = Some(map.next_value::<::serde_json::Value>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceSpeakingRelayData {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    speaking: slot_speaking
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("speaking"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for VoiceSpeakingRelayData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for VoiceSpeakingRelayData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("speaking", &self.speaking)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for VoiceSpeakingRelayData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// VOICE_SPEAKING (op 25, relayed)
+///
+/// Another participant's speaking indicator, as that client sent it.
+///
+/// Chorus: Not in the reference (op 25 is a no-op there); Chorus relays it to the other participants of the voice channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceSpeakingRelay {
+    pub d: VoiceSpeakingRelayData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceSpeakingRelay {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceSpeakingRelay;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceSpeakingRelay object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_d: Option<VoiceSpeakingRelayData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "d" => slot_d = Some(map.next_value::<VoiceSpeakingRelayData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceSpeakingRelay {
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for VoiceSpeakingRelay {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for VoiceSpeakingRelay {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for VoiceSpeakingRelay {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// The user after the change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdatedUser {
+    /// User id.
+    pub id: String,
+    /// Username.
+    pub username: String,
+    /// Avatar URL.
+    pub avatar_url: Option<String>,
+    /// Email address.
+    pub email: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UpdatedUser {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UpdatedUser;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UpdatedUser object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_avatar_url: Option<Option<String>> = None;
+                let mut slot_email: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "avatar_url" => slot_avatar_url = Some(map.next_value::<Option<String>>()?),
+                        "email" => slot_email = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UpdatedUser {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    avatar_url: slot_avatar_url.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("avatar_url")
+                    })?,
+                    email: slot_email
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("email"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UpdatedUser {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UpdatedUser {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("username", &self.username)?;
+        map.serialize_entry("avatar_url", &self.avatar_url)?;
+        map.serialize_entry("email", &self.email)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UpdatedUser {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserUpdateData {
+    /// The user after the change.
+    pub user: UpdatedUser,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserUpdateData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserUpdateData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserUpdateData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user: Option<UpdatedUser> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user" => slot_user = Some(map.next_value::<UpdatedUser>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserUpdateData {
+                    user: slot_user
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UserUpdateData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::Validate::validate(&self.user).map_err(|e| e.at_key("user"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UserUpdateData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user", &self.user)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UserUpdateData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// USER_UPDATE (dispatch)
+///
+/// The user's profile changed (`PATCH /users/@me`); sent to that user's sessions.
+///
+/// Chorus: The reference addresses this event to the user and excludes the same user, so nobody receives it; Chorus delivers it to every session of that user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserUpdate {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: UserUpdateData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserUpdate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<UserUpdateData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<UserUpdateData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserUpdate {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UserUpdate {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UserUpdate {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UserUpdate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelationshipData {
+    /// The other user.
+    pub user_id: String,
+    /// The other user's name.
+    pub username: Option<String>,
+    /// The relationship as the recipient sees it.
+    pub status: RelationshipDataStatus,
+    /// The friend request's message (incoming requests).
+    pub message: Option<Option<String>>,
+    /// A member's presence.
+    pub presence: Option<MemberPresence>,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: Option<Option<i64>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RelationshipData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RelationshipData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RelationshipData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_username: Option<Option<String>> = None;
+                let mut slot_status: Option<RelationshipDataStatus> = None;
+                let mut slot_message: Option<Option<String>> = None;
+                let mut slot_presence: Option<MemberPresence> = None;
+                let mut slot_created_at: Option<Option<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<Option<String>>()?),
+                        "status" => slot_status = Some(map.next_value::<RelationshipDataStatus>()?),
+                        "message" => slot_message = Some(map.next_value::<Option<String>>()?),
+                        "presence" => slot_presence = Some(map.next_value::<MemberPresence>()?),
+                        "created_at" => {
+                            slot_created_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RelationshipData {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                    message: slot_message,
+                    presence: slot_presence,
+                    created_at: slot_created_at,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for RelationshipData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(v) = &self.presence {
+            crate::de::Validate::validate(v).map_err(|e| e.at_key("presence"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for RelationshipData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("username", &self.username)?;
+        map.serialize_entry("status", &self.status)?;
+        if let Some(v) = &self.message {
+            map.serialize_entry("message", v)?;
+        }
+        if let Some(v) = &self.presence {
+            map.serialize_entry("presence", v)?;
+        }
+        if let Some(v) = &self.created_at {
+            map.serialize_entry("created_at", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RelationshipData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// RELATIONSHIP_ADD (dispatch)
+///
+/// A friend request was sent or accepted, or a user was blocked; sent to each side as that side sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelationshipAdd {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: RelationshipData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RelationshipAdd {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RelationshipAdd;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RelationshipAdd object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<RelationshipData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<RelationshipData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RelationshipAdd {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for RelationshipAdd {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for RelationshipAdd {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RelationshipAdd {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelationshipRemoveData {
+    /// The other user.
+    pub user_id: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RelationshipRemoveData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RelationshipRemoveData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RelationshipRemoveData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RelationshipRemoveData {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for RelationshipRemoveData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for RelationshipRemoveData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RelationshipRemoveData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// RELATIONSHIP_REMOVE (dispatch)
+///
+/// A friend was removed, a request declined or cancelled, or a user unblocked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelationshipRemove {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: RelationshipRemoveData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RelationshipRemove {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RelationshipRemove;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RelationshipRemove object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<RelationshipRemoveData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<RelationshipRemoveData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RelationshipRemove {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for RelationshipRemove {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for RelationshipRemove {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RelationshipRemove {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `NotificationInfo`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    /// Notification id.
+    pub id: String,
+    /// `mention`.
+    pub r#type: String,
+    /// One-line summary.
+    pub title: String,
+    /// The text (the mentioning message).
+    pub content: String,
+    /// At most 100 characters of `content`.
+    pub content_preview: Option<String>,
+    /// Whether it was read.
+    pub read: bool,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// `/channels/{channel_id}/messages/{message_id}`.
+    pub link: Option<String>,
+    /// Who caused it.
+    pub sender_id: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Notification {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Notification;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Notification object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_type: Option<String> = None;
+                let mut slot_title: Option<String> = None;
+                let mut slot_content: Option<String> = None;
+                let mut slot_content_preview: Option<Option<String>> = None;
+                let mut slot_read: Option<bool> = None;
+                let mut slot_created_at: Option<i64> = None;
+                let mut slot_link: Option<Option<String>> = None;
+                let mut slot_sender_id: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "type" => slot_type = Some(map.next_value::<String>()?),
+                        "title" => slot_title = Some(map.next_value::<String>()?),
+                        "content" => slot_content = Some(map.next_value::<String>()?),
+                        "content_preview" => {
+                            slot_content_preview = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "read" => slot_read = Some(map.next_value::<bool>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "link" => slot_link = Some(map.next_value::<Option<String>>()?),
+                        "sender_id" => slot_sender_id = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Notification {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    r#type: slot_type
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("type"))?,
+                    title: slot_title
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("title"))?,
+                    content: slot_content
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("content"))?,
+                    content_preview: slot_content_preview.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("content_preview")
+                    })?,
+                    read: slot_read
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("read"))?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                    link: slot_link
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("link"))?,
+                    sender_id: slot_sender_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("sender_id")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Notification {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Notification {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("type", &self.r#type)?;
+        map.serialize_entry("title", &self.title)?;
+        map.serialize_entry("content", &self.content)?;
+        map.serialize_entry("content_preview", &self.content_preview)?;
+        map.serialize_entry("read", &self.read)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        map.serialize_entry("link", &self.link)?;
+        map.serialize_entry("sender_id", &self.sender_id)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Notification {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// NOTIFICATION_CREATE (dispatch)
+///
+/// A new notification (a mention); sent to its recipient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationCreate {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    /// `NotificationInfo`.
+    pub d: Notification,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for NotificationCreate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = NotificationCreate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a NotificationCreate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<Notification> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<Notification>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(NotificationCreate {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for NotificationCreate {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for NotificationCreate {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for NotificationCreate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A `NotificationInfo`, or `{"all_read":true}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationUpdateData {
+    /// Notification id (one notification read).
+    pub id: Option<String>,
+    /// `mention`.
+    pub r#type: Option<String>,
+    /// One-line summary.
+    pub title: Option<String>,
+    /// The text.
+    pub content: Option<String>,
+    /// At most 100 characters of `content`.
+    pub content_preview: Option<Option<String>>,
+    /// Always true.
+    pub read: Option<bool>,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: Option<i64>,
+    /// Where it points.
+    pub link: Option<Option<String>>,
+    /// Who caused it.
+    pub sender_id: Option<Option<String>>,
+    /// Present (true) when every notification was marked read.
+    pub all_read: Option<bool>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for NotificationUpdateData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = NotificationUpdateData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a NotificationUpdateData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_type: Option<String> = None;
+                let mut slot_title: Option<String> = None;
+                let mut slot_content: Option<String> = None;
+                let mut slot_content_preview: Option<Option<String>> = None;
+                let mut slot_read: Option<bool> = None;
+                let mut slot_created_at: Option<i64> = None;
+                let mut slot_link: Option<Option<String>> = None;
+                let mut slot_sender_id: Option<Option<String>> = None;
+                let mut slot_all_read: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "type" => slot_type = Some(map.next_value::<String>()?),
+                        "title" => slot_title = Some(map.next_value::<String>()?),
+                        "content" => slot_content = Some(map.next_value::<String>()?),
+                        "content_preview" => {
+                            slot_content_preview = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "read" => slot_read = Some(map.next_value::<bool>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "link" => slot_link = Some(map.next_value::<Option<String>>()?),
+                        "sender_id" => slot_sender_id = Some(map.next_value::<Option<String>>()?),
+                        "all_read" => slot_all_read = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(NotificationUpdateData {
+                    id: slot_id,
+                    r#type: slot_type,
+                    title: slot_title,
+                    content: slot_content,
+                    content_preview: slot_content_preview,
+                    read: slot_read,
+                    created_at: slot_created_at,
+                    link: slot_link,
+                    sender_id: slot_sender_id,
+                    all_read: slot_all_read,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for NotificationUpdateData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for NotificationUpdateData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.id {
+            map.serialize_entry("id", v)?;
+        }
+        if let Some(v) = &self.r#type {
+            map.serialize_entry("type", v)?;
+        }
+        if let Some(v) = &self.title {
+            map.serialize_entry("title", v)?;
+        }
+        if let Some(v) = &self.content {
+            map.serialize_entry("content", v)?;
+        }
+        if let Some(v) = &self.content_preview {
+            map.serialize_entry("content_preview", v)?;
+        }
+        if let Some(v) = &self.read {
+            map.serialize_entry("read", v)?;
+        }
+        if let Some(v) = &self.created_at {
+            map.serialize_entry("created_at", v)?;
+        }
+        if let Some(v) = &self.link {
+            map.serialize_entry("link", v)?;
+        }
+        if let Some(v) = &self.sender_id {
+            map.serialize_entry("sender_id", v)?;
+        }
+        if let Some(v) = &self.all_read {
+            map.serialize_entry("all_read", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for NotificationUpdateData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// NOTIFICATION_UPDATE (dispatch)
+///
+/// A notification was marked read (the notification), or all were (`{"all_read": true}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationUpdate {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    /// A `NotificationInfo`, or `{"all_read":true}`.
+    pub d: NotificationUpdateData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for NotificationUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = NotificationUpdate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a NotificationUpdate object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<NotificationUpdateData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<NotificationUpdateData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(NotificationUpdate {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for NotificationUpdate {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for NotificationUpdate {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for NotificationUpdate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationDeleteData {
+    /// The deleted notification.
+    pub id: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for NotificationDeleteData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = NotificationDeleteData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a NotificationDeleteData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(NotificationDeleteData {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for NotificationDeleteData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for NotificationDeleteData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for NotificationDeleteData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// NOTIFICATION_DELETE (dispatch)
+///
+/// A notification was deleted (`DELETE /users/@me/notifications/{id}`).
+///
+/// Chorus: The reference defines this event but has no route that deletes a notification; Chorus adds the route and emits the event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationDelete {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: NotificationDeleteData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for NotificationDelete {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = NotificationDelete;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a NotificationDelete object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<NotificationDeleteData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<NotificationDeleteData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(NotificationDelete {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for NotificationDelete {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for NotificationDelete {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for NotificationDelete {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityAlertData {
+    /// The account.
+    pub user_id: String,
+    /// What happened (`account_locked`).
+    pub action: String,
+    /// Details of the event (empty for `account_locked`).
+    pub detail: ::serde_json::Value,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SecurityAlertData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SecurityAlertData;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SecurityAlertData object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_action: Option<String> = None;
+                let mut slot_detail: Option<::serde_json::Value> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "action" => slot_action = Some(map.next_value::<String>()?),
+                        "detail" => slot_detail = Some(map.next_value::<::serde_json::Value>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SecurityAlertData {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    action: slot_action
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("action"))?,
+                    detail: slot_detail
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("detail"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for SecurityAlertData {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_json_type(&self.detail, crate::de::JsonTypes(&["object"]))
+            .map_err(|e| e.at_key("detail"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for SecurityAlertData {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("action", &self.action)?;
+        map.serialize_entry("detail", &self.detail)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for SecurityAlertData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// SECURITY_ALERT (dispatch)
+///
+/// A security event of the account (it was locked after five failed logins); sent only to that user.
+///
+/// Chorus: The reference sends `user_id` as a JSON number; Chorus sends a string like everywhere else. Of the reference's alerts only `account_locked` is emitted so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityAlert {
+    /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
+    pub s: i64,
+    pub d: SecurityAlertData,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SecurityAlert {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SecurityAlert;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SecurityAlert object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_s: Option<i64> = None;
+                let mut slot_d: Option<SecurityAlertData> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "s" => slot_s = Some(map.next_value::<crate::de::Int>()?.0),
+                        "d" => slot_d = Some(map.next_value::<SecurityAlertData>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SecurityAlert {
+                    s: slot_s.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("s"))?,
+                    d: slot_d.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("d"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for SecurityAlert {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_minimum(*&self.s, 1i64).map_err(|e| e.at_key("s"))?;
+        crate::de::Validate::validate(&self.d).map_err(|e| e.at_key("d"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for SecurityAlert {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("s", &self.s)?;
+        map.serialize_entry("d", &self.d)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for SecurityAlert {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// A frame a client sends to the server.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientFrame {
@@ -8786,7 +10746,7 @@ pub enum ClientFrame {
     ///
     /// A WebRTC offer for the SFU.
     ///
-    /// Chorus: The reference computes the SFU's answer and then loses it (the client receives `{"op":0,"t":null,"s":null,"d":null}`), so voice negotiation cannot complete there. Chorus is free to deliver the answer; this spec does not define that frame yet.
+    /// Chorus: The reference computes the SFU's answer and then loses it (the client receives `{"op":0,"t":null,"s":null,"d":null}`), so voice negotiation cannot complete there. Chorus has no SFU and relays the offer to the other participants of the voice channel instead (VOICE_SDP_OFFER op 22 from the server), whose answers come back the same way.
     VoiceSdpOffer(VoiceSdpOffer),
     /// VOICE_SDP_ANSWER (op 23)
     ///
@@ -8814,6 +10774,12 @@ pub enum ClientFrame {
     ///
     /// Stops typing in a channel (no reply).
     TypingStop(TypingStop),
+    /// REQUEST_GUILD_MEMBERS (op 8)
+    ///
+    /// Asks for the members of a server (GUILD_MEMBERS_CHUNK answers). A missing `guild_id` closes with 4002; a server the user is not in is ignored.
+    ///
+    /// Chorus: The reference reads only `guild_id` and always answers with every member in one chunk; Chorus also honours the Discord-style `query` (username prefix), `limit` and `user_ids` (unknown ids come back in `not_found`) and splits large servers into chunks of 1000.
+    RequestGuildMembers(RequestGuildMembers),
 }
 
 const WORDING_HEARTBEAT: &[crate::de::Wording] = &[];
@@ -8841,6 +10807,7 @@ const WORDING_VOICE_SPEAKING: &[crate::de::Wording] = &[];
 const WORDING_VOICE_QUALITY: &[crate::de::Wording] = &[];
 const WORDING_TYPING_START: &[crate::de::Wording] = &[];
 const WORDING_TYPING_STOP: &[crate::de::Wording] = &[];
+const WORDING_REQUEST_GUILD_MEMBERS: &[crate::de::Wording] = &[];
 
 impl ClientFrame {
     /// The key that carries the tag of these frames.
@@ -8933,6 +10900,13 @@ impl ClientFrame {
                 crate::de::parse::<TypingStop>(input, Some("41"), WORDING_TYPING_STOP, &ERRORS)
                     .map(Self::TypingStop)
             }
+            [crate::de::TagRef::Int(8)] => crate::de::parse::<RequestGuildMembers>(
+                input,
+                Some("8"),
+                WORDING_REQUEST_GUILD_MEMBERS,
+                &ERRORS,
+            )
+            .map(Self::RequestGuildMembers),
             _ => Err(crate::de::unknown_tags(Self::TAG_KEYS, &tags, &ERRORS)),
         }
     }
@@ -8954,6 +10928,7 @@ impl ClientFrame {
             Self::VoiceQuality(_) => Some("26"),
             Self::TypingStart(_) => Some("40"),
             Self::TypingStop(_) => Some("41"),
+            Self::RequestGuildMembers(_) => Some("8"),
         }
     }
 
@@ -8974,6 +10949,7 @@ impl ClientFrame {
             Self::VoiceQuality(_) => 26,
             Self::TypingStart(_) => 40,
             Self::TypingStop(_) => 41,
+            Self::RequestGuildMembers(_) => 8,
         }
     }
 }
@@ -9036,6 +11012,10 @@ impl serde::Serialize for ClientFrame {
             }
             Self::TypingStop(payload) => {
                 map.serialize_entry("op", &41i64)?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::RequestGuildMembers(payload) => {
+                map.serialize_entry("op", &8i64)?;
                 crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
             }
         }
@@ -9238,6 +11218,64 @@ pub enum ServerFrame {
     ///
     /// Chorus: The reference keeps the socket open after this event (the token is only checked at IDENTIFY and RESUME); Chorus closes sessions whose token is revoked.
     SecurityLogout(SecurityLogout),
+    /// VOICE_SDP_OFFER (op 22, relayed)
+    ///
+    /// Another participant's WebRTC offer.
+    ///
+    /// Chorus: Not in the reference, which hands offers to its SFU and loses the answer (§1.10). Chorus has no SFU: it relays signalling between the sessions in the same voice channel (to `target_user_id` when the sender names one, else to every other participant), so peers can negotiate directly.
+    VoiceSdpOfferRelay(VoiceSdpOfferRelay),
+    /// VOICE_SDP_ANSWER (op 23, relayed)
+    ///
+    /// Another participant's WebRTC answer.
+    ///
+    /// Chorus: Not in the reference, which hands offers to its SFU and loses the answer (§1.10). Chorus has no SFU: it relays signalling between the sessions in the same voice channel (to `target_user_id` when the sender names one, else to every other participant), so peers can negotiate directly.
+    VoiceSdpAnswerRelay(VoiceSdpAnswerRelay),
+    /// VOICE_ICE_CANDIDATE (op 24, relayed)
+    ///
+    /// Another participant's ICE candidate.
+    ///
+    /// Chorus: Not in the reference, which hands offers to its SFU and loses the answer (§1.10). Chorus has no SFU: it relays signalling between the sessions in the same voice channel (to `target_user_id` when the sender names one, else to every other participant), so peers can negotiate directly.
+    VoiceIceCandidateRelay(VoiceIceCandidateRelay),
+    /// VOICE_SPEAKING (op 25, relayed)
+    ///
+    /// Another participant's speaking indicator, as that client sent it.
+    ///
+    /// Chorus: Not in the reference (op 25 is a no-op there); Chorus relays it to the other participants of the voice channel.
+    VoiceSpeakingRelay(VoiceSpeakingRelay),
+    /// USER_UPDATE (dispatch)
+    ///
+    /// The user's profile changed (`PATCH /users/@me`); sent to that user's sessions.
+    ///
+    /// Chorus: The reference addresses this event to the user and excludes the same user, so nobody receives it; Chorus delivers it to every session of that user.
+    UserUpdate(UserUpdate),
+    /// RELATIONSHIP_ADD (dispatch)
+    ///
+    /// A friend request was sent or accepted, or a user was blocked; sent to each side as that side sees it.
+    RelationshipAdd(RelationshipAdd),
+    /// RELATIONSHIP_REMOVE (dispatch)
+    ///
+    /// A friend was removed, a request declined or cancelled, or a user unblocked.
+    RelationshipRemove(RelationshipRemove),
+    /// NOTIFICATION_CREATE (dispatch)
+    ///
+    /// A new notification (a mention); sent to its recipient.
+    NotificationCreate(NotificationCreate),
+    /// NOTIFICATION_UPDATE (dispatch)
+    ///
+    /// A notification was marked read (the notification), or all were (`{"all_read": true}`).
+    NotificationUpdate(NotificationUpdate),
+    /// NOTIFICATION_DELETE (dispatch)
+    ///
+    /// A notification was deleted (`DELETE /users/@me/notifications/{id}`).
+    ///
+    /// Chorus: The reference defines this event but has no route that deletes a notification; Chorus adds the route and emits the event.
+    NotificationDelete(NotificationDelete),
+    /// SECURITY_ALERT (dispatch)
+    ///
+    /// A security event of the account (it was locked after five failed logins); sent only to that user.
+    ///
+    /// Chorus: The reference sends `user_id` as a JSON number; Chorus sends a string like everywhere else. Of the reference's alerts only `account_locked` is emitted so far.
+    SecurityAlert(SecurityAlert),
 }
 
 const WORDING_HELLO: &[crate::de::Wording] = &[];
@@ -9280,6 +11318,17 @@ const WORDING_GUILD_MEMBER_UPDATE: &[crate::de::Wording] = &[];
 const WORDING_GUILD_MEMBER_REMOVE: &[crate::de::Wording] = &[];
 const WORDING_WEBHOOKS_UPDATE: &[crate::de::Wording] = &[];
 const WORDING_SECURITY_LOGOUT: &[crate::de::Wording] = &[];
+const WORDING_VOICE_SDP_OFFER_RELAY: &[crate::de::Wording] = &[];
+const WORDING_VOICE_SDP_ANSWER_RELAY: &[crate::de::Wording] = &[];
+const WORDING_VOICE_ICE_CANDIDATE_RELAY: &[crate::de::Wording] = &[];
+const WORDING_VOICE_SPEAKING_RELAY: &[crate::de::Wording] = &[];
+const WORDING_USER_UPDATE: &[crate::de::Wording] = &[];
+const WORDING_RELATIONSHIP_ADD: &[crate::de::Wording] = &[];
+const WORDING_RELATIONSHIP_REMOVE: &[crate::de::Wording] = &[];
+const WORDING_NOTIFICATION_CREATE: &[crate::de::Wording] = &[];
+const WORDING_NOTIFICATION_UPDATE: &[crate::de::Wording] = &[];
+const WORDING_NOTIFICATION_DELETE: &[crate::de::Wording] = &[];
+const WORDING_SECURITY_ALERT: &[crate::de::Wording] = &[];
 
 impl ServerFrame {
     /// The key that carries the tag of these frames.
@@ -9303,6 +11352,10 @@ impl ServerFrame {
                         | crate::de::TagRef::Int(9)
                         | crate::de::TagRef::Int(7)
                         | crate::de::TagRef::Int(12)
+                        | crate::de::TagRef::Int(22)
+                        | crate::de::TagRef::Int(23)
+                        | crate::de::TagRef::Int(24)
+                        | crate::de::TagRef::Int(25)
                 )
             },
             &ERRORS,
@@ -9692,6 +11745,104 @@ impl ServerFrame {
                 &ERRORS,
             )
             .map(Self::SecurityLogout),
+            [crate::de::TagRef::Int(22), _] => crate::de::parse::<VoiceSdpOfferRelay>(
+                input,
+                Some("op=22"),
+                WORDING_VOICE_SDP_OFFER_RELAY,
+                &ERRORS,
+            )
+            .map(Self::VoiceSdpOfferRelay),
+            [crate::de::TagRef::Int(23), _] => crate::de::parse::<VoiceSdpAnswerRelay>(
+                input,
+                Some("op=23"),
+                WORDING_VOICE_SDP_ANSWER_RELAY,
+                &ERRORS,
+            )
+            .map(Self::VoiceSdpAnswerRelay),
+            [crate::de::TagRef::Int(24), _] => crate::de::parse::<VoiceIceCandidateRelay>(
+                input,
+                Some("op=24"),
+                WORDING_VOICE_ICE_CANDIDATE_RELAY,
+                &ERRORS,
+            )
+            .map(Self::VoiceIceCandidateRelay),
+            [crate::de::TagRef::Int(25), _] => crate::de::parse::<VoiceSpeakingRelay>(
+                input,
+                Some("op=25"),
+                WORDING_VOICE_SPEAKING_RELAY,
+                &ERRORS,
+            )
+            .map(Self::VoiceSpeakingRelay),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("USER_UPDATE"),
+            ] => crate::de::parse::<UserUpdate>(
+                input,
+                Some("op=0,t=USER_UPDATE"),
+                WORDING_USER_UPDATE,
+                &ERRORS,
+            )
+            .map(Self::UserUpdate),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("RELATIONSHIP_ADD"),
+            ] => crate::de::parse::<RelationshipAdd>(
+                input,
+                Some("op=0,t=RELATIONSHIP_ADD"),
+                WORDING_RELATIONSHIP_ADD,
+                &ERRORS,
+            )
+            .map(Self::RelationshipAdd),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("RELATIONSHIP_REMOVE"),
+            ] => crate::de::parse::<RelationshipRemove>(
+                input,
+                Some("op=0,t=RELATIONSHIP_REMOVE"),
+                WORDING_RELATIONSHIP_REMOVE,
+                &ERRORS,
+            )
+            .map(Self::RelationshipRemove),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("NOTIFICATION_CREATE"),
+            ] => crate::de::parse::<NotificationCreate>(
+                input,
+                Some("op=0,t=NOTIFICATION_CREATE"),
+                WORDING_NOTIFICATION_CREATE,
+                &ERRORS,
+            )
+            .map(Self::NotificationCreate),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("NOTIFICATION_UPDATE"),
+            ] => crate::de::parse::<NotificationUpdate>(
+                input,
+                Some("op=0,t=NOTIFICATION_UPDATE"),
+                WORDING_NOTIFICATION_UPDATE,
+                &ERRORS,
+            )
+            .map(Self::NotificationUpdate),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("NOTIFICATION_DELETE"),
+            ] => crate::de::parse::<NotificationDelete>(
+                input,
+                Some("op=0,t=NOTIFICATION_DELETE"),
+                WORDING_NOTIFICATION_DELETE,
+                &ERRORS,
+            )
+            .map(Self::NotificationDelete),
+            [
+                crate::de::TagRef::Int(0),
+                crate::de::TagRef::Str("SECURITY_ALERT"),
+            ] => crate::de::parse::<SecurityAlert>(
+                input,
+                Some("op=0,t=SECURITY_ALERT"),
+                WORDING_SECURITY_ALERT,
+                &ERRORS,
+            )
+            .map(Self::SecurityAlert),
             _ => Err(crate::de::unknown_tags(Self::TAG_KEYS, &tags, &ERRORS)),
         }
     }
@@ -9739,6 +11890,17 @@ impl ServerFrame {
             Self::GuildMemberRemove(_) => Some("op=0,t=GUILD_MEMBER_REMOVE"),
             Self::WebhooksUpdate(_) => Some("op=0,t=WEBHOOKS_UPDATE"),
             Self::SecurityLogout(_) => Some("op=0,t=SECURITY_LOGOUT"),
+            Self::VoiceSdpOfferRelay(_) => Some("op=22"),
+            Self::VoiceSdpAnswerRelay(_) => Some("op=23"),
+            Self::VoiceIceCandidateRelay(_) => Some("op=24"),
+            Self::VoiceSpeakingRelay(_) => Some("op=25"),
+            Self::UserUpdate(_) => Some("op=0,t=USER_UPDATE"),
+            Self::RelationshipAdd(_) => Some("op=0,t=RELATIONSHIP_ADD"),
+            Self::RelationshipRemove(_) => Some("op=0,t=RELATIONSHIP_REMOVE"),
+            Self::NotificationCreate(_) => Some("op=0,t=NOTIFICATION_CREATE"),
+            Self::NotificationUpdate(_) => Some("op=0,t=NOTIFICATION_UPDATE"),
+            Self::NotificationDelete(_) => Some("op=0,t=NOTIFICATION_DELETE"),
+            Self::SecurityAlert(_) => Some("op=0,t=SECURITY_ALERT"),
         }
     }
 
@@ -9785,6 +11947,17 @@ impl ServerFrame {
             Self::GuildMemberRemove(_) => 0,
             Self::WebhooksUpdate(_) => 0,
             Self::SecurityLogout(_) => 0,
+            Self::VoiceSdpOfferRelay(_) => 22,
+            Self::VoiceSdpAnswerRelay(_) => 23,
+            Self::VoiceIceCandidateRelay(_) => 24,
+            Self::VoiceSpeakingRelay(_) => 25,
+            Self::UserUpdate(_) => 0,
+            Self::RelationshipAdd(_) => 0,
+            Self::RelationshipRemove(_) => 0,
+            Self::NotificationCreate(_) => 0,
+            Self::NotificationUpdate(_) => 0,
+            Self::NotificationDelete(_) => 0,
+            Self::SecurityAlert(_) => 0,
         }
     }
 
@@ -9831,6 +12004,17 @@ impl ServerFrame {
             Self::GuildMemberRemove(_) => Some("GUILD_MEMBER_REMOVE"),
             Self::WebhooksUpdate(_) => Some("WEBHOOKS_UPDATE"),
             Self::SecurityLogout(_) => Some("SECURITY_LOGOUT"),
+            Self::VoiceSdpOfferRelay(_) => None,
+            Self::VoiceSdpAnswerRelay(_) => None,
+            Self::VoiceIceCandidateRelay(_) => None,
+            Self::VoiceSpeakingRelay(_) => None,
+            Self::UserUpdate(_) => Some("USER_UPDATE"),
+            Self::RelationshipAdd(_) => Some("RELATIONSHIP_ADD"),
+            Self::RelationshipRemove(_) => Some("RELATIONSHIP_REMOVE"),
+            Self::NotificationCreate(_) => Some("NOTIFICATION_CREATE"),
+            Self::NotificationUpdate(_) => Some("NOTIFICATION_UPDATE"),
+            Self::NotificationDelete(_) => Some("NOTIFICATION_DELETE"),
+            Self::SecurityAlert(_) => Some("SECURITY_ALERT"),
         }
     }
 }
@@ -10036,6 +12220,57 @@ impl serde::Serialize for ServerFrame {
                 map.serialize_entry("t", "SECURITY_LOGOUT")?;
                 crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
             }
+            Self::VoiceSdpOfferRelay(payload) => {
+                map.serialize_entry("op", &22i64)?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::VoiceSdpAnswerRelay(payload) => {
+                map.serialize_entry("op", &23i64)?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::VoiceIceCandidateRelay(payload) => {
+                map.serialize_entry("op", &24i64)?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::VoiceSpeakingRelay(payload) => {
+                map.serialize_entry("op", &25i64)?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::UserUpdate(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "USER_UPDATE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::RelationshipAdd(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "RELATIONSHIP_ADD")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::RelationshipRemove(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "RELATIONSHIP_REMOVE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::NotificationCreate(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "NOTIFICATION_CREATE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::NotificationUpdate(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "NOTIFICATION_UPDATE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::NotificationDelete(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "NOTIFICATION_DELETE")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
+            Self::SecurityAlert(payload) => {
+                map.serialize_entry("op", &0i64)?;
+                map.serialize_entry("t", "SECURITY_ALERT")?;
+                crate::de::SerializeFields::serialize_fields(payload, &mut map)?;
+            }
         }
         map.end()
     }
@@ -10180,6 +12415,15 @@ pub trait Handler: Send + Sync {
         cx: &mut Self::Context,
         request: TypingStop,
     ) -> impl std::future::Future<Output = Self::Output> + Send;
+
+    /// Request guild members
+    ///
+    /// Asks for the members of a server the user belongs to; answered by GUILD_MEMBERS_CHUNK (needs the GUILD_MEMBERS intent). Anything else is ignored silently.
+    fn request_guild_members(
+        &self,
+        cx: &mut Self::Context,
+        request: RequestGuildMembers,
+    ) -> impl std::future::Future<Output = Self::Output> + Send;
 }
 
 /// Routes a decoded frame to its [`Handler`] method.
@@ -10203,5 +12447,8 @@ pub async fn dispatch<H: Handler>(
         ClientFrame::VoiceQuality(request) => handler.voice_quality(cx, request).await,
         ClientFrame::TypingStart(request) => handler.typing_start(cx, request).await,
         ClientFrame::TypingStop(request) => handler.typing_stop(cx, request).await,
+        ClientFrame::RequestGuildMembers(request) => {
+            handler.request_guild_members(cx, request).await
+        }
     }
 }

@@ -94,6 +94,28 @@ impl SetPresenceRequestStatus {
     }
 }
 
+/// Who may open a DM with this user
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum UpdateMessagingSettingsRequestAllowDmsFrom {
+    #[serde(rename = "everyone")]
+    Everyone,
+    #[serde(rename = "friends")]
+    Friends,
+    #[serde(rename = "none")]
+    None,
+}
+
+impl UpdateMessagingSettingsRequestAllowDmsFrom {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Everyone => "everyone",
+            Self::Friends => "friends",
+            Self::None => "none",
+        }
+    }
+}
+
 /// a (alpha), b (beta), c (candidate), r (release)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum VersionStage {
@@ -115,6 +137,40 @@ impl VersionStage {
             Self::B => "b",
             Self::C => "c",
             Self::R => "r",
+        }
+    }
+}
+
+/// The bucket that was exceeded
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum RateLimitedScope {
+    #[serde(rename = "global")]
+    Global,
+    #[serde(rename = "user")]
+    User,
+    #[serde(rename = "ip")]
+    Ip,
+    #[serde(rename = "route")]
+    Route,
+    #[serde(rename = "resource")]
+    Resource,
+    #[serde(rename = "webhook")]
+    Webhook,
+    #[serde(rename = "channel_webhook")]
+    ChannelWebhook,
+}
+
+impl RateLimitedScope {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Global => "global",
+            Self::User => "user",
+            Self::Ip => "ip",
+            Self::Route => "route",
+            Self::Resource => "resource",
+            Self::Webhook => "webhook",
+            Self::ChannelWebhook => "channel_webhook",
         }
     }
 }
@@ -159,6 +215,128 @@ impl ChannelChannelType {
             Self::Voice => "voice",
             Self::Announcement => "announcement",
             Self::Stage => "stage",
+        }
+    }
+}
+
+/// The server's state
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum StatusResponseState {
+    #[serde(rename = "running")]
+    Running,
+    #[serde(rename = "maintenance")]
+    Maintenance,
+    #[serde(rename = "shutting_down")]
+    ShuttingDown,
+    #[serde(rename = "restarting")]
+    Restarting,
+}
+
+impl StatusResponseState {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Maintenance => "maintenance",
+            Self::ShuttingDown => "shutting_down",
+            Self::Restarting => "restarting",
+        }
+    }
+}
+
+/// The visible status (invisible shows as offline)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum UserPresenceStatus {
+    #[serde(rename = "online")]
+    Online,
+    #[serde(rename = "idle")]
+    Idle,
+    #[serde(rename = "dnd")]
+    Dnd,
+    #[serde(rename = "offline")]
+    Offline,
+}
+
+impl UserPresenceStatus {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Online => "online",
+            Self::Idle => "idle",
+            Self::Dnd => "dnd",
+            Self::Offline => "offline",
+        }
+    }
+}
+
+/// Who may open a DM with this user
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum MessagingSettingsAllowDmsFrom {
+    #[serde(rename = "everyone")]
+    Everyone,
+    #[serde(rename = "friends")]
+    Friends,
+    #[serde(rename = "none")]
+    None,
+}
+
+impl MessagingSettingsAllowDmsFrom {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Everyone => "everyone",
+            Self::Friends => "friends",
+            Self::None => "none",
+        }
+    }
+}
+
+/// The relationship
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum RelationshipStatus {
+    #[serde(rename = "friend")]
+    Friend,
+    #[serde(rename = "pending_incoming")]
+    PendingIncoming,
+    #[serde(rename = "pending_outgoing")]
+    PendingOutgoing,
+    #[serde(rename = "blocked")]
+    Blocked,
+}
+
+impl RelationshipStatus {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Friend => "friend",
+            Self::PendingIncoming => "pending_incoming",
+            Self::PendingOutgoing => "pending_outgoing",
+            Self::Blocked => "blocked",
+        }
+    }
+}
+
+/// The relationship now
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum RelationshipCreatedStatus {
+    #[serde(rename = "friend")]
+    Friend,
+    #[serde(rename = "pending_incoming")]
+    PendingIncoming,
+    #[serde(rename = "pending_outgoing")]
+    PendingOutgoing,
+    #[serde(rename = "blocked")]
+    Blocked,
+}
+
+impl RelationshipCreatedStatus {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Friend => "friend",
+            Self::PendingIncoming => "pending_incoming",
+            Self::PendingOutgoing => "pending_outgoing",
+            Self::Blocked => "blocked",
         }
     }
 }
@@ -442,6 +620,109 @@ impl crate::de::SerializeFields for LoginRequest {
 }
 
 impl serde::Serialize for LoginRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `PATCH /users/@me`
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateUserRequest {
+    /// 3 to 32 characters
+    pub username: Option<String>,
+    /// A new email address
+    pub email: Option<String>,
+    /// A new avatar URL (null removes it)
+    pub avatar_url: Option<Option<String>>,
+    /// A new password (needs `current_password`)
+    pub password: Option<String>,
+    /// The current password
+    pub current_password: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UpdateUserRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UpdateUserRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UpdateUserRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_username: Option<String> = None;
+                let mut slot_email: Option<String> = None;
+                let mut slot_avatar_url: Option<Option<String>> = None;
+                let mut slot_password: Option<String> = None;
+                let mut slot_current_password: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "email" => slot_email = Some(map.next_value::<String>()?),
+                        "avatar_url" => slot_avatar_url = Some(map.next_value::<Option<String>>()?),
+                        "password" => slot_password = Some(map.next_value::<String>()?),
+                        "current_password" => {
+                            slot_current_password = Some(map.next_value::<String>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UpdateUserRequest {
+                    username: slot_username,
+                    email: slot_email,
+                    avatar_url: slot_avatar_url,
+                    password: slot_password,
+                    current_password: slot_current_password,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UpdateUserRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(v) = &self.username {
+            crate::de::check_max_length(v, 32).map_err(|e| e.at_key("username"))?;
+            crate::de::check_min_length(v, 3).map_err(|e| e.at_key("username"))?;
+        }
+        if let Some(Some(v)) = &self.avatar_url {
+            crate::de::check_max_length(v, 2048).map_err(|e| e.at_key("avatar_url"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UpdateUserRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.username {
+            map.serialize_entry("username", v)?;
+        }
+        if let Some(v) = &self.email {
+            map.serialize_entry("email", v)?;
+        }
+        if let Some(v) = &self.avatar_url {
+            map.serialize_entry("avatar_url", v)?;
+        }
+        if let Some(v) = &self.password {
+            map.serialize_entry("password", v)?;
+        }
+        if let Some(v) = &self.current_password {
+            map.serialize_entry("current_password", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UpdateUserRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         crate::de::SerializeFields::serialize_fields(self, &mut map)?;
@@ -2521,6 +2802,442 @@ impl serde::Serialize for SetPresenceRequest {
     }
 }
 
+/// `PUT /users/@me/settings/{key}`
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingValueRequest {
+    /// At most 10000 characters
+    pub value: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SettingValueRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SettingValueRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SettingValueRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_value: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "value" => slot_value = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SettingValueRequest {
+                    value: slot_value
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("value"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for SettingValueRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_max_length(&self.value, 10000).map_err(|e| e.at_key("value"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for SettingValueRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("value", &self.value)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for SettingValueRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `PATCH /users/@me/messaging-settings`
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateMessagingSettingsRequest {
+    /// Whether others get MESSAGE_ACK for this user's reads
+    pub read_receipts_enabled: Option<bool>,
+    /// Whether typing is shown
+    pub typing_indicators_enabled: Option<bool>,
+    /// A client display preference
+    pub compact_messages_enabled: Option<bool>,
+    /// Who may open a DM with this user
+    pub allow_dms_from: Option<UpdateMessagingSettingsRequestAllowDmsFrom>,
+    /// A client preference
+    pub auto_create_dms: Option<bool>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UpdateMessagingSettingsRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UpdateMessagingSettingsRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UpdateMessagingSettingsRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_read_receipts_enabled: Option<bool> = None;
+                let mut slot_typing_indicators_enabled: Option<bool> = None;
+                let mut slot_compact_messages_enabled: Option<bool> = None;
+                let mut slot_allow_dms_from: Option<UpdateMessagingSettingsRequestAllowDmsFrom> =
+                    None;
+                let mut slot_auto_create_dms: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "read_receipts_enabled" => {
+                            slot_read_receipts_enabled = Some(map.next_value::<bool>()?)
+                        }
+                        "typing_indicators_enabled" => {
+                            slot_typing_indicators_enabled = Some(map.next_value::<bool>()?)
+                        }
+                        "compact_messages_enabled" => {
+                            slot_compact_messages_enabled = Some(map.next_value::<bool>()?)
+                        }
+                        "allow_dms_from" => {
+                            slot_allow_dms_from = Some(
+                                map.next_value::<UpdateMessagingSettingsRequestAllowDmsFrom>()?,
+                            )
+                        }
+                        "auto_create_dms" => slot_auto_create_dms = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UpdateMessagingSettingsRequest {
+                    read_receipts_enabled: slot_read_receipts_enabled,
+                    typing_indicators_enabled: slot_typing_indicators_enabled,
+                    compact_messages_enabled: slot_compact_messages_enabled,
+                    allow_dms_from: slot_allow_dms_from,
+                    auto_create_dms: slot_auto_create_dms,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UpdateMessagingSettingsRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UpdateMessagingSettingsRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.read_receipts_enabled {
+            map.serialize_entry("read_receipts_enabled", v)?;
+        }
+        if let Some(v) = &self.typing_indicators_enabled {
+            map.serialize_entry("typing_indicators_enabled", v)?;
+        }
+        if let Some(v) = &self.compact_messages_enabled {
+            map.serialize_entry("compact_messages_enabled", v)?;
+        }
+        if let Some(v) = &self.allow_dms_from {
+            map.serialize_entry("allow_dms_from", v)?;
+        }
+        if let Some(v) = &self.auto_create_dms {
+            map.serialize_entry("auto_create_dms", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UpdateMessagingSettingsRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /relationships`
+#[derive(Debug, Clone, PartialEq)]
+pub struct FriendRequestRequest {
+    /// The user (a snowflake, as a string or an integer)
+    pub user_id: ::serde_json::Value,
+    /// A note for the recipient
+    pub message: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for FriendRequestRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = FriendRequestRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a FriendRequestRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<::serde_json::Value> = None;
+                let mut slot_message: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<::serde_json::Value>()?),
+                        "message" => slot_message = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(FriendRequestRequest {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    message: slot_message,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for FriendRequestRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_json_type(&self.user_id, crate::de::JsonTypes(&["string", "integer"]))
+            .map_err(|e| e.at_key("user_id"))?;
+        if let Some(Some(v)) = &self.message {
+            crate::de::check_max_length(v, 500).map_err(|e| e.at_key("message"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for FriendRequestRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        if let Some(v) = &self.message {
+            map.serialize_entry("message", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for FriendRequestRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /relationships/block`
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockRequest {
+    /// The user (a snowflake, as a string or an integer)
+    pub user_id: ::serde_json::Value,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for BlockRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = BlockRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a BlockRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<::serde_json::Value> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<::serde_json::Value>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(BlockRequest {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for BlockRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_json_type(&self.user_id, crate::de::JsonTypes(&["string", "integer"]))
+            .map_err(|e| e.at_key("user_id"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for BlockRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for BlockRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /channels/{id}/messages/mark-unread`
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarkUnreadRequest {
+    /// The first message to show as unread (null or absent - the whole channel)
+    pub message_id: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MarkUnreadRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MarkUnreadRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MarkUnreadRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_message_id: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "message_id" => slot_message_id = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MarkUnreadRequest {
+                    message_id: slot_message_id,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for MarkUnreadRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for MarkUnreadRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.message_id {
+            map.serialize_entry("message_id", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for MarkUnreadRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /channels/{id}/messages/bulk-delete`
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkDeleteRequest {
+    /// At most 100 message ids
+    pub message_ids: Vec<::serde_json::Value>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for BulkDeleteRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = BulkDeleteRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a BulkDeleteRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_message_ids: Option<Vec<::serde_json::Value>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "message_ids" => {
+                            slot_message_ids = Some(map.next_value::<Vec<::serde_json::Value>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(BulkDeleteRequest {
+                    message_ids: slot_message_ids.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_ids")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for BulkDeleteRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_max_items((&self.message_ids).len(), 100)
+            .map_err(|e| e.at_key("message_ids"))?;
+        for (i0, x0) in (&self.message_ids).iter().enumerate() {
+            crate::de::check_json_type(x0, crate::de::JsonTypes(&["string", "integer"]))
+                .map_err(|e| e.at_index(i0).at_key("message_ids"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for BulkDeleteRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("message_ids", &self.message_ids)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for BulkDeleteRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `POST /channels/{id}/threads`
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateThreadRequest {
@@ -2860,6 +3577,91 @@ impl crate::de::SerializeFields for VersionResponse {
 }
 
 impl serde::Serialize for VersionResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// The 429 body of the rate limiter
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimited {
+    /// `You are being rate limited.`
+    pub message: String,
+    /// Seconds until a request is allowed again
+    pub retry_after: ::serde_json::Number,
+    /// Whether the global bucket was exceeded
+    pub global: bool,
+    /// The bucket that was exceeded
+    pub scope: RateLimitedScope,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RateLimited {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RateLimited;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RateLimited object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_message: Option<String> = None;
+                let mut slot_retry_after: Option<::serde_json::Number> = None;
+                let mut slot_global: Option<bool> = None;
+                let mut slot_scope: Option<RateLimitedScope> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "message" => slot_message = Some(map.next_value::<String>()?),
+                        "retry_after" => {
+                            slot_retry_after = Some(map.next_value::<::serde_json::Number>()?)
+                        }
+                        "global" => slot_global = Some(map.next_value::<bool>()?),
+                        "scope" => slot_scope = Some(map.next_value::<RateLimitedScope>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RateLimited {
+                    message: slot_message
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("message"))?,
+                    retry_after: slot_retry_after.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("retry_after")
+                    })?,
+                    global: slot_global
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("global"))?,
+                    scope: slot_scope
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("scope"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for RateLimited {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for RateLimited {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("message", &self.message)?;
+        map.serialize_entry("retry_after", &self.retry_after)?;
+        map.serialize_entry("global", &self.global)?;
+        map.serialize_entry("scope", &self.scope)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RateLimited {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         crate::de::SerializeFields::serialize_fields(self, &mut map)?;
@@ -4392,6 +5194,77 @@ impl crate::de::SerializeFields for Message {
 }
 
 impl serde::Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// One reaction of an emoji
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReactionUser {
+    /// Who reacted
+    pub user_id: String,
+    /// When (ms)
+    pub reacted_at: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ReactionUser {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ReactionUser;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ReactionUser object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_reacted_at: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "reacted_at" => {
+                            slot_reacted_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReactionUser {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    reacted_at: slot_reacted_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("reacted_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ReactionUser {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ReactionUser {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("reacted_at", &self.reacted_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ReactionUser {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         crate::de::SerializeFields::serialize_fields(self, &mut map)?;
@@ -6380,6 +7253,1746 @@ impl serde::Serialize for PublicUser {
     }
 }
 
+/// `GET /status`
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusResponse {
+    /// The server's state
+    pub state: StatusResponseState,
+    /// A parsed version `<stage>.<major>.<minor>-<build>`, ordered by stage (a<b<c<r), major, minor, build
+    pub version: Version,
+    /// Seconds since start
+    pub uptime_seconds: i64,
+    /// A maintenance notice
+    pub maintenance_message: Option<String>,
+    /// Expected downtime
+    pub estimated_downtime_seconds: Option<i64>,
+    /// When a restart is planned (ms)
+    pub restart_at: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for StatusResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = StatusResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a StatusResponse object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_state: Option<StatusResponseState> = None;
+                let mut slot_version: Option<Version> = None;
+                let mut slot_uptime_seconds: Option<i64> = None;
+                let mut slot_maintenance_message: Option<Option<String>> = None;
+                let mut slot_estimated_downtime_seconds: Option<Option<i64>> = None;
+                let mut slot_restart_at: Option<Option<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "state" => slot_state = Some(map.next_value::<StatusResponseState>()?),
+                        "version" => slot_version = Some(map.next_value::<Version>()?),
+                        "uptime_seconds" => {
+                            slot_uptime_seconds = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "maintenance_message" => {
+                            slot_maintenance_message = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "estimated_downtime_seconds" => {
+                            slot_estimated_downtime_seconds =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "restart_at" => {
+                            slot_restart_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(StatusResponse {
+                    state: slot_state
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("state"))?,
+                    version: slot_version
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("version"))?,
+                    uptime_seconds: slot_uptime_seconds.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("uptime_seconds")
+                    })?,
+                    maintenance_message: slot_maintenance_message.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("maintenance_message")
+                    })?,
+                    estimated_downtime_seconds: slot_estimated_downtime_seconds.ok_or_else(
+                        || {
+                            <A::Error as serde::de::Error>::missing_field(
+                                "estimated_downtime_seconds",
+                            )
+                        },
+                    )?,
+                    restart_at: slot_restart_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("restart_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for StatusResponse {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::Validate::validate(&self.version).map_err(|e| e.at_key("version"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for StatusResponse {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("state", &self.state)?;
+        map.serialize_entry("version", &self.version)?;
+        map.serialize_entry("uptime_seconds", &self.uptime_seconds)?;
+        map.serialize_entry("maintenance_message", &self.maintenance_message)?;
+        map.serialize_entry(
+            "estimated_downtime_seconds",
+            &self.estimated_downtime_seconds,
+        )?;
+        map.serialize_entry("restart_at", &self.restart_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for StatusResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /ready`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadyResponse {
+    /// `ready`
+    pub status: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ReadyResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ReadyResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ReadyResponse object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_status: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "status" => slot_status = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReadyResponse {
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ReadyResponse {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ReadyResponse {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("status", &self.status)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ReadyResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /users/{id}/presence`
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserPresence {
+    /// The user
+    pub user_id: String,
+    /// The visible status (invisible shows as offline)
+    pub status: UserPresenceStatus,
+    /// The custom status text
+    pub custom_status: Option<String>,
+    /// The custom status emoji
+    pub custom_emoji: Option<String>,
+    /// When the user was last connected (ms), null while online or never seen
+    pub last_seen: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserPresence {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserPresence;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserPresence object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_status: Option<UserPresenceStatus> = None;
+                let mut slot_custom_status: Option<Option<String>> = None;
+                let mut slot_custom_emoji: Option<Option<String>> = None;
+                let mut slot_last_seen: Option<Option<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "status" => slot_status = Some(map.next_value::<UserPresenceStatus>()?),
+                        "custom_status" => {
+                            slot_custom_status = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "custom_emoji" => {
+                            slot_custom_emoji = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "last_seen" => {
+                            slot_last_seen =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserPresence {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                    custom_status: slot_custom_status.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("custom_status")
+                    })?,
+                    custom_emoji: slot_custom_emoji.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("custom_emoji")
+                    })?,
+                    last_seen: slot_last_seen.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_seen")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UserPresence {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UserPresence {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("custom_status", &self.custom_status)?;
+        map.serialize_entry("custom_emoji", &self.custom_emoji)?;
+        map.serialize_entry("last_seen", &self.last_seen)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UserPresence {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /users/@me/settings`
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingsResponse {
+    /// Every key and its value
+    pub settings: ::indexmap::IndexMap<String, String>,
+    /// How many settings are stored
+    pub count: i64,
+    /// Most settings a user may store (100)
+    pub limit: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for SettingsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = SettingsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a SettingsResponse object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_settings: Option<::indexmap::IndexMap<String, String>> = None;
+                let mut slot_count: Option<i64> = None;
+                let mut slot_limit: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "settings" => {
+                            slot_settings =
+                                Some(map.next_value::<::indexmap::IndexMap<String, String>>()?)
+                        }
+                        "count" => slot_count = Some(map.next_value::<crate::de::Int>()?.0),
+                        "limit" => slot_limit = Some(map.next_value::<crate::de::Int>()?.0),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(SettingsResponse {
+                    settings: slot_settings
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("settings"))?,
+                    count: slot_count
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("count"))?,
+                    limit: slot_limit
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("limit"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for SettingsResponse {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for SettingsResponse {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("settings", &self.settings)?;
+        map.serialize_entry("count", &self.count)?;
+        map.serialize_entry("limit", &self.limit)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for SettingsResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// One stored setting
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    /// The key
+    pub key: String,
+    /// The value
+    pub value: String,
+    /// Milliseconds since the Unix epoch
+    pub created_at: i64,
+    /// Milliseconds since the Unix epoch
+    pub updated_at: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Setting {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Setting;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Setting object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_key: Option<String> = None;
+                let mut slot_value: Option<String> = None;
+                let mut slot_created_at: Option<i64> = None;
+                let mut slot_updated_at: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "key" => slot_key = Some(map.next_value::<String>()?),
+                        "value" => slot_value = Some(map.next_value::<String>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "updated_at" => {
+                            slot_updated_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Setting {
+                    key: slot_key
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("key"))?,
+                    value: slot_value
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("value"))?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                    updated_at: slot_updated_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("updated_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Setting {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Setting {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("key", &self.key)?;
+        map.serialize_entry("value", &self.value)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        map.serialize_entry("updated_at", &self.updated_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Setting {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /users/@me/messaging-settings`
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessagingSettings {
+    /// The user
+    pub user_id: String,
+    /// Whether others get MESSAGE_ACK for this user's reads
+    pub read_receipts_enabled: bool,
+    /// Whether typing is shown
+    pub typing_indicators_enabled: bool,
+    /// A client display preference
+    pub compact_messages_enabled: bool,
+    /// Who may open a DM with this user
+    pub allow_dms_from: MessagingSettingsAllowDmsFrom,
+    /// A client preference
+    pub auto_create_dms: bool,
+    /// A personal message length cap
+    pub max_message_length: Option<i64>,
+    /// A personal attachment size cap
+    pub max_attachment_size: Option<i64>,
+    /// A personal attachment count cap
+    pub max_attachments_per_message: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MessagingSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MessagingSettings;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MessagingSettings object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_read_receipts_enabled: Option<bool> = None;
+                let mut slot_typing_indicators_enabled: Option<bool> = None;
+                let mut slot_compact_messages_enabled: Option<bool> = None;
+                let mut slot_allow_dms_from: Option<MessagingSettingsAllowDmsFrom> = None;
+                let mut slot_auto_create_dms: Option<bool> = None;
+                let mut slot_max_message_length: Option<Option<i64>> = None;
+                let mut slot_max_attachment_size: Option<Option<i64>> = None;
+                let mut slot_max_attachments_per_message: Option<Option<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "read_receipts_enabled" => {
+                            slot_read_receipts_enabled = Some(map.next_value::<bool>()?)
+                        }
+                        "typing_indicators_enabled" => {
+                            slot_typing_indicators_enabled = Some(map.next_value::<bool>()?)
+                        }
+                        "compact_messages_enabled" => {
+                            slot_compact_messages_enabled = Some(map.next_value::<bool>()?)
+                        }
+                        "allow_dms_from" => {
+                            slot_allow_dms_from =
+                                Some(map.next_value::<MessagingSettingsAllowDmsFrom>()?)
+                        }
+                        "auto_create_dms" => slot_auto_create_dms = Some(map.next_value::<bool>()?),
+                        "max_message_length" => {
+                            slot_max_message_length =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "max_attachment_size" => {
+                            slot_max_attachment_size =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "max_attachments_per_message" => {
+                            slot_max_attachments_per_message =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MessagingSettings {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    read_receipts_enabled: slot_read_receipts_enabled.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("read_receipts_enabled")
+                    })?,
+                    typing_indicators_enabled: slot_typing_indicators_enabled.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("typing_indicators_enabled")
+                    })?,
+                    compact_messages_enabled: slot_compact_messages_enabled.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("compact_messages_enabled")
+                    })?,
+                    allow_dms_from: slot_allow_dms_from.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("allow_dms_from")
+                    })?,
+                    auto_create_dms: slot_auto_create_dms.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("auto_create_dms")
+                    })?,
+                    max_message_length: slot_max_message_length.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("max_message_length")
+                    })?,
+                    max_attachment_size: slot_max_attachment_size.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("max_attachment_size")
+                    })?,
+                    max_attachments_per_message: slot_max_attachments_per_message.ok_or_else(
+                        || {
+                            <A::Error as serde::de::Error>::missing_field(
+                                "max_attachments_per_message",
+                            )
+                        },
+                    )?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for MessagingSettings {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for MessagingSettings {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("read_receipts_enabled", &self.read_receipts_enabled)?;
+        map.serialize_entry("typing_indicators_enabled", &self.typing_indicators_enabled)?;
+        map.serialize_entry("compact_messages_enabled", &self.compact_messages_enabled)?;
+        map.serialize_entry("allow_dms_from", &self.allow_dms_from)?;
+        map.serialize_entry("auto_create_dms", &self.auto_create_dms)?;
+        map.serialize_entry("max_message_length", &self.max_message_length)?;
+        map.serialize_entry("max_attachment_size", &self.max_attachment_size)?;
+        map.serialize_entry(
+            "max_attachments_per_message",
+            &self.max_attachments_per_message,
+        )?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for MessagingSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// The tier's limits (-1 means unlimited)
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeaturesTierLimits {
+    /// The tier
+    pub name: String,
+    /// Rate-limit multiplier
+    pub multiplier: ::serde_json::Number,
+    /// Voice minutes a day
+    pub max_voice_minutes_per_day: i64,
+    /// Video minutes a day
+    pub max_video_minutes_per_day: i64,
+    /// Uploads a day
+    pub max_file_uploads_per_day: i64,
+    /// Largest upload
+    pub max_file_size_mb: i64,
+    /// Most servers
+    pub max_servers: i64,
+    /// Longest message
+    pub max_message_length: i64,
+    /// Most reactions on a message
+    pub max_reactions_per_message: i64,
+    /// Most pins in a channel
+    pub max_pins_per_channel: i64,
+    /// Custom emoji slots
+    pub custom_emoji_slots: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for FeaturesTierLimits {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = FeaturesTierLimits;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a FeaturesTierLimits object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_name: Option<String> = None;
+                let mut slot_multiplier: Option<::serde_json::Number> = None;
+                let mut slot_max_voice_minutes_per_day: Option<i64> = None;
+                let mut slot_max_video_minutes_per_day: Option<i64> = None;
+                let mut slot_max_file_uploads_per_day: Option<i64> = None;
+                let mut slot_max_file_size_mb: Option<i64> = None;
+                let mut slot_max_servers: Option<i64> = None;
+                let mut slot_max_message_length: Option<i64> = None;
+                let mut slot_max_reactions_per_message: Option<i64> = None;
+                let mut slot_max_pins_per_channel: Option<i64> = None;
+                let mut slot_custom_emoji_slots: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "multiplier" => {
+                            slot_multiplier = Some(map.next_value::<::serde_json::Number>()?)
+                        }
+                        "max_voice_minutes_per_day" => {
+                            slot_max_voice_minutes_per_day =
+                                Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "max_video_minutes_per_day" => {
+                            slot_max_video_minutes_per_day =
+                                Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "max_file_uploads_per_day" => {
+                            slot_max_file_uploads_per_day =
+                                Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "max_file_size_mb" => {
+                            slot_max_file_size_mb = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "max_servers" => {
+                            slot_max_servers = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "max_message_length" => {
+                            slot_max_message_length = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "max_reactions_per_message" => {
+                            slot_max_reactions_per_message =
+                                Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "max_pins_per_channel" => {
+                            slot_max_pins_per_channel = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "custom_emoji_slots" => {
+                            slot_custom_emoji_slots = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(FeaturesTierLimits {
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    multiplier: slot_multiplier.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("multiplier")
+                    })?,
+                    max_voice_minutes_per_day: slot_max_voice_minutes_per_day.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("max_voice_minutes_per_day")
+                    })?,
+                    max_video_minutes_per_day: slot_max_video_minutes_per_day.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("max_video_minutes_per_day")
+                    })?,
+                    max_file_uploads_per_day: slot_max_file_uploads_per_day.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("max_file_uploads_per_day")
+                    })?,
+                    max_file_size_mb: slot_max_file_size_mb.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("max_file_size_mb")
+                    })?,
+                    max_servers: slot_max_servers.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("max_servers")
+                    })?,
+                    max_message_length: slot_max_message_length.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("max_message_length")
+                    })?,
+                    max_reactions_per_message: slot_max_reactions_per_message.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("max_reactions_per_message")
+                    })?,
+                    max_pins_per_channel: slot_max_pins_per_channel.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("max_pins_per_channel")
+                    })?,
+                    custom_emoji_slots: slot_custom_emoji_slots.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("custom_emoji_slots")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for FeaturesTierLimits {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for FeaturesTierLimits {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("multiplier", &self.multiplier)?;
+        map.serialize_entry("max_voice_minutes_per_day", &self.max_voice_minutes_per_day)?;
+        map.serialize_entry("max_video_minutes_per_day", &self.max_video_minutes_per_day)?;
+        map.serialize_entry("max_file_uploads_per_day", &self.max_file_uploads_per_day)?;
+        map.serialize_entry("max_file_size_mb", &self.max_file_size_mb)?;
+        map.serialize_entry("max_servers", &self.max_servers)?;
+        map.serialize_entry("max_message_length", &self.max_message_length)?;
+        map.serialize_entry("max_reactions_per_message", &self.max_reactions_per_message)?;
+        map.serialize_entry("max_pins_per_channel", &self.max_pins_per_channel)?;
+        map.serialize_entry("custom_emoji_slots", &self.custom_emoji_slots)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for FeaturesTierLimits {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /users/@me/features`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Features {
+    /// Badges
+    pub badges: Vec<::serde_json::Value>,
+    /// `standard`, `alpha`, `premium` or `staff`
+    pub tier: String,
+    /// The tier's limits (-1 means unlimited)
+    pub tier_limits: FeaturesTierLimits,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Features {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Features;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Features object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_badges: Option<Vec<::serde_json::Value>> = None;
+                let mut slot_tier: Option<String> = None;
+                let mut slot_tier_limits: Option<FeaturesTierLimits> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "badges" => {
+                            slot_badges = Some(map.next_value::<Vec<::serde_json::Value>>()?)
+                        }
+                        "tier" => slot_tier = Some(map.next_value::<String>()?),
+                        "tier_limits" => {
+                            slot_tier_limits = Some(map.next_value::<FeaturesTierLimits>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Features {
+                    badges: slot_badges
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("badges"))?,
+                    tier: slot_tier
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("tier"))?,
+                    tier_limits: slot_tier_limits.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("tier_limits")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Features {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.badges).iter().enumerate() {
+            crate::de::check_json_type(x0, crate::de::JsonTypes(&["object"]))
+                .map_err(|e| e.at_index(i0).at_key("badges"))?;
+        }
+        crate::de::Validate::validate(&self.tier_limits).map_err(|e| e.at_key("tier_limits"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Features {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("badges", &self.badges)?;
+        map.serialize_entry("tier", &self.tier)?;
+        map.serialize_entry("tier_limits", &self.tier_limits)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Features {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `NotificationInfo`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    /// A snowflake
+    pub id: String,
+    /// `mention`
+    pub r#type: String,
+    /// One-line summary
+    pub title: String,
+    /// The text (the mentioning message)
+    pub content: String,
+    /// At most 100 characters of `content`
+    pub content_preview: Option<String>,
+    /// Whether it was read
+    pub read: bool,
+    /// Milliseconds since the Unix epoch
+    pub created_at: i64,
+    /// `/channels/{channel_id}/messages/{message_id}`
+    pub link: Option<String>,
+    /// Who caused it
+    pub sender_id: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Notification {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Notification;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Notification object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_type: Option<String> = None;
+                let mut slot_title: Option<String> = None;
+                let mut slot_content: Option<String> = None;
+                let mut slot_content_preview: Option<Option<String>> = None;
+                let mut slot_read: Option<bool> = None;
+                let mut slot_created_at: Option<i64> = None;
+                let mut slot_link: Option<Option<String>> = None;
+                let mut slot_sender_id: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "type" => slot_type = Some(map.next_value::<String>()?),
+                        "title" => slot_title = Some(map.next_value::<String>()?),
+                        "content" => slot_content = Some(map.next_value::<String>()?),
+                        "content_preview" => {
+                            slot_content_preview = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "read" => slot_read = Some(map.next_value::<bool>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "link" => slot_link = Some(map.next_value::<Option<String>>()?),
+                        "sender_id" => slot_sender_id = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Notification {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    r#type: slot_type
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("type"))?,
+                    title: slot_title
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("title"))?,
+                    content: slot_content
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("content"))?,
+                    content_preview: slot_content_preview.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("content_preview")
+                    })?,
+                    read: slot_read
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("read"))?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                    link: slot_link
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("link"))?,
+                    sender_id: slot_sender_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("sender_id")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Notification {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Notification {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("type", &self.r#type)?;
+        map.serialize_entry("title", &self.title)?;
+        map.serialize_entry("content", &self.content)?;
+        map.serialize_entry("content_preview", &self.content_preview)?;
+        map.serialize_entry("read", &self.read)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        map.serialize_entry("link", &self.link)?;
+        map.serialize_entry("sender_id", &self.sender_id)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Notification {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /users/@me/notifications`
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationList {
+    /// Newest first
+    pub notifications: Vec<Notification>,
+    /// Unread notifications in all
+    pub unread_count: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for NotificationList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = NotificationList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a NotificationList object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_notifications: Option<Vec<Notification>> = None;
+                let mut slot_unread_count: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "notifications" => {
+                            slot_notifications = Some(map.next_value::<Vec<Notification>>()?)
+                        }
+                        "unread_count" => {
+                            slot_unread_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(NotificationList {
+                    notifications: slot_notifications.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("notifications")
+                    })?,
+                    unread_count: slot_unread_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("unread_count")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for NotificationList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.notifications).iter().enumerate() {
+            crate::de::Validate::validate(x0)
+                .map_err(|e| e.at_index(i0).at_key("notifications"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for NotificationList {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("notifications", &self.notifications)?;
+        map.serialize_entry("unread_count", &self.unread_count)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for NotificationList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /users/@me/unread`
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnreadCounts {
+    /// Channel or DM id to unread count (channels without unread messages are left out)
+    pub unread_counts: ::indexmap::IndexMap<String, i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UnreadCounts {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UnreadCounts;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UnreadCounts object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_unread_counts: Option<::indexmap::IndexMap<String, i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "unread_counts" => {
+                            slot_unread_counts =
+                                Some(crate::de::Int::map(map.next_value::<::indexmap::IndexMap<
+                                    String,
+                                    crate::de::Int,
+                                >>(
+                                )?))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UnreadCounts {
+                    unread_counts: slot_unread_counts.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("unread_counts")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UnreadCounts {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UnreadCounts {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("unread_counts", &self.unread_counts)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UnreadCounts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `{"status"}` (null for blocked users)
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelationshipPresence {
+    /// online, idle, dnd or offline
+    pub status: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RelationshipPresence {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RelationshipPresence;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RelationshipPresence object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_status: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "status" => slot_status = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RelationshipPresence {
+                    status: slot_status,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for RelationshipPresence {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for RelationshipPresence {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.status {
+            map.serialize_entry("status", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RelationshipPresence {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A relationship as the caller sees it
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relationship {
+    /// The other user
+    pub user_id: String,
+    /// The other user's name
+    pub username: String,
+    /// The other user's avatar
+    pub avatar_url: Option<String>,
+    /// The relationship
+    pub status: RelationshipStatus,
+    /// `{"status"}` (null for blocked users)
+    pub presence: Option<RelationshipPresence>,
+    /// The request's message (incoming requests)
+    pub message: Option<Option<String>>,
+    /// Milliseconds since the Unix epoch
+    pub created_at: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Relationship {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Relationship;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Relationship object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_avatar_url: Option<Option<String>> = None;
+                let mut slot_status: Option<RelationshipStatus> = None;
+                let mut slot_presence: Option<Option<RelationshipPresence>> = None;
+                let mut slot_message: Option<Option<String>> = None;
+                let mut slot_created_at: Option<Option<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "avatar_url" => slot_avatar_url = Some(map.next_value::<Option<String>>()?),
+                        "status" => slot_status = Some(map.next_value::<RelationshipStatus>()?),
+                        "presence" => {
+                            slot_presence = Some(map.next_value::<Option<RelationshipPresence>>()?)
+                        }
+                        "message" => slot_message = Some(map.next_value::<Option<String>>()?),
+                        "created_at" => {
+                            slot_created_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Relationship {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    avatar_url: slot_avatar_url.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("avatar_url")
+                    })?,
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                    presence: slot_presence
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("presence"))?,
+                    message: slot_message,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Relationship {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(v) = &self.presence {
+            crate::de::Validate::validate(v).map_err(|e| e.at_key("presence"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Relationship {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("username", &self.username)?;
+        map.serialize_entry("avatar_url", &self.avatar_url)?;
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("presence", &self.presence)?;
+        if let Some(v) = &self.message {
+            map.serialize_entry("message", v)?;
+        }
+        map.serialize_entry("created_at", &self.created_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Relationship {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `RelationshipResponse`
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelationshipCreated {
+    /// The other user
+    pub user_id: String,
+    /// The relationship now
+    pub status: RelationshipCreatedStatus,
+    /// Milliseconds since the Unix epoch
+    pub created_at: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RelationshipCreated {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RelationshipCreated;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RelationshipCreated object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_status: Option<RelationshipCreatedStatus> = None;
+                let mut slot_created_at: Option<Option<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "status" => {
+                            slot_status = Some(map.next_value::<RelationshipCreatedStatus>()?)
+                        }
+                        "created_at" => {
+                            slot_created_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RelationshipCreated {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    status: slot_status
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("status"))?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for RelationshipCreated {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for RelationshipCreated {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RelationshipCreated {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /channels/{id}/messages/ack`
+#[derive(Debug, Clone, PartialEq)]
+pub struct AckResponse {
+    /// Always true
+    pub success: bool,
+    /// Messages that became read
+    pub messages_marked: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for AckResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = AckResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a AckResponse object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_success: Option<bool> = None;
+                let mut slot_messages_marked: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => slot_success = Some(map.next_value::<bool>()?),
+                        "messages_marked" => {
+                            slot_messages_marked = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AckResponse {
+                    success: slot_success
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("success"))?,
+                    messages_marked: slot_messages_marked.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("messages_marked")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for AckResponse {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for AckResponse {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("success", &self.success)?;
+        map.serialize_entry("messages_marked", &self.messages_marked)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for AckResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /channels/{id}/messages/unread`
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnreadCount {
+    /// The channel
+    pub channel_id: String,
+    /// Unread messages
+    pub unread_count: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UnreadCount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UnreadCount;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UnreadCount object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_unread_count: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "unread_count" => {
+                            slot_unread_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UnreadCount {
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    unread_count: slot_unread_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("unread_count")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UnreadCount {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UnreadCount {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("unread_count", &self.unread_count)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UnreadCount {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /channels/{id}/messages/last-read`
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastRead {
+    /// The channel
+    pub channel_id: String,
+    /// The last message read, null if none
+    pub last_read_message_id: Option<String>,
+    /// When it was marked (ms)
+    pub last_read_at: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for LastRead {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = LastRead;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a LastRead object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_last_read_message_id: Option<Option<String>> = None;
+                let mut slot_last_read_at: Option<Option<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "last_read_message_id" => {
+                            slot_last_read_message_id = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "last_read_at" => {
+                            slot_last_read_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(LastRead {
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    last_read_message_id: slot_last_read_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_read_message_id")
+                    })?,
+                    last_read_at: slot_last_read_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_read_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for LastRead {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for LastRead {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("last_read_message_id", &self.last_read_message_id)?;
+        map.serialize_entry("last_read_at", &self.last_read_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for LastRead {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// The unread count after marking
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarkUnreadResponse {
+    /// Always true
+    pub success: bool,
+    /// Unread messages now
+    pub unread_count: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for MarkUnreadResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = MarkUnreadResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a MarkUnreadResponse object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_success: Option<bool> = None;
+                let mut slot_unread_count: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => slot_success = Some(map.next_value::<bool>()?),
+                        "unread_count" => {
+                            slot_unread_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(MarkUnreadResponse {
+                    success: slot_success
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("success"))?,
+                    unread_count: slot_unread_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("unread_count")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for MarkUnreadResponse {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for MarkUnreadResponse {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("success", &self.success)?;
+        map.serialize_entry("unread_count", &self.unread_count)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for MarkUnreadResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /servers/{id}/messages/read-all`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadAllResponse {
+    /// Always true
+    pub success: bool,
+    /// Channels that had unread messages
+    pub channels_marked: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ReadAllResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ReadAllResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ReadAllResponse object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_success: Option<bool> = None;
+                let mut slot_channels_marked: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => slot_success = Some(map.next_value::<bool>()?),
+                        "channels_marked" => {
+                            slot_channels_marked = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReadAllResponse {
+                    success: slot_success
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("success"))?,
+                    channels_marked: slot_channels_marked.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channels_marked")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ReadAllResponse {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ReadAllResponse {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("success", &self.success)?;
+        map.serialize_entry("channels_marked", &self.channels_marked)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ReadAllResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `ThreadResponse`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Thread {
@@ -6641,6 +9254,31 @@ impl serde::Serialize for MessageSearchResults {
     }
 }
 
+/// `PUT /users/@me/settings/bulk`: keys to values
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct SettingsBulkRequest(pub ::indexmap::IndexMap<String, String>);
+
+impl crate::de::Validate for SettingsBulkRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (k0, x0) in (&self.0).iter() {
+            crate::de::check_max_length(x0, 10000).map_err(|e| e.at_key(k0))?;
+        }
+        Ok(())
+    }
+}
+
+/// `POST /channels/ack/bulk`: channel id to the message read up to (null: everything)
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct AckBulkRequest(pub ::indexmap::IndexMap<String, Option<String>>);
+
+impl crate::de::Validate for AckBulkRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
 /// Messages, newest first (oldest first with `after`)
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(transparent)]
@@ -6661,6 +9299,20 @@ impl crate::de::Validate for MessageList {
 pub struct ReactionList(pub Vec<Reaction>);
 
 impl crate::de::Validate for ReactionList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
+/// Reactions of one emoji, oldest first
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct ReactionUserList(pub Vec<ReactionUser>);
+
+impl crate::de::Validate for ReactionUserList {
     fn validate(&self) -> Result<(), crate::de::Violation> {
         for (i0, x0) in (&self.0).iter().enumerate() {
             crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
@@ -6792,6 +9444,20 @@ impl crate::de::Validate for BanList {
     }
 }
 
+/// Friends, then incoming requests, outgoing requests and blocked users
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct RelationshipList(pub Vec<Relationship>);
+
+impl crate::de::Validate for RelationshipList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
 /// Threads, newest first
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(transparent)]
@@ -6854,6 +9520,32 @@ impl LoginRequest {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_LOGIN_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_UPDATE_USER_REQUEST: &[crate::de::Wording] = &[
+    crate::de::Wording {
+        path: "username",
+        keyword: "minLength",
+        text: "Invalid username: String should have at least 3 characters",
+    },
+    crate::de::Wording {
+        path: "username",
+        keyword: "maxLength",
+        text: "Invalid username: String should have at most 32 characters",
+    },
+];
+
+impl UpdateUserRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_UPDATE_USER_REQUEST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -7296,6 +9988,146 @@ impl SetPresenceRequest {
     }
 }
 
+const WORDING_SETTINGS_BULK_REQUEST: &[crate::de::Wording] = &[];
+
+impl SettingsBulkRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_SETTINGS_BULK_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_SETTING_VALUE_REQUEST: &[crate::de::Wording] = &[crate::de::Wording {
+    path: "value",
+    keyword: "maxLength",
+    text: "Invalid value: String should have at most 10000 characters",
+}];
+
+impl SettingValueRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_SETTING_VALUE_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_UPDATE_MESSAGING_SETTINGS_REQUEST: &[crate::de::Wording] = &[crate::de::Wording {
+    path: "allow_dms_from",
+    keyword: "*",
+    text: "Invalid allow_dms_from: Input should be 'everyone', 'friends' or 'none'",
+}];
+
+impl UpdateMessagingSettingsRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_UPDATE_MESSAGING_SETTINGS_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_FRIEND_REQUEST_REQUEST: &[crate::de::Wording] = &[crate::de::Wording {
+    path: "user_id",
+    keyword: "*",
+    text: "Invalid user ID",
+}];
+
+impl FriendRequestRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_FRIEND_REQUEST_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_BLOCK_REQUEST: &[crate::de::Wording] = &[crate::de::Wording {
+    path: "user_id",
+    keyword: "*",
+    text: "Invalid target ID",
+}];
+
+impl BlockRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_BLOCK_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_ACK_BULK_REQUEST: &[crate::de::Wording] = &[];
+
+impl AckBulkRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_ACK_BULK_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_MARK_UNREAD_REQUEST: &[crate::de::Wording] = &[];
+
+impl MarkUnreadRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_MARK_UNREAD_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_BULK_DELETE_REQUEST: &[crate::de::Wording] = &[crate::de::Wording {
+    path: "message_ids",
+    keyword: "maxItems",
+    text: "Invalid message_ids: List should have at most 100 items",
+}];
+
+impl BulkDeleteRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_BULK_DELETE_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
 const WORDING_CREATE_THREAD_REQUEST: &[crate::de::Wording] = &[
     crate::de::Wording {
         path: "name",
@@ -7355,6 +10187,21 @@ impl VersionResponse {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_VERSION_RESPONSE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_RATE_LIMITED: &[crate::de::Wording] = &[];
+
+impl RateLimited {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_RATE_LIMITED, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -7505,6 +10352,21 @@ impl ReactionList {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse::<Self>(input, None, WORDING_REACTION_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_REACTION_USER_LIST: &[crate::de::Wording] = &[];
+
+impl ReactionUserList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_REACTION_USER_LIST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -7789,7 +10651,7 @@ impl PermissionMap {
     /// Decodes a response body, enforcing every constraint of its schema; errors carry the
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
-        crate::de::parse::<Self>(input, None, WORDING_PERMISSION_MAP, &ERRORS)
+        crate::de::parse_body::<Self>(input, WORDING_PERMISSION_MAP, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -7888,6 +10750,246 @@ impl PublicUser {
     }
 }
 
+const WORDING_STATUS_RESPONSE: &[crate::de::Wording] = &[];
+
+impl StatusResponse {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_STATUS_RESPONSE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_READY_RESPONSE: &[crate::de::Wording] = &[];
+
+impl ReadyResponse {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_READY_RESPONSE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_USER_PRESENCE: &[crate::de::Wording] = &[];
+
+impl UserPresence {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_USER_PRESENCE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_SETTINGS_RESPONSE: &[crate::de::Wording] = &[];
+
+impl SettingsResponse {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_SETTINGS_RESPONSE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_SETTING: &[crate::de::Wording] = &[];
+
+impl Setting {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_SETTING, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_MESSAGING_SETTINGS: &[crate::de::Wording] = &[];
+
+impl MessagingSettings {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_MESSAGING_SETTINGS, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_FEATURES: &[crate::de::Wording] = &[];
+
+impl Features {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_FEATURES, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_NOTIFICATION_LIST: &[crate::de::Wording] = &[];
+
+impl NotificationList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_NOTIFICATION_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_UNREAD_COUNTS: &[crate::de::Wording] = &[];
+
+impl UnreadCounts {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_UNREAD_COUNTS, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_RELATIONSHIP_LIST: &[crate::de::Wording] = &[];
+
+impl RelationshipList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_RELATIONSHIP_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_RELATIONSHIP_CREATED: &[crate::de::Wording] = &[];
+
+impl RelationshipCreated {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_RELATIONSHIP_CREATED, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_ACK_RESPONSE: &[crate::de::Wording] = &[];
+
+impl AckResponse {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_ACK_RESPONSE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_UNREAD_COUNT: &[crate::de::Wording] = &[];
+
+impl UnreadCount {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_UNREAD_COUNT, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_LAST_READ: &[crate::de::Wording] = &[];
+
+impl LastRead {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_LAST_READ, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_MARK_UNREAD_RESPONSE: &[crate::de::Wording] = &[];
+
+impl MarkUnreadResponse {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_MARK_UNREAD_RESPONSE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_READ_ALL_RESPONSE: &[crate::de::Wording] = &[];
+
+impl ReadAllResponse {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_READ_ALL_RESPONSE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
 const WORDING_THREAD_LIST: &[crate::de::Wording] = &[];
 
 impl ThreadList {
@@ -7941,15 +11043,26 @@ pub const GET_VERSION: crate::rest::Route = crate::rest::Route {
     public: true,
     request: None,
     success_status: 200,
-    responses: &[crate::rest::Response {
-        status: 200,
-        body: Some(crate::rest::Body {
-            type_name: "VersionResponse",
-            schema: "#/components/schemas/VersionResponse",
-            media: "#/paths/~1api~1v1~1version/get/responses/200/content/application~1json",
-            reencode: VersionResponse::reencode,
-        }),
-    }],
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "VersionResponse",
+                schema: "#/components/schemas/VersionResponse",
+                media: "#/paths/~1api~1v1~1version/get/responses/200/content/application~1json",
+                reencode: VersionResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
 };
 
 /// `POST /api/v1/version/negotiate`: Checks a client version against the server's
@@ -7993,6 +11106,15 @@ pub const NEGOTIATE_VERSION: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -8004,15 +11126,26 @@ pub const GET_CAPABILITIES: crate::rest::Route = crate::rest::Route {
     public: true,
     request: None,
     success_status: 200,
-    responses: &[crate::rest::Response {
-        status: 200,
-        body: Some(crate::rest::Body {
-            type_name: "CapabilitiesResponse",
-            schema: "#/components/schemas/CapabilitiesResponse",
-            media: "#/paths/~1api~1v1~1capabilities/get/responses/200/content/application~1json",
-            reencode: CapabilitiesResponse::reencode,
-        }),
-    }],
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "CapabilitiesResponse",
+                schema: "#/components/schemas/CapabilitiesResponse",
+                media: "#/paths/~1api~1v1~1capabilities/get/responses/200/content/application~1json",
+                reencode: CapabilitiesResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
 };
 
 /// `GET /api/v1/health`: Liveness
@@ -8023,15 +11156,26 @@ pub const GET_HEALTH: crate::rest::Route = crate::rest::Route {
     public: true,
     request: None,
     success_status: 200,
-    responses: &[crate::rest::Response {
-        status: 200,
-        body: Some(crate::rest::Body {
-            type_name: "HealthResponse",
-            schema: "#/components/schemas/HealthResponse",
-            media: "#/paths/~1api~1v1~1health/get/responses/200/content/application~1json",
-            reencode: HealthResponse::reencode,
-        }),
-    }],
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "HealthResponse",
+                schema: "#/components/schemas/HealthResponse",
+                media: "#/paths/~1api~1v1~1health/get/responses/200/content/application~1json",
+                reencode: HealthResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
 };
 
 /// `POST /api/v1/auth/register`: Creates an account and logs it in
@@ -8082,6 +11226,15 @@ pub const REGISTER: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/paths/~1api~1v1~1auth~1register/post/responses/409/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -8137,6 +11290,15 @@ pub const LOGIN: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -8167,6 +11329,15 @@ pub const LOGOUT: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -8195,6 +11366,15 @@ pub const REFRESH: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -8234,6 +11414,86 @@ pub const GET_CURRENT_USER: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PATCH /api/v1/users/@me`: Changes the caller's profile (USER_UPDATE); a new password needs `current_password`
+pub const UPDATE_CURRENT_USER: crate::rest::Route = crate::rest::Route {
+    method: "PATCH",
+    path: "/api/v1/users/@me",
+    operation_id: "updateCurrentUser",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "UpdateUserRequest",
+        schema: "#/components/schemas/UpdateUserRequest",
+        media: "#/paths/~1api~1v1~1users~1@me/patch/requestBody/content/application~1json",
+        reencode: UpdateUserRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "User",
+                schema: "#/components/schemas/User",
+                media: "#/paths/~1api~1v1~1users~1@me/patch/responses/200/content/application~1json",
+                reencode: User::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 409,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -8291,6 +11551,15 @@ pub const LIST_MESSAGES: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -8355,6 +11624,15 @@ pub const CREATE_MESSAGE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -8410,6 +11688,15 @@ pub const GET_MESSAGE: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -8474,6 +11761,15 @@ pub const EDIT_MESSAGE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -8520,6 +11816,15 @@ pub const DELETE_MESSAGE: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -8579,6 +11884,81 @@ pub const LIST_REACTIONS: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/channels/{channel_id}/messages/{message_id}/reactions`: Removes every reaction of a message (MESSAGE_REACTION_REMOVE_ALL); needs `messages.manage`
+pub const CLEAR_REACTIONS: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/channels/{channel_id}/messages/{message_id}/reactions",
+    operation_id: "clearReactions",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -8634,6 +12014,15 @@ pub const ADD_REACTION: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -8693,6 +12082,81 @@ pub const REMOVE_REACTION: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}`: Who reacted with an emoji, oldest first
+pub const LIST_REACTION_USERS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
+    operation_id: "listReactionUsers",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ReactionUserList",
+                schema: "#/components/schemas/ReactionUserList",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1messages~1{message_id}~1reactions~1{emoji}/get/responses/200/content/application~1json",
+                reencode: ReactionUserList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -8748,6 +12212,15 @@ pub const LIST_PINS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -8807,6 +12280,15 @@ pub const PIN_MESSAGE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -8862,6 +12344,15 @@ pub const UNPIN_MESSAGE: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -8921,6 +12412,15 @@ pub const START_TYPING: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -8949,6 +12449,15 @@ pub const LIST_SERVERS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -8993,6 +12502,15 @@ pub const CREATE_SERVER: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -9041,6 +12559,15 @@ pub const GET_SERVER: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -9105,6 +12632,15 @@ pub const UPDATE_SERVER: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -9162,6 +12698,15 @@ pub const DELETE_SERVER: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -9208,6 +12753,15 @@ pub const LIST_CHANNELS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -9272,6 +12826,15 @@ pub const CREATE_CHANNEL: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -9327,6 +12890,15 @@ pub const GET_CHANNEL: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -9391,6 +12963,15 @@ pub const UPDATE_CHANNEL: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -9448,6 +13029,15 @@ pub const DELETE_CHANNEL: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -9476,6 +13066,15 @@ pub const LIST_DMS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -9540,6 +13139,15 @@ pub const OPEN_DM: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -9602,6 +13210,15 @@ pub const CREATE_INVITE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -9639,6 +13256,15 @@ pub const GET_INVITE: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -9689,6 +13315,15 @@ pub const JOIN_INVITE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -9737,6 +13372,15 @@ pub const DELETE_INVITE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -9783,6 +13427,15 @@ pub const LIST_INVITES: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -9847,6 +13500,15 @@ pub const CREATE_WEBHOOK: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -9902,6 +13564,15 @@ pub const GET_WEBHOOK: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -9966,6 +13637,15 @@ pub const UPDATE_WEBHOOK: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10021,6 +13701,15 @@ pub const DELETE_WEBHOOK: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10080,6 +13769,15 @@ pub const REGENERATE_WEBHOOK_TOKEN: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10137,6 +13835,15 @@ pub const LIST_CHANNEL_WEBHOOKS: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10183,6 +13890,15 @@ pub const LIST_SERVER_WEBHOOKS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10248,6 +13964,15 @@ pub const UPLOAD_ATTACHMENT: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10306,6 +14031,15 @@ pub const GET_MEDIA_ATTACHMENT: crate::rest::Route = crate::rest::Route {
             status: 416,
             body: None,
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10359,6 +14093,15 @@ pub const EXECUTE_WEBHOOK: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10401,6 +14144,15 @@ pub const CREATE_APPLICATION: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10449,6 +14201,15 @@ pub const CREATE_BOT: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10506,6 +14267,15 @@ pub const LIST_ROLES: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10570,6 +14340,15 @@ pub const CREATE_ROLE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10632,6 +14411,15 @@ pub const UPDATE_ROLE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10687,6 +14475,15 @@ pub const DELETE_ROLE: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10746,6 +14543,15 @@ pub const ADD_MEMBER_ROLE: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10801,6 +14607,15 @@ pub const REMOVE_MEMBER_ROLE: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10860,6 +14675,15 @@ pub const GET_SERVER_PERMISSIONS: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10904,6 +14728,15 @@ pub const COMPLETE_TWO_FACTOR: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -10932,6 +14765,15 @@ pub const TWO_FACTOR_STATUS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -10987,6 +14829,15 @@ pub const ENABLE_TWO_FACTOR: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11040,6 +14891,15 @@ pub const CONFIRM_TWO_FACTOR: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11082,6 +14942,15 @@ pub const DISABLE_TWO_FACTOR: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11130,6 +14999,15 @@ pub const LIST_MEMBERS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11194,6 +15072,15 @@ pub const UPDATE_MEMBER: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11251,6 +15138,15 @@ pub const KICK_MEMBER: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11297,6 +15193,15 @@ pub const LIST_BANS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11361,6 +15266,15 @@ pub const BAN_USER: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11418,6 +15332,15 @@ pub const UNBAN_USER: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11466,6 +15389,15 @@ pub const LEAVE_SERVER: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11508,6 +15440,15 @@ pub const SET_PRESENCE: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11556,6 +15497,1528 @@ pub const GET_USER: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/status`: The server's state and uptime
+pub const GET_STATUS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/status",
+    operation_id: "getStatus",
+    public: true,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "StatusResponse",
+                schema: "#/components/schemas/StatusResponse",
+                media: "#/paths/~1api~1v1~1status/get/responses/200/content/application~1json",
+                reencode: StatusResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/ready`: Readiness probe
+pub const GET_READY: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/ready",
+    operation_id: "getReady",
+    public: true,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ReadyResponse",
+                schema: "#/components/schemas/ReadyResponse",
+                media: "#/paths/~1api~1v1~1ready/get/responses/200/content/application~1json",
+                reencode: ReadyResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/users/search`: Finds a user by exact username
+pub const SEARCH_USERS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/users/search",
+    operation_id: "searchUsers",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "PublicUser",
+                schema: "#/components/schemas/PublicUser",
+                media: "#/paths/~1api~1v1~1users~1search/get/responses/200/content/application~1json",
+                reencode: PublicUser::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/users/{user_id}/presence`: A user's presence
+pub const GET_USER_PRESENCE: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/users/{user_id}/presence",
+    operation_id: "getUserPresence",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "UserPresence",
+                schema: "#/components/schemas/UserPresence",
+                media: "#/paths/~1api~1v1~1users~1{user_id}~1presence/get/responses/200/content/application~1json",
+                reencode: UserPresence::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/users/@me/settings`: Every stored setting of the caller
+pub const LIST_SETTINGS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/users/@me/settings",
+    operation_id: "listSettings",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "SettingsResponse",
+                schema: "#/components/schemas/SettingsResponse",
+                media: "#/paths/~1api~1v1~1users~1@me~1settings/get/responses/200/content/application~1json",
+                reencode: SettingsResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PUT /api/v1/users/@me/settings/bulk`: Stores several settings at once
+pub const PUT_SETTINGS_BULK: crate::rest::Route = crate::rest::Route {
+    method: "PUT",
+    path: "/api/v1/users/@me/settings/bulk",
+    operation_id: "putSettingsBulk",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "SettingsBulkRequest",
+        schema: "#/components/schemas/SettingsBulkRequest",
+        media: "#/paths/~1api~1v1~1users~1@me~1settings~1bulk/put/requestBody/content/application~1json",
+        reencode: SettingsBulkRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "SettingsResponse",
+                schema: "#/components/schemas/SettingsResponse",
+                media: "#/paths/~1api~1v1~1users~1@me~1settings~1bulk/put/responses/200/content/application~1json",
+                reencode: SettingsResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/users/@me/settings/{key}`: One setting
+pub const GET_SETTING: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/users/@me/settings/{key}",
+    operation_id: "getSetting",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Setting",
+                schema: "#/components/schemas/Setting",
+                media: "#/paths/~1api~1v1~1users~1@me~1settings~1{key}/get/responses/200/content/application~1json",
+                reencode: Setting::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PUT /api/v1/users/@me/settings/{key}`: Creates or replaces one setting
+pub const PUT_SETTING: crate::rest::Route = crate::rest::Route {
+    method: "PUT",
+    path: "/api/v1/users/@me/settings/{key}",
+    operation_id: "putSetting",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "SettingValueRequest",
+        schema: "#/components/schemas/SettingValueRequest",
+        media: "#/paths/~1api~1v1~1users~1@me~1settings~1{key}/put/requestBody/content/application~1json",
+        reencode: SettingValueRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Setting",
+                schema: "#/components/schemas/Setting",
+                media: "#/paths/~1api~1v1~1users~1@me~1settings~1{key}/put/responses/200/content/application~1json",
+                reencode: Setting::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/users/@me/settings/{key}`: Deletes one setting
+pub const DELETE_SETTING: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/users/@me/settings/{key}",
+    operation_id: "deleteSetting",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/users/@me/messaging-settings`: The caller's messaging preferences
+pub const GET_MESSAGING_SETTINGS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/users/@me/messaging-settings",
+    operation_id: "getMessagingSettings",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "MessagingSettings",
+                schema: "#/components/schemas/MessagingSettings",
+                media: "#/paths/~1api~1v1~1users~1@me~1messaging-settings/get/responses/200/content/application~1json",
+                reencode: MessagingSettings::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PATCH /api/v1/users/@me/messaging-settings`: Changes messaging preferences
+pub const UPDATE_MESSAGING_SETTINGS: crate::rest::Route = crate::rest::Route {
+    method: "PATCH",
+    path: "/api/v1/users/@me/messaging-settings",
+    operation_id: "updateMessagingSettings",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "UpdateMessagingSettingsRequest",
+        schema: "#/components/schemas/UpdateMessagingSettingsRequest",
+        media: "#/paths/~1api~1v1~1users~1@me~1messaging-settings/patch/requestBody/content/application~1json",
+        reencode: UpdateMessagingSettingsRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "MessagingSettings",
+                schema: "#/components/schemas/MessagingSettings",
+                media: "#/paths/~1api~1v1~1users~1@me~1messaging-settings/patch/responses/200/content/application~1json",
+                reencode: MessagingSettings::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/users/@me/features`: The caller's badges, tier and tier limits
+pub const GET_FEATURES: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/users/@me/features",
+    operation_id: "getFeatures",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Features",
+                schema: "#/components/schemas/Features",
+                media: "#/paths/~1api~1v1~1users~1@me~1features/get/responses/200/content/application~1json",
+                reencode: Features::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/users/@me/notifications`: The caller's notifications, newest first
+pub const LIST_NOTIFICATIONS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/users/@me/notifications",
+    operation_id: "listNotifications",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "NotificationList",
+                schema: "#/components/schemas/NotificationList",
+                media: "#/paths/~1api~1v1~1users~1@me~1notifications/get/responses/200/content/application~1json",
+                reencode: NotificationList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PUT /api/v1/users/@me/notifications/read-all`: Marks every notification read (NOTIFICATION_UPDATE `{"all_read":true}`)
+pub const READ_ALL_NOTIFICATIONS: crate::rest::Route = crate::rest::Route {
+    method: "PUT",
+    path: "/api/v1/users/@me/notifications/read-all",
+    operation_id: "readAllNotifications",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PUT /api/v1/users/@me/notifications/{notification_id}/read`: Marks one notification read (NOTIFICATION_UPDATE)
+pub const READ_NOTIFICATION: crate::rest::Route = crate::rest::Route {
+    method: "PUT",
+    path: "/api/v1/users/@me/notifications/{notification_id}/read",
+    operation_id: "readNotification",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/users/@me/notifications/{notification_id}`: Deletes one notification (NOTIFICATION_DELETE); a Chorus addition
+pub const DELETE_NOTIFICATION: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/users/@me/notifications/{notification_id}",
+    operation_id: "deleteNotification",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/users/@me/unread`: Unread message counts of every channel and DM the caller has unread messages in
+pub const LIST_UNREAD_COUNTS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/users/@me/unread",
+    operation_id: "listUnreadCounts",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "UnreadCounts",
+                schema: "#/components/schemas/UnreadCounts",
+                media: "#/paths/~1api~1v1~1users~1@me~1unread/get/responses/200/content/application~1json",
+                reencode: UnreadCounts::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/relationships/@me`: Friends, pending requests and blocked users
+pub const LIST_RELATIONSHIPS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/relationships/@me",
+    operation_id: "listRelationships",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "RelationshipList",
+                schema: "#/components/schemas/RelationshipList",
+                media: "#/paths/~1api~1v1~1relationships~1@me/get/responses/200/content/application~1json",
+                reencode: RelationshipList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/relationships`: Sends a friend request (RELATIONSHIP_ADD to both sides)
+pub const SEND_FRIEND_REQUEST: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/relationships",
+    operation_id: "sendFriendRequest",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "FriendRequestRequest",
+        schema: "#/components/schemas/FriendRequestRequest",
+        media: "#/paths/~1api~1v1~1relationships/post/requestBody/content/application~1json",
+        reencode: FriendRequestRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "RelationshipCreated",
+                schema: "#/components/schemas/RelationshipCreated",
+                media: "#/paths/~1api~1v1~1relationships/post/responses/200/content/application~1json",
+                reencode: RelationshipCreated::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 409,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/relationships/block`: Blocks a user (removes any friendship or request)
+pub const BLOCK_USER: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/relationships/block",
+    operation_id: "blockUser",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "BlockRequest",
+        schema: "#/components/schemas/BlockRequest",
+        media: "#/paths/~1api~1v1~1relationships~1block/post/requestBody/content/application~1json",
+        reencode: BlockRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "RelationshipCreated",
+                schema: "#/components/schemas/RelationshipCreated",
+                media: "#/paths/~1api~1v1~1relationships~1block/post/responses/200/content/application~1json",
+                reencode: RelationshipCreated::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 409,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `PUT /api/v1/relationships/{user_id}/accept`: Accepts a pending friend request
+pub const ACCEPT_FRIEND_REQUEST: crate::rest::Route = crate::rest::Route {
+    method: "PUT",
+    path: "/api/v1/relationships/{user_id}/accept",
+    operation_id: "acceptFriendRequest",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/relationships/{user_id}`: Removes a friend, declines or cancels a request, or unblocks
+pub const DELETE_RELATIONSHIP: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/relationships/{user_id}",
+    operation_id: "deleteRelationship",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/channels/ack/bulk`: Marks several channels read, each up to a message id (null: everything)
+pub const ACK_BULK: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/channels/ack/bulk",
+    operation_id: "ackBulk",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "AckBulkRequest",
+        schema: "#/components/schemas/AckBulkRequest",
+        media: "#/paths/~1api~1v1~1channels~1ack~1bulk/post/requestBody/content/application~1json",
+        reencode: AckBulkRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/channels/{channel_id}/messages/ack`: Marks the channel read up to `message_id` (or entirely); MESSAGE_ACK to the others
+pub const ACK_MESSAGES: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/channels/{channel_id}/messages/ack",
+    operation_id: "ackMessages",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "AckResponse",
+                schema: "#/components/schemas/AckResponse",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1messages~1ack/post/responses/200/content/application~1json",
+                reencode: AckResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/channels/{channel_id}/messages/unread`: How many messages the caller has not read in the channel
+pub const GET_UNREAD_COUNT: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/channels/{channel_id}/messages/unread",
+    operation_id: "getUnreadCount",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "UnreadCount",
+                schema: "#/components/schemas/UnreadCount",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1messages~1unread/get/responses/200/content/application~1json",
+                reencode: UnreadCount::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/channels/{channel_id}/messages/last-read`: Where the caller has read up to
+pub const GET_LAST_READ: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/channels/{channel_id}/messages/last-read",
+    operation_id: "getLastRead",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "LastRead",
+                schema: "#/components/schemas/LastRead",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1messages~1last-read/get/responses/200/content/application~1json",
+                reencode: LastRead::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/channels/{channel_id}/messages/mark-unread`: Moves the read marker back to just before `message_id` (or to the start)
+pub const MARK_UNREAD: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/channels/{channel_id}/messages/mark-unread",
+    operation_id: "markUnread",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "MarkUnreadRequest",
+        schema: "#/components/schemas/MarkUnreadRequest",
+        media: "#/paths/~1api~1v1~1channels~1{channel_id}~1messages~1mark-unread/post/requestBody/content/application~1json",
+        reencode: MarkUnreadRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "MarkUnreadResponse",
+                schema: "#/components/schemas/MarkUnreadResponse",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1messages~1mark-unread/post/responses/200/content/application~1json",
+                reencode: MarkUnreadResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/servers/{server_id}/messages/read-all`: Marks every channel of the server read
+pub const READ_ALL_SERVER_CHANNELS: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/servers/{server_id}/messages/read-all",
+    operation_id: "readAllServerChannels",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ReadAllResponse",
+                schema: "#/components/schemas/ReadAllResponse",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1messages~1read-all/post/responses/200/content/application~1json",
+                reencode: ReadAllResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/channels/{channel_id}/messages/bulk-delete`: Deletes up to 100 messages at once (MESSAGE_DELETE_BULK)
+pub const BULK_DELETE_MESSAGES: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/channels/{channel_id}/messages/bulk-delete",
+    operation_id: "bulkDeleteMessages",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "BulkDeleteRequest",
+        schema: "#/components/schemas/BulkDeleteRequest",
+        media: "#/paths/~1api~1v1~1channels~1{channel_id}~1messages~1bulk-delete/post/requestBody/content/application~1json",
+        reencode: BulkDeleteRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11613,6 +17076,15 @@ pub const LIST_THREADS: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11679,6 +17151,15 @@ pub const CREATE_THREAD: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11734,6 +17215,15 @@ pub const GET_THREAD: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/Error",
                 media: "#/components/responses/Error/content/application~1json",
                 reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
             }),
         },
     ],
@@ -11798,6 +17288,15 @@ pub const UPDATE_THREAD: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11855,6 +17354,15 @@ pub const DELETE_THREAD: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11903,6 +17411,15 @@ pub const SEARCH_MESSAGES: crate::rest::Route = crate::rest::Route {
                 reencode: Error::reencode,
             }),
         },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
     ],
 };
 
@@ -11917,14 +17434,17 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &LOGOUT,
     &REFRESH,
     &GET_CURRENT_USER,
+    &UPDATE_CURRENT_USER,
     &LIST_MESSAGES,
     &CREATE_MESSAGE,
     &GET_MESSAGE,
     &EDIT_MESSAGE,
     &DELETE_MESSAGE,
     &LIST_REACTIONS,
+    &CLEAR_REACTIONS,
     &ADD_REACTION,
     &REMOVE_REACTION,
+    &LIST_REACTION_USERS,
     &LIST_PINS,
     &PIN_MESSAGE,
     &UNPIN_MESSAGE,
@@ -11979,6 +17499,35 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &LEAVE_SERVER,
     &SET_PRESENCE,
     &GET_USER,
+    &GET_STATUS,
+    &GET_READY,
+    &SEARCH_USERS,
+    &GET_USER_PRESENCE,
+    &LIST_SETTINGS,
+    &PUT_SETTINGS_BULK,
+    &GET_SETTING,
+    &PUT_SETTING,
+    &DELETE_SETTING,
+    &GET_MESSAGING_SETTINGS,
+    &UPDATE_MESSAGING_SETTINGS,
+    &GET_FEATURES,
+    &LIST_NOTIFICATIONS,
+    &READ_ALL_NOTIFICATIONS,
+    &READ_NOTIFICATION,
+    &DELETE_NOTIFICATION,
+    &LIST_UNREAD_COUNTS,
+    &LIST_RELATIONSHIPS,
+    &SEND_FRIEND_REQUEST,
+    &BLOCK_USER,
+    &ACCEPT_FRIEND_REQUEST,
+    &DELETE_RELATIONSHIP,
+    &ACK_BULK,
+    &ACK_MESSAGES,
+    &GET_UNREAD_COUNT,
+    &GET_LAST_READ,
+    &MARK_UNREAD,
+    &READ_ALL_SERVER_CHANNELS,
+    &BULK_DELETE_MESSAGES,
     &LIST_THREADS,
     &CREATE_THREAD,
     &GET_THREAD,

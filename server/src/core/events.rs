@@ -170,6 +170,40 @@ pub enum Event {
         participant: super::voice::VoiceParticipant,
         change: super::voice::VoiceChange,
     },
+    // ---- Plexichat user state (plexi) ----
+    /// A user read `room` up to `message_id` (None: everything). Topic: the room.
+    ReadStateChanged {
+        user: UserRef,
+        room_id: RoomId,
+        message_id: Option<super::ids::MessageId>,
+    },
+    /// Several messages of one room were deleted at once. Published right before the
+    /// `MessageDeleted` of each of them (dialects without a bulk form render those). Topic: the
+    /// room.
+    MessagesBulkDeleted {
+        room_id: RoomId,
+        space_id: Option<SpaceId>,
+        messages: Vec<Arc<Message>>,
+    },
+    /// Every reaction of a message was removed. Topic: the message's room.
+    ReactionsCleared {
+        message: Arc<Message>,
+        space_id: Option<SpaceId>,
+    },
+    /// A user's voice state changed (joined, moved, left, flags). Topic: the voice room (the
+    /// room left, when leaving).
+    VoiceStateChanged {
+        state: super::voice_states::VoiceState,
+        /// The room the event is about (the one joined or left).
+        room_id: RoomId,
+    },
+    /// A Plexichat dispatch the dialect built itself (USER_UPDATE, RELATIONSHIP_*,
+    /// NOTIFICATION_*); other renderers ignore it.
+    PlexichatDispatch {
+        topic: Topic,
+        t: &'static str,
+        d: Arc<str>,
+    },
 }
 
 impl Event {
@@ -216,6 +250,12 @@ impl Event {
             | Event::ThreadJoined { thread, .. }
             | Event::ThreadLeft { thread, .. } => Topic::Room(thread.parent.id.clone()),
             Event::VoiceChanged { room_id, .. } => Topic::Room(room_id.clone()),
+            // Plexichat user state (plexi)
+            Event::ReadStateChanged { room_id, .. }
+            | Event::MessagesBulkDeleted { room_id, .. }
+            | Event::VoiceStateChanged { room_id, .. } => Topic::Room(room_id.clone()),
+            Event::ReactionsCleared { message, .. } => Topic::Room(message.room_id.clone()),
+            Event::PlexichatDispatch { topic, .. } => topic.clone(),
         }
     }
 

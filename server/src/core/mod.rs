@@ -11,9 +11,11 @@ pub mod permissions;
 pub mod polls;
 pub mod presence;
 pub mod ratelimit;
+pub mod read_state;
 pub mod room_ops;
 pub mod rooms;
 pub mod spaces;
+pub mod user_ops;
 pub mod users;
 // members and moderation
 pub mod audit;
@@ -28,6 +30,8 @@ pub mod voice;
 pub mod attachments;
 pub mod emoji;
 pub mod webhooks;
+// Plexichat voice states (to be unified with `voice`)
+pub mod voice_states;
 
 pub use operations::Core;
 

@@ -469,7 +469,7 @@ impl Core {
 
     // ------------------------------------------------------------ users
 
-    async fn write_user(&self, user: &UserId, profile: UserProfile) -> CoreResult<User> {
+    pub(crate) async fn write_user(&self, user: &UserId, profile: UserProfile) -> CoreResult<User> {
         let hub = self.hub().clone();
         Ok(self
             .store()

@@ -37,6 +37,8 @@ pub struct Core {
     ip_users: Mutex<HashMap<String, User>>,
     /// Attachments and emoji on disk (`configure_files`).
     pub(crate) files: super::attachments::FilesSlot,
+    /// Who is in which voice room (in memory: it describes live connections).
+    pub voice_states: super::voice_states::VoiceStates,
 }
 
 impl Core {
@@ -51,6 +53,7 @@ impl Core {
             perm_cache: Mutex::new(HashMap::new()),
             ip_users: Mutex::new(HashMap::new()),
             files: Default::default(),
+            voice_states: Default::default(),
         }
     }
 

@@ -40,7 +40,9 @@ pub type Ticket<T> = Pin<Box<dyn Future<Output = StoreResult<T>> + Send + 'stati
 /// Runs after the commit of the write it belongs to, in commit order.
 pub type CommitHook<T> = Box<dyn FnOnce(&T) + Send>;
 
-pub trait Store: members::MemberStore + files::FileStore + Send + Sync + 'static {
+pub trait Store:
+    members::MemberStore + files::FileStore + UserStateStore + Send + Sync + 'static
+{
     // --- users, accounts, tokens
     /// Creates a user (and its credentials). `Conflict` when the username is taken.
     fn create_user(&self, user: User, password_hash: Option<String>) -> BoxFut<'_, User>;
@@ -212,4 +214,52 @@ pub trait Store: members::MemberStore + files::FileStore + Send + Sync + 'static
 
     /// Finishes queued writes and closes. Later writes fail with `Closed`.
     fn close(&self) -> BoxFut<'_, ()>;
+}
+
+/// Per-user state and bulk message operations (`sqlite/user_state.rs`): read markers, profile
+/// edits, bulk deletes, clearing reactions.
+pub trait UserStateStore {
+    /// Where `user` has read up to in `room`: (message, its seq — 0 when the message is gone —,
+    /// when the marker was set).
+    fn read_marker(&self, user: UserId, room: RoomId) -> BoxFut<'_, Option<(MessageId, i64, i64)>>;
+    /// Sets (`Some`) or clears `user`'s read marker in `room`.
+    fn set_read_marker(
+        &self,
+        user: UserId,
+        room: RoomId,
+        marker: Option<MessageId>,
+        now: i64,
+        hook: Option<CommitHook<()>>,
+    ) -> BoxFut<'_, ()>;
+    /// Live messages of `room` with `after_seq < seq <= upto_seq` not written by `user`.
+    fn count_unread(
+        &self,
+        room: RoomId,
+        user: UserId,
+        after_seq: i64,
+        upto_seq: i64,
+    ) -> BoxFut<'_, i64>;
+    /// Deletes the live messages among `ids` that belong to `room`; returns them as they were.
+    fn delete_messages(
+        &self,
+        room: RoomId,
+        ids: Vec<MessageId>,
+        mode: DeleteMode,
+        hook: Option<CommitHook<Vec<Message>>>,
+    ) -> BoxFut<'_, Vec<Message>>;
+    /// Removes every reaction of a message; returns it after the change.
+    fn clear_reactions(
+        &self,
+        message: MessageId,
+        hook: Option<CommitHook<Message>>,
+    ) -> BoxFut<'_, Message>;
+    /// (user, time) of the reactions with `emoji` on `message`, oldest first, after the
+    /// reaction of `after` (a user id) when given.
+    fn reaction_users(
+        &self,
+        message: MessageId,
+        emoji: String,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> BoxFut<'_, Vec<(UserId, i64)>>;
 }

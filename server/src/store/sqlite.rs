@@ -18,6 +18,7 @@ mod rooms;
 mod threads;
 // files (issue 8)
 mod attachments;
+mod user_state;
 mod webhooks;
 
 use super::{BoxFut, CommitHook, Store, StoreError, StoreResult, Ticket};

@@ -29,8 +29,10 @@ mod originchats_channels_more;
 mod originchats_threads;
 mod plexichat;
 mod plexichat_gateway;
+mod plexichat_gateway_extras;
 mod plexichat_support;
 mod plexichat_threads; // threads helper
+mod plexichat_user_state;
 mod reactions;
 // members helper
 mod originchats_members;

@@ -201,6 +201,23 @@ async fn slash_errors_have_the_reference_strings() {
     )
     .await;
     bot2.close().await;
+    // The server handles the close asynchronously: wait until it lists one connection.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        bot.send(json!({"cmd": "users_online"})).await;
+        let online = bot.recv().await;
+        let sessions = online["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["username"] == "weatherbot")
+            .count();
+        if sessions == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "bot2 never closed: {online}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 
     let mut gated = weather();
     gated["name"] = json!("secret");

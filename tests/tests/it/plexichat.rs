@@ -16,6 +16,20 @@ async fn getting_started_walk() {
     let server = Server::start();
     let api = Api::new(&server);
 
+    // 1. The runtime surface: REST under /api/v1, the gateway, /docs, /health.
+    let health = request(server.addr, "GET", "/health", &[], None).await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.body["status"], "healthy");
+    let docs = request(server.addr, "GET", "/docs", &[], None).await;
+    assert_eq!(docs.status, 200);
+    assert!(
+        docs.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let openapi = request(server.addr, "GET", "/openapi.json", &[], None).await;
+    assert_eq!(openapi.body["openapi"], "3.1.0");
+
     // 2. Version compatibility.
     let v = api.get("/version").await;
     assert_eq!(v.status, 200);
@@ -73,6 +87,55 @@ async fn getting_started_walk() {
     );
     let created = me.body["created_at"].as_i64().unwrap();
     assert!(created > 1_700_000_000_000, "milliseconds: {created}");
+    // The same call with the raw header of the seed's curl.
+    let bearer = format!("Bearer {token}");
+    let raw = request(
+        server.addr,
+        "GET",
+        "/api/v1/users/@me",
+        &[("Authorization", &bearer)],
+        None,
+    )
+    .await;
+    assert_eq!(raw.body, me.body);
+
+    // 5. The good follow-up requests.
+    let authed = api.with_token(&token);
+    let settings = authed.get("/users/@me/settings").await;
+    assert_eq!(settings.status, 200);
+    assert_eq!(
+        settings.body,
+        json!({"settings": {}, "count": 0, "limit": 100})
+    );
+    let features = authed.get("/users/@me/features").await;
+    assert_eq!(features.status, 200);
+    assert_eq!(features.body["tier"], "standard");
+    let servers = request(
+        server.addr,
+        "GET",
+        "/api/v1/servers",
+        &[("Authorization", &bearer)],
+        None,
+    )
+    .await;
+    assert_eq!(servers.status, 307);
+    let location = servers.header("location").unwrap().to_owned();
+    let servers = request(
+        server.addr,
+        "GET",
+        &location,
+        &[("Authorization", &bearer)],
+        None,
+    )
+    .await;
+    assert_eq!(servers.status, 200);
+    assert_eq!(servers.body[0]["default_channel_id"], general_channel());
+    let notifications = authed.get("/users/@me/notifications").await;
+    assert_eq!(notifications.status, 200);
+    assert_eq!(
+        notifications.body,
+        json!({"notifications": [], "unread_count": 0})
+    );
 
     // 6. Gateway: HELLO → IDENTIFY → heartbeat → READY → MESSAGE_CREATE.
     let (mut gw, interval) = Gateway::hello(&server).await;

@@ -20,6 +20,22 @@ pub fn general_channel() -> String {
         .to_string()
 }
 
+/// Options of a server without rate limits (for tests that make many calls of one route).
+pub fn no_rate_limits() -> crate::support::Options {
+    crate::support::Options::default().env("CHORUS__PLEXICHAT__RATE_LIMITS", "false")
+}
+
+/// Registers `name`: its client, token and wire id.
+pub async fn user(server: &Server, name: &str) -> (Api, String, String) {
+    let api = Api::new(server).register(name).await;
+    let token = api.token.clone().unwrap();
+    let id = api.get("/users/@me").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (api, token, id)
+}
+
 /// A password that satisfies the reference's policy.
 pub const PASSWORD: &str = "Correct-Horse-42";
 
@@ -82,18 +98,27 @@ fn template_matches(template: &str, path: &str) -> bool {
             .all(|(a, b)| (a.starts_with('{') && !b.is_empty()) || a == b)
 }
 
+/// The route of `method path`: among matching templates, the one with the most literal
+/// segments (`/channels/{id}/messages/unread` over `/channels/{id}/messages/{message_id}`), as
+/// the router resolves them.
 fn route(method: &str, path: &str) -> Option<&'static Route> {
     plexichat_rest::ROUTES
         .iter()
         .copied()
-        .find(|r| r.method == method && template_matches(r.path, path))
+        .filter(|r| r.method == method && template_matches(r.path, path))
+        .max_by_key(|r| r.path.split('/').filter(|s| !s.starts_with('{')).count())
 }
 
 /// Panics unless the answer is documented for the route and its body matches the schema.
 pub fn assert_valid_response(method: &str, path: &str, status: u16, body: &Value) {
-    if status == 429 || (300..400).contains(&status) {
-        // The rate-limit body is not the error envelope (reference §4), and redirects (the
-        // reference's `/servers` → `/servers/`) have no body: the tests check both.
+    if (300..400).contains(&status) {
+        // Redirects (the reference's `/servers` → `/servers/`) have no body and no operation
+        // of their own; the tests check their status and `Location`.
+        assert_eq!(
+            *body,
+            Value::Null,
+            "{method} {path}: a redirect with a body"
+        );
         return;
     }
     let path = path.split('?').next().unwrap();
@@ -306,6 +331,9 @@ pub fn assert_valid_gateway_frame(text: &str) -> Value {
 
 pub struct Gateway {
     pub ws: crate::support::Ws,
+    /// The inflater of a compressed connection (IDENTIFY `compress: true`): every frame after
+    /// HELLO is a BINARY zlib-stream frame ending in `00 00 FF FF`.
+    pub inflate: Option<flate2::Decompress>,
 }
 
 impl Gateway {
@@ -317,7 +345,32 @@ impl Gateway {
         .await
         .expect("connect in time")
         .expect("gateway handshake");
-        Gateway { ws }
+        Gateway { ws, inflate: None }
+    }
+
+    /// From now on, frames are expected compressed (after an IDENTIFY with `compress: true`).
+    pub fn expect_compressed(&mut self) {
+        self.inflate = Some(flate2::Decompress::new(true));
+    }
+
+    fn inflate_frame(&mut self, b: &[u8]) -> String {
+        assert!(
+            b.ends_with(&[0, 0, 0xFF, 0xFF]),
+            "a zlib-stream frame ends with a sync flush"
+        );
+        let z = self.inflate.as_mut().unwrap();
+        let mut out = Vec::with_capacity(b.len() * 8 + 1024);
+        let start = z.total_in();
+        loop {
+            let fed = (z.total_in() - start) as usize;
+            z.decompress_vec(&b[fed..], &mut out, flate2::FlushDecompress::Sync)
+                .expect("inflating a gateway frame");
+            if out.len() < out.capacity() && (z.total_in() - start) as usize == b.len() {
+                break;
+            }
+            out.reserve(out.capacity());
+        }
+        String::from_utf8(out).expect("utf-8 JSON inside the zlib stream")
     }
 
     /// Connects and expects HELLO; returns the heartbeat interval.
@@ -359,9 +412,22 @@ impl Gateway {
                 .expect("connection ended")
                 .expect("websocket error");
             match msg {
-                Message::Text(t) => return assert_valid_gateway_frame(t.as_str()),
+                Message::Text(t) if self.inflate.is_none() => {
+                    return assert_valid_gateway_frame(t.as_str());
+                }
+                Message::Binary(b) if self.inflate.is_some() => {
+                    let text = self.inflate_frame(&b);
+                    return assert_valid_gateway_frame(&text);
+                }
                 Message::Ping(_) | Message::Pong(_) => continue,
-                other => panic!("expected a text frame, got {other:?}"),
+                other => panic!(
+                    "expected a {} frame, got {other:?}",
+                    if self.inflate.is_some() {
+                        "zlib-stream binary"
+                    } else {
+                        "text"
+                    }
+                ),
             }
         }
     }
@@ -390,6 +456,10 @@ impl Gateway {
                 Some(Ok(Message::Close(Some(c)))) => return c,
                 Some(Ok(Message::Text(t))) => {
                     assert_valid_gateway_frame(t.as_str());
+                }
+                Some(Ok(Message::Binary(b))) if self.inflate.is_some() => {
+                    let text = self.inflate_frame(&b);
+                    assert_valid_gateway_frame(&text);
                 }
                 Some(Ok(_)) => {}
                 other => panic!("expected a close frame, got {other:?}"),

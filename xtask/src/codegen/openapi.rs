@@ -236,12 +236,14 @@ pub fn build(spec_file: &str, doc: &Node) -> Result<RestApi> {
             } => true,
             Kind::Named { .. } => bail!("components/schemas/{name}: a body cannot be an enum"),
             _ => {
+                // A map (`additionalProperties: <schema>`) is a JSON object too.
+                let map = matches!(shape.kind, Kind::Map(_));
                 ensure!(
-                    !request,
+                    !request || map,
                     "components/schemas/{name}: a request body must be an object"
                 );
                 b.newtype(name, describe(node), shape);
-                false
+                map
             }
         };
         let mut wording = Vec::new();

@@ -21,6 +21,16 @@ pub fn core(wire: &str) -> Option<String> {
         .map(|n| uuid::Uuid::from_u128(n).to_string())
 }
 
+/// The core id of a wire id given in a JSON body as a string or an integer (the reference
+/// accepts both).
+pub fn from_json(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => core(s),
+        serde_json::Value::Number(n) => core(&n.to_string()),
+        _ => None,
+    }
+}
+
 /// A new snowflake: milliseconds since 2024-01-01 in the high bits, 22 random bits below.
 pub fn snowflake() -> u64 {
     const EPOCH: i64 = 1_704_067_200_000;

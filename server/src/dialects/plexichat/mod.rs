@@ -12,7 +12,9 @@ pub mod db;
 pub mod gateway;
 pub mod ids;
 pub mod perms;
+pub mod presence;
 pub mod rest;
+pub mod state;
 pub mod tokens;
 pub mod totp;
 pub mod wire;
@@ -34,6 +36,10 @@ pub struct Plexichat {
     pub lockout: rest::auth::Lockout,
     pub challenges: rest::twofa::Challenges,
     pub started: Instant,
+    /// Shown status and custom status of connected users, last-seen times.
+    pub statuses: presence::Statuses,
+    /// Settings, notifications, relationships (`0010_plexichat_user_state.sql`).
+    pub state: state::StateDb,
 }
 
 impl Plexichat {
@@ -45,6 +51,8 @@ impl Plexichat {
         rest::media::configure(&config.media_signing_key); // files (issue 8)
         Self {
             core,
+            state: state::StateDb::new(sqlite.clone()),
+            statuses: presence::Statuses::default(),
             db: db::Db::new(sqlite),
             sessions: Arc::default(),
             limiter: rest::ratelimit::Limiter::default(),

@@ -3,6 +3,7 @@
 //! not authenticated, 4004 bad token, 4005 second IDENTIFY, 4009 missed heartbeats, 4013 bad
 //! intents, 4017 shutdown).
 
+use super::compress::{self, Deflater};
 use super::sessions::{GwSession, SessionState, intents};
 use crate::core::CoreError;
 use crate::core::events::Topic;
@@ -16,9 +17,9 @@ use crate::net::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use chorus_protocol::de::DecodeErrorKind;
 use chorus_protocol::gateway::{self as gw, ClientFrame};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 type Close = (u16, &'static str);
@@ -49,10 +50,29 @@ struct Cx {
     rx: Option<mpsc::Receiver<Frame>>,
     interval: Duration,
     deadline: tokio::time::Instant,
+    /// The outbound zlib stream once IDENTIFY asked for compression.
+    deflate: Option<Deflater>,
 }
 
-async fn send(ws: &mut WebSocket, text: Utf8Bytes) -> Result<(), axum::Error> {
-    ws.send(Message::Text(text)).await
+impl Cx {
+    /// Sends a frame: TEXT, or a BINARY zlib-stream frame once compression is on.
+    async fn send(&mut self, ws: &mut WebSocket, text: Utf8Bytes) -> Result<(), axum::Error> {
+        send(ws, &mut self.deflate, text).await
+    }
+}
+
+async fn send(
+    ws: &mut WebSocket,
+    deflate: &mut Option<Deflater>,
+    text: Utf8Bytes,
+) -> Result<(), axum::Error> {
+    match deflate {
+        Some(z) => {
+            ws.send(Message::Binary(z.frame(text.as_bytes()).into()))
+                .await
+        }
+        None => ws.send(Message::Text(text)).await,
+    }
 }
 
 fn text(s: String) -> Utf8Bytes {
@@ -85,12 +105,13 @@ impl Connection {
             rx: None,
             interval,
             deadline: tokio::time::Instant::now() + interval * 2,
+            deflate: None,
         };
         let hello = format!(
             r#"{{"op":10,"d":{{"heartbeat_interval":{}}}}}"#,
             interval.as_millis()
         );
-        if send(&mut ws, text(hello)).await.is_err() {
+        if cx.send(&mut ws, text(hello)).await.is_err() {
             return;
         }
         let limit = st.config.websocket.max_message_size;
@@ -101,7 +122,7 @@ impl Connection {
                 _ = st.shutdown.cancelled() => {
                     if cx.session.is_some() {
                         let status = r#"{"op":12,"d":{"state":"shutting_down","message":"Server is shutting down","closing_in_seconds":2.0}}"#;
-                        let _ = send(&mut ws, Utf8Bytes::from_static(status)).await;
+                        let _ = cx.send(&mut ws, Utf8Bytes::from_static(status)).await;
                     }
                     break Some(SERVER_SHUTDOWN);
                 }
@@ -113,7 +134,7 @@ impl Connection {
                     let Some(session) = cx.session.clone() else { continue };
                     let mut failed = false;
                     for t in session.absorb(&px, &frame).await {
-                        if send(&mut ws, t).await.is_err() {
+                        if cx.send(&mut ws, t).await.is_err() {
                             failed = true;
                             break;
                         }
@@ -132,10 +153,16 @@ impl Connection {
                                 handle(&mut cx, &mut ws, t.as_str()).await
                             }
                         }
+                        Some(Ok(Message::Binary(b))) if b.len() > limit => Err(DECODE_ERROR),
                         Some(Ok(Message::Binary(b))) => {
-                            // UTF-8 JSON in a binary frame is fine; zlib frames are not supported.
-                            match std::str::from_utf8(&b) {
-                                Ok(t) if b.len() <= limit => handle(&mut cx, &mut ws, t).await,
+                            // UTF-8 JSON, or one complete zlib message (inflated on its own).
+                            let inflated = if compress::is_zlib(&b) {
+                                compress::inflate(&b)
+                            } else {
+                                Some(b.to_vec())
+                            };
+                            match inflated.as_deref().map(std::str::from_utf8) {
+                                Some(Ok(t)) => handle(&mut cx, &mut ws, t).await,
                                 _ => Err(DECODE_ERROR),
                             }
                         }
@@ -170,15 +197,15 @@ impl Connection {
         }
         if let Some(session) = cx.session.take() {
             if px.core.presence.disconnect(&session.user.id) {
+                px.statuses.went_offline(&session.user.id);
                 publish_presence(&px, &session.user.id, "offline", None, None).await;
             }
             let window = Duration::from_secs(px.config.resume_window_secs);
             match cx.rx.take() {
                 Some(rx) if !session.kick.is_kicked() => {
-                    px.sessions
-                        .detach(session, rx, window, px.core.hub().clone())
+                    px.sessions.detach(session, rx, window, px.core.clone())
                 }
-                _ => px.sessions.end(&session, px.core.hub()),
+                _ => px.sessions.end(&session, &px.core),
             }
         }
     }
@@ -206,7 +233,7 @@ async fn handle(cx: &mut Cx, ws: &mut WebSocket, input: &str) -> Result<(), Clos
     match frame {
         ClientFrame::Heartbeat(_) => {
             cx.deadline = tokio::time::Instant::now() + cx.interval * 2;
-            send(ws, Utf8Bytes::from_static(r#"{"op":11}"#))
+            cx.send(ws, Utf8Bytes::from_static(r#"{"op":11}"#))
                 .await
                 .map_err(|_| UNKNOWN_ERROR)
         }
@@ -236,17 +263,34 @@ async fn handle(cx: &mut Cx, ws: &mut WebSocket, input: &str) -> Result<(), Clos
                 // `invisible` is broadcast as `offline`.
                 S::Invisible | S::Offline => "offline",
             };
+            let (custom_status, custom_emoji) =
+                (p.d.custom_status.flatten(), p.d.custom_emoji.flatten());
+            cx.px.statuses.set(
+                &session.user.id,
+                status,
+                custom_status.clone(),
+                custom_emoji.clone(),
+            );
             publish_presence(
                 &cx.px,
                 &session.user.id,
                 status,
-                p.d.custom_status.flatten(),
-                p.d.custom_emoji.flatten(),
+                custom_status,
+                custom_emoji,
             )
             .await;
             Ok(())
         }
-        // Accepted once identified; voice is not served yet.
+        ClientFrame::RequestGuildMembers(r) => {
+            let Some(session) = cx.session.clone() else {
+                return Err(NOT_AUTHENTICATED);
+            };
+            let space = crate::dialects::plexichat::ids::core(&r.d.guild_id).ok_or(DECODE_ERROR)?;
+            for chunk in super::members::chunks(&cx.px, &session, &SpaceId(space), &r.d).await {
+                cx.send(ws, chunk).await.map_err(|_| UNKNOWN_ERROR)?;
+            }
+            Ok(())
+        }
         ClientFrame::VoiceStateUpdate(_)
         | ClientFrame::VoiceConnect(_)
         | ClientFrame::VoiceDisconnect(_)
@@ -255,11 +299,10 @@ async fn handle(cx: &mut Cx, ws: &mut WebSocket, input: &str) -> Result<(), Clos
         | ClientFrame::VoiceIceCandidate(_)
         | ClientFrame::VoiceSpeaking(_)
         | ClientFrame::VoiceQuality(_) => {
-            if authed {
-                Ok(())
-            } else {
-                Err(NOT_AUTHENTICATED)
-            }
+            let Some(session) = cx.session.clone() else {
+                return Err(NOT_AUTHENTICATED);
+            };
+            super::voice::handle(&cx.px, &session, frame).await
         }
     }
 }
@@ -367,24 +410,22 @@ async fn identify(cx: &mut Cx, ws: &mut WebSocket, d: gw::IdentifyData) -> Resul
         id: tokens::new_gateway_session_id(),
         token_digest: users::token_digest(&d.token),
         intents,
+        events_per_minute: px.config.gateway_events_per_minute,
+        in_voice: Default::default(),
         conn,
         kick,
         tx,
-        state: Mutex::new(SessionState {
-            seq: 0,
-            buffer: VecDeque::new(),
-            capacity: px.config.replay_buffer,
-            rx: None,
-            attached: true,
-            detached_at: Instant::now(),
+        state: Mutex::new(SessionState::new(
+            px.config.replay_buffer,
             topics,
-            private_rooms: private,
+            private,
             room_spaces,
-        }),
+        )),
         user: user.clone(),
     });
     px.sessions.insert(session.clone());
     if px.core.presence.connect(&user.id) {
+        px.statuses.set(&user.id, "online", None, None);
         publish_presence(&px, &user.id, "online", None, None).await;
     }
     let uid = wire(&user.id.0);
@@ -407,7 +448,11 @@ async fn identify(cx: &mut Cx, ws: &mut WebSocket, d: gw::IdentifyData) -> Resul
     let frame = session.dispatch("READY", &ready.to_string());
     cx.session = Some(session);
     cx.rx = Some(rx);
-    send(ws, frame).await.map_err(|_| UNKNOWN_ERROR)
+    // HELLO went out plain; READY and everything after it are compressed when asked for.
+    if d.compress == Some(true) {
+        cx.deflate = Some(Deflater::default());
+    }
+    cx.send(ws, frame).await.map_err(|_| UNKNOWN_ERROR)
 }
 
 async fn resume(cx: &mut Cx, ws: &mut WebSocket, d: gw::ResumeData) -> Result<(), Close> {
@@ -418,13 +463,16 @@ async fn resume(cx: &mut Cx, ws: &mut WebSocket, d: gw::ResumeData) -> Result<()
             cx.session = Some(session);
             cx.rx = Some(rx);
             let resumed = format!(r#"{{"op":0,"t":"RESUMED","s":{seq},"d":{{}}}}"#);
-            send(ws, text(resumed)).await.map_err(|_| UNKNOWN_ERROR)?;
+            cx.send(ws, text(resumed))
+                .await
+                .map_err(|_| UNKNOWN_ERROR)?;
             for f in replay {
-                send(ws, f).await.map_err(|_| UNKNOWN_ERROR)?;
+                cx.send(ws, f).await.map_err(|_| UNKNOWN_ERROR)?;
             }
             Ok(())
         }
-        None => send(ws, Utf8Bytes::from_static(r#"{"op":9,"d":false}"#))
+        None => cx
+            .send(ws, Utf8Bytes::from_static(r#"{"op":9,"d":false}"#))
             .await
             .map_err(|_| UNKNOWN_ERROR),
     }
@@ -458,7 +506,7 @@ async fn try_resume(cx: &Cx, d: &gw::ResumeData) -> Option<Resumed> {
         st.rx.take()?
     };
     if session.kick.is_kicked() {
-        px.sessions.end(&session, px.core.hub());
+        px.sessions.end(&session, &px.core);
         return None;
     }
     // What arrived while no connection was reading joins the buffer, numbered in order.
@@ -468,7 +516,7 @@ async fn try_resume(cx: &Cx, d: &gw::ResumeData) -> Option<Resumed> {
     match session.replay_after(d.seq) {
         Some(replay) => Some((session, rx, replay)),
         None => {
-            px.sessions.end(&session, px.core.hub());
+            px.sessions.end(&session, &px.core);
             None
         }
     }

@@ -1,8 +1,11 @@
 //! The gateway at `/gateway` (`spec/gateway.yaml`).
 
+pub mod compress;
 pub mod conn;
+pub mod members;
 pub mod render;
 pub mod sessions;
+pub mod voice;
 
 use crate::net::AppState;
 use axum::Router;

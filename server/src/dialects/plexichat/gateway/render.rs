@@ -1,10 +1,11 @@
 //! Core events → gateway dispatches. The hub renders an event once for every Plexichat
 //! connection, but a dispatch's `s` is per connection and its delivery depends on the
 //! connection's intents and channel visibility, so the shared rendering is an intermediate
-//! form: records `<t>\t<room id>\t<flags>\n<d JSON>` separated by `\x1e` (never inside JSON).
-//! Each session filters, numbers and wraps them in `{"op":0,"t","s","d"}`
+//! form: records `<t>\t<room id>\t<flags>\t<excluded user>\n<d JSON>` separated by `\x1e`
+//! (never inside JSON). Each session filters, numbers and wraps them in `{"op":0,"t","s","d"}`
 //! ([`super::sessions`]). Flag `S`: `d` ends with an open key (`"server_id":`) that the
-//! session completes with the room's server id (or null) and the closing brace.
+//! session completes with the room's server id (or null) and the closing brace. A record with
+//! an excluded user is not sent to that user's sessions (read receipts go to the others).
 
 use crate::core::events::Event;
 use crate::core::messages::ReactionAction;
@@ -21,13 +22,52 @@ const SEP: char = '\u{1e}';
 /// An internal record: the session starts following a private room; never sent.
 pub const PRIVATE_JOIN: &str = "_PRIVATE_JOIN";
 
+/// An internal record: `d` is a whole frame relayed to one session as it is (voice signalling).
+pub const RAW: &str = "_RAW";
+
 fn record<T: serde::Serialize>(out: &mut String, t: &str, room: &str, d: &T) {
+    record_excluding(out, t, room, d, "");
+}
+
+/// A record not sent to the sessions of `exclude` (a core user id; empty: nobody).
+fn record_excluding<T: serde::Serialize>(
+    out: &mut String,
+    t: &str,
+    room: &str,
+    d: &T,
+    exclude: &str,
+) {
     if let Ok(d) = serde_json::to_string(d) {
-        if !out.is_empty() {
-            out.push(SEP);
-        }
-        out.push_str(&format!("{t}\t{room}\t\n{d}"));
+        push_record(out, t, room, "", exclude, &d);
     }
+}
+
+fn push_record(out: &mut String, t: &str, room: &str, flags: &str, exclude: &str, d: &str) {
+    if !out.is_empty() {
+        out.push(SEP);
+    }
+    out.push_str(&format!("{t}\t{room}\t{flags}\t{exclude}\n{d}"));
+}
+
+/// A relayed frame as a hub frame for one session's queue.
+pub fn raw(frame: &str) -> Utf8Bytes {
+    let mut out = String::new();
+    push_record(&mut out, RAW, "", "", "", frame);
+    Utf8Bytes::from(out)
+}
+
+/// The `message_ids` of a rendered MESSAGE_DELETE_BULK `d`.
+pub fn bulk_ids(d: &str) -> std::collections::HashSet<String> {
+    serde_json::from_str::<gw::MessageDeleteBulkData>(d)
+        .map(|b| b.message_ids.into_iter().collect())
+        .unwrap_or_default()
+}
+
+/// The message id of a rendered MESSAGE_DELETE `d` (`{"channel_id":"…","id":"…",…`, still
+/// open; no other key ends in `"id"`).
+pub fn deleted_id(d: &str) -> Option<&str> {
+    let at = d.find(r#""id":""#)? + 6;
+    d[at..].split('"').next()
 }
 
 /// A record whose `d` gets the room's server id appended under `key`.
@@ -40,10 +80,7 @@ fn record_with_server(out: &mut String, t: &str, room: &str, d: serde_json::Valu
         d.push(',');
     }
     d.push_str(&format!("\"{key}\":"));
-    if !out.is_empty() {
-        out.push(SEP);
-    }
-    out.push_str(&format!("{t}\t{room}\tS\n{d}"));
+    push_record(out, t, room, "S", "", &d);
 }
 
 /// `RoleResponse`.
@@ -395,17 +432,75 @@ impl Renderer for PlexichatRenderer {
                 &thread.parent.id.0,
                 &threads::thread_delete_dispatch(thread),
             ),
+            // ---- plexi: read receipts, bulk deletes, reaction clears, voice, own dispatches
+            Event::ReadStateChanged {
+                user,
+                room_id,
+                message_id,
+            } => record_excluding(
+                &mut out,
+                "MESSAGE_ACK",
+                &room_id.0,
+                &gw::MessageAckData {
+                    channel_id: wire(&room_id.0),
+                    user_id: wire(&user.id.0),
+                    message_id: message_id.as_ref().map(|m| wire(&m.0)),
+                },
+                &user.id.0,
+            ),
+            Event::MessagesBulkDeleted {
+                room_id,
+                space_id,
+                messages,
+            } => record(
+                &mut out,
+                "MESSAGE_DELETE_BULK",
+                &room_id.0,
+                &gw::MessageDeleteBulkData {
+                    channel_id: wire(&room_id.0),
+                    guild_id: space_id.as_ref().map(|s| wire(&s.0)),
+                    message_ids: messages.iter().map(|m| wire(&m.id.0)).collect(),
+                },
+            ),
+            Event::ReactionsCleared { message, space_id } => record(
+                &mut out,
+                "MESSAGE_REACTION_REMOVE_ALL",
+                &message.room_id.0,
+                &gw::ReactionRemoveAllData {
+                    channel_id: wire(&message.room_id.0),
+                    message_id: wire(&message.id.0),
+                    guild_id: space_id.as_ref().map(|s| wire(&s.0)),
+                },
+            ),
+            Event::VoiceStateChanged { state, room_id } => record(
+                &mut out,
+                "VOICE_STATE_UPDATE",
+                &room_id.0,
+                &gw::VoiceStateData {
+                    user_id: wire(&state.user_id.0),
+                    channel_id: state.room_id.as_ref().map(|r| wire(&r.0)),
+                    self_mute: state.flags.self_mute,
+                    self_deaf: state.flags.self_deaf,
+                    mute: state.mute,
+                    deaf: state.deaf,
+                    suppress: false,
+                    guild_id: state.space_id.as_ref().map(|s| wire(&s.0)),
+                },
+            ),
+            Event::PlexichatDispatch { t, d, .. } => push_record(&mut out, t, "", "", "", d),
             _ => return None,
         }
         (!out.is_empty()).then(|| Utf8Bytes::from(out))
     }
 }
 
-/// One rendered dispatch: event name, room id, whether `d` awaits its server id, `d`.
+/// One rendered dispatch: event name, room id, whether `d` awaits its server id, the user whose
+/// sessions skip it, `d`.
 pub struct Record<'a> {
     pub t: &'a str,
     pub room: &'a str,
     pub needs_server: bool,
+    pub exclude: Option<&'a str>,
     pub d: &'a str,
 }
 
@@ -418,7 +513,21 @@ pub fn records(text: &str) -> impl Iterator<Item = Record<'_>> {
             t: h.next()?,
             room: h.next()?,
             needs_server: h.next()? == "S",
+            exclude: h.next().filter(|x| !x.is_empty()),
             d,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn deleted_ids_are_found() {
+        assert_eq!(
+            super::deleted_id(r#"{"channel_id":"12","id":"34","server_id":"#),
+            Some("34")
+        );
+        let ids = super::bulk_ids(r#"{"channel_id":"1","guild_id":null,"message_ids":["2","3"]}"#);
+        assert!(ids.contains("2") && ids.contains("3") && ids.len() == 2);
+    }
 }

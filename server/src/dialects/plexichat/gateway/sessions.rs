@@ -3,6 +3,7 @@
 //! and a bounded buffer of the last dispatches sent, replayed on RESUME.
 
 use super::render;
+use crate::core::Core;
 use crate::core::events::Topic;
 use crate::core::ids::{RoomId, SpaceId};
 use crate::core::permissions::Permissions;
@@ -22,6 +23,7 @@ pub mod intents {
     pub const GUILDS: i64 = 1 << 0;
     pub const GUILD_MEMBERS: i64 = 1 << 1;
     pub const GUILD_BANS: i64 = 1 << 2;
+    pub const GUILD_VOICE_STATES: i64 = 1 << 7;
     pub const GUILD_PRESENCES: i64 = 1 << 8;
     pub const GUILD_MESSAGES: i64 = 1 << 9;
     pub const GUILD_MESSAGE_REACTIONS: i64 = 1 << 10;
@@ -55,6 +57,7 @@ pub fn required_intent(t: &str, dm: bool) -> i64 {
         }
         "TYPING_START" => GUILD_MESSAGE_TYPING,
         "PRESENCE_UPDATE" => GUILD_PRESENCES,
+        "VOICE_STATE_UPDATE" => GUILD_VOICE_STATES,
         "GUILD_MEMBER_ADD"
         | "GUILD_MEMBER_REMOVE"
         | "GUILD_MEMBER_UPDATE"
@@ -82,6 +85,10 @@ pub struct GwSession {
     pub user: User,
     pub token_digest: String,
     pub intents: i64,
+    /// Most hub dispatches sent per minute (0: no limit); the rest are dropped unnumbered.
+    pub events_per_minute: u32,
+    /// Whether this session put its user in a voice room (it leaves when the session ends).
+    pub in_voice: std::sync::atomic::AtomicBool,
     /// The hub subscriber id (kept across resumes).
     pub conn: ConnId,
     pub kick: Arc<Kick>,
@@ -105,6 +112,52 @@ pub struct SessionState {
     pub private_rooms: HashSet<RoomId>,
     /// The server of each server channel the session sees.
     pub room_spaces: HashMap<RoomId, SpaceId>,
+    /// Ids of a MESSAGE_DELETE_BULK just dispatched: the MESSAGE_DELETE of each that follows
+    /// (for the other dialects) is not sent again.
+    pub bulk_deleted: HashSet<String>,
+    /// The outbound event limit's current window (§1.13): its start and the events sent in it.
+    pub window_start: Instant,
+    pub window_events: u32,
+}
+
+impl SessionState {
+    pub fn new(
+        capacity: usize,
+        topics: Vec<Topic>,
+        private_rooms: HashSet<RoomId>,
+        room_spaces: HashMap<RoomId, SpaceId>,
+    ) -> Self {
+        Self {
+            seq: 0,
+            buffer: VecDeque::new(),
+            capacity,
+            rx: None,
+            attached: true,
+            detached_at: Instant::now(),
+            topics,
+            private_rooms,
+            room_spaces,
+            bulk_deleted: HashSet::new(),
+            window_start: Instant::now(),
+            window_events: 0,
+        }
+    }
+
+    /// Counts one outbound event against the per-minute limit (0: none); false when over it.
+    fn allow_event(&mut self, per_minute: u32) -> bool {
+        if per_minute == 0 {
+            return true;
+        }
+        if self.window_start.elapsed() >= Duration::from_secs(60) {
+            self.window_start = Instant::now();
+            self.window_events = 0;
+        }
+        if self.window_events >= per_minute {
+            return false;
+        }
+        self.window_events += 1;
+        true
+    }
 }
 
 impl GwSession {
@@ -127,8 +180,12 @@ impl GwSession {
         text
     }
 
-    /// One rendered record as this session's dispatch, or None when its intents filter it out.
+    /// One rendered record as this session's dispatch, or None when its intents filter it out,
+    /// it is about this session's own user, or the outbound event limit is reached.
     pub fn deliver(&self, rec: &render::Record<'_>) -> Option<Utf8Bytes> {
+        if rec.exclude == Some(self.user.id.0.as_str()) {
+            return None;
+        }
         let room = RoomId(rec.room.to_owned());
         let (dm, space) = {
             let st = self.lock();
@@ -139,6 +196,9 @@ impl GwSession {
         };
         let needed = required_intent(rec.t, dm);
         if needed != 0 && self.intents & needed == 0 {
+            return None;
+        }
+        if !self.lock().allow_event(self.events_per_minute) {
             return None;
         }
         if rec.needs_server {
@@ -199,6 +259,20 @@ impl GwSession {
         let mut out = Vec::new();
         for rec in render::records(frame.text.as_str()) {
             let room = RoomId(rec.room.to_owned());
+            // A thread's events arrive through its channel: learn the thread's server the
+            // first time a dispatch needs it.
+            if rec.needs_server {
+                let known = {
+                    let st = self.lock();
+                    st.room_spaces.contains_key(&room) || st.private_rooms.contains(&room)
+                };
+                if !known
+                    && let Ok((r, _)) = px.core.permissions(&self.user.id, &room).await
+                    && let Some(space) = r.space_id
+                {
+                    self.lock().room_spaces.insert(room.clone(), space);
+                }
+            }
             match rec.t {
                 "CHANNEL_CREATE" | "CHANNEL_UPDATE" => {
                     let visible = px
@@ -223,21 +297,25 @@ impl GwSession {
                     self.follow_private(px.core.hub(), &room);
                     continue;
                 }
-                _ => {
-                    // threads helper: a thread's events arrive through its channel; learn the
-                    // thread's server the first time one needs it.
-                    let known = {
-                        let st = self.lock();
-                        st.room_spaces.contains_key(&room) || st.private_rooms.contains(&room)
-                    };
-                    if rec.needs_server
-                        && !known
-                        && let Ok((r, _)) = px.core.permissions(&self.user.id, &room).await
-                        && let Some(space) = r.space_id
-                    {
-                        self.lock().room_spaces.insert(room.clone(), space);
-                    }
+                // Signalling relayed to this session: sent as it is, never numbered.
+                render::RAW => {
+                    out.push(Utf8Bytes::from(rec.d.to_owned()));
+                    continue;
                 }
+                "MESSAGE_DELETE_BULK" => {
+                    let ids = render::bulk_ids(rec.d);
+                    self.lock().bulk_deleted = ids;
+                }
+                "MESSAGE_DELETE" => {
+                    let mut st = self.lock();
+                    if let Some(id) = render::deleted_id(rec.d)
+                        && st.bulk_deleted.remove(id)
+                    {
+                        continue;
+                    }
+                    st.bulk_deleted.clear();
+                }
+                _ => {}
             }
             if let Some(f) = self.deliver(&rec) {
                 out.push(f);
@@ -326,7 +404,7 @@ impl Sessions {
         session: Arc<GwSession>,
         rx: mpsc::Receiver<Frame>,
         window: Duration,
-        hub: Arc<Hub>,
+        core: Arc<Core>,
     ) {
         {
             let mut st = session.lock();
@@ -342,13 +420,21 @@ impl Sessions {
                 !st.attached && st.detached_at.elapsed() >= window
             };
             if expired {
-                sessions.end(&session, &hub);
+                sessions.end(&session, &core);
             }
         });
     }
 
-    /// Forgets a session and drops its subscriptions.
-    pub fn end(&self, session: &GwSession, hub: &Hub) {
+    /// Forgets a session, drops its subscriptions and takes its user out of voice if it put
+    /// them there.
+    pub fn end(&self, session: &GwSession, core: &Core) {
+        let hub = core.hub();
+        if session
+            .in_voice
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
+        {
+            core.voice_state_leave(&session.user.id);
+        }
         self.lock().remove(&session.id);
         let topics = std::mem::take(&mut session.lock().topics);
         for t in topics {

@@ -32,7 +32,8 @@ impl Lockout {
             .is_some_and(|(n, at)| *n >= MAX_FAILURES && at.elapsed() < LOCKOUT)
     }
 
-    fn fail(&self, user: &str) {
+    /// Counts a failed login; true when this failure locked the account.
+    fn fail(&self, user: &str) -> bool {
         let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let e = m.entry(user.to_owned()).or_insert((0, Instant::now()));
         if e.1.elapsed() >= LOCKOUT {
@@ -40,6 +41,7 @@ impl Lockout {
         }
         e.0 += 1;
         e.1 = Instant::now();
+        e.0 == MAX_FAILURES
     }
 
     fn clear(&self, user: &str) {
@@ -71,7 +73,7 @@ pub fn check_password(p: &str) -> Result<(), ApiError> {
     Err(ApiError::bad_request(problem))
 }
 
-fn valid_email(e: &str) -> bool {
+pub fn valid_email(e: &str) -> bool {
     let Some((local, domain)) = e.split_once('@') else {
         return false;
     };
@@ -194,7 +196,20 @@ pub async fn login(State(st): State<AppState>, text: String) -> Result<Response,
             logged_in(px, &user, token).await
         }
         Err(CoreError::Unauthorized) => {
-            px.lockout.fail(&key);
+            if px.lockout.fail(&key)
+                && let Ok(Some(u)) = px.core.store().user_by_username(username).await
+            {
+                super::me::dispatch_to(
+                    px,
+                    &u.id,
+                    "SECURITY_ALERT",
+                    &serde_json::json!({
+                        "user_id": crate::dialects::plexichat::ids::wire(&u.id.0),
+                        "action": "account_locked",
+                        "detail": {},
+                    }),
+                );
+            }
             Err(ApiError::unauthorized("Invalid credentials"))
         }
         Err(e) => Err(ApiError::core(e, "User")),

@@ -21,7 +21,8 @@ pub fn room_id(channel: &str) -> Result<RoomId, ApiError> {
         .ok_or_else(|| ApiError::bad_request("Invalid channel ID"))
 }
 
-fn message_id(id: &str) -> Result<MessageId, ApiError> {
+/// The message of a message id (400 `Invalid message ID` when it is not one).
+pub fn message_id(id: &str) -> Result<MessageId, ApiError> {
     ids::core(id)
         .map(MessageId)
         .ok_or_else(|| ApiError::bad_request("Invalid message ID"))
@@ -49,7 +50,7 @@ pub async fn require(
 }
 
 /// A message of the channel (404 `Message not found` otherwise).
-async fn message_in(
+pub async fn message_in(
     px: &Plexichat,
     user: &UserId,
     room: &RoomId,
@@ -71,17 +72,6 @@ fn message_error(e: CoreError) -> ApiError {
     }
 }
 
-fn query_pairs(q: Option<&str>) -> Vec<(String, String)> {
-    q.unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (k.to_owned(), v.to_owned())
-        })
-        .collect()
-}
-
 enum Page {
     Newest,
     Before(MessageId),
@@ -98,7 +88,7 @@ pub async fn list(
     let room = room_id(&channel)?;
     let mut limit = 50u32;
     let mut page = Page::Newest;
-    for (k, v) in query_pairs(q.as_deref()) {
+    for (k, v) in super::me::query(q.as_deref()) {
         match k.as_str() {
             "limit" => {
                 limit = match v.parse::<i64>() {
@@ -179,14 +169,8 @@ pub async fn create(
     }
     let reply_to = match &req.reply_to_id {
         None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) => Some(s.clone()),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        Some(_) => return Err(ApiError::bad_request("Invalid reply_to_id")),
-    };
-    let reply_to = match reply_to {
-        None => None,
-        Some(w) => {
-            Some(MessageId(ids::core(&w).ok_or_else(|| {
+        Some(v) => {
+            Some(MessageId(ids::from_json(v).ok_or_else(|| {
                 ApiError::bad_request("Invalid reply_to_id")
             })?))
         }
@@ -220,7 +204,10 @@ pub async fn create(
         Err(e) => Err(e),
     };
     match sent {
-        Ok(m) => Ok(ok(&wire::message(&m, Some(&auth.user.id.0)))),
+        Ok(m) => {
+            super::notifications::notify_mentions(px, &m).await;
+            Ok(ok(&wire::message(&m, Some(&auth.user.id.0))))
+        }
         Err(CoreError::Forbidden(_)) => Err(ApiError::forbidden(
             "You do not have permission to send messages in this channel",
         )),
@@ -228,19 +215,22 @@ pub async fn create(
     }
 }
 
+/// The message `message` of `channel` as the caller sees it (ids from the path).
+pub async fn from_path(
+    px: &Plexichat,
+    user: &UserId,
+    channel: &str,
+    message: &str,
+) -> Result<Arc<Message>, ApiError> {
+    message_in(px, user, &room_id(channel)?, &message_id(message)?).await
+}
+
 pub async fn get_one(
     State(st): State<AppState>,
     auth: Authed,
     Path((channel, message)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let px = px(&st);
-    let m = message_in(
-        px,
-        &auth.user.id,
-        &room_id(&channel)?,
-        &message_id(&message)?,
-    )
-    .await?;
+    let m = from_path(px(&st), &auth.user.id, &channel, &message).await?;
     Ok(ok(&wire::message(&m, Some(&auth.user.id.0))))
 }
 
@@ -324,14 +314,7 @@ pub async fn reactions(
     auth: Authed,
     Path((channel, message)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let px = px(&st);
-    let m = message_in(
-        px,
-        &auth.user.id,
-        &room_id(&channel)?,
-        &message_id(&message)?,
-    )
-    .await?;
+    let m = from_path(px(&st), &auth.user.id, &channel, &message).await?;
     Ok(ok(&wire::message(&m, Some(&auth.user.id.0)).reactions))
 }
 

@@ -4,11 +4,17 @@
 pub mod auth;
 pub mod bots;
 pub mod docs;
+pub mod inventory;
 pub mod invites;
+pub mod me;
 pub mod members;
+pub mod message_extras;
 pub mod messages;
 pub mod moderation;
+pub mod notifications;
 pub mod ratelimit;
+pub mod read_state;
+pub mod relationships;
 pub mod roles;
 pub mod servers;
 pub mod system;
@@ -48,7 +54,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/auth/2fa/enable", post(twofa::enable))
         .route("/auth/2fa/confirm", post(twofa::confirm))
         .route("/auth/2fa/disable", post(twofa::disable))
-        .route("/users/@me", get(users::me))
+        .route("/users/@me", get(users::me).patch(me::update_me))
         .route("/users/@me/channels", get(users::dms).post(users::open_dm))
         .route("/users/@me/presence", put(users::set_presence))
         .route("/users/{user_id}", get(users::get_user))
@@ -82,11 +88,13 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route(
             "/channels/{channel_id}/messages/{message_id}/reactions",
-            get(messages::reactions),
+            get(messages::reactions).delete(message_extras::clear_reactions),
         )
         .route(
             "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
-            put(messages::add_reaction).delete(messages::remove_reaction),
+            put(messages::add_reaction)
+                .delete(messages::remove_reaction)
+                .get(message_extras::reaction_users),
         )
         .route("/channels/{channel_id}/invites", post(invites::create))
         .route(
@@ -160,6 +168,74 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                 .delete(threads::delete),
         )
         .route("/search/messages", get(threads::search))
+        // ---- plexi: user state, read state, message extras
+        .route("/status", get(system::status))
+        .route("/ready", get(system::ready))
+        .route("/users/search", get(me::search))
+        .route("/users/{user_id}/presence", get(me::presence))
+        .route("/users/@me/settings", get(me::list_settings))
+        .route("/users/@me/settings/bulk", put(me::put_settings_bulk))
+        .route(
+            "/users/@me/settings/{key}",
+            get(me::get_setting)
+                .put(me::put_setting)
+                .delete(me::delete_setting),
+        )
+        .route(
+            "/users/@me/messaging-settings",
+            get(me::get_messaging_settings).patch(me::update_messaging_settings),
+        )
+        .route("/users/@me/features", get(me::features))
+        .route("/users/@me/notifications", get(notifications::list))
+        .route(
+            "/users/@me/notifications/read-all",
+            put(notifications::read_all),
+        )
+        .route(
+            "/users/@me/notifications/{notification_id}/read",
+            put(notifications::read_one),
+        )
+        .route(
+            "/users/@me/notifications/{notification_id}",
+            axum::routing::delete(notifications::delete),
+        )
+        .route("/users/@me/unread", get(read_state::all_unread))
+        .route("/relationships/@me", get(relationships::list))
+        .route("/relationships", post(relationships::send_request))
+        .route("/relationships/block", post(relationships::block))
+        .route(
+            "/relationships/{user_id}/accept",
+            put(relationships::accept),
+        )
+        .route(
+            "/relationships/{user_id}",
+            axum::routing::delete(relationships::delete),
+        )
+        .route("/channels/ack/bulk", post(read_state::ack_bulk))
+        .route(
+            "/channels/{channel_id}/messages/ack",
+            post(read_state::ack_messages),
+        )
+        .route(
+            "/channels/{channel_id}/messages/unread",
+            get(read_state::unread),
+        )
+        .route(
+            "/channels/{channel_id}/messages/last-read",
+            get(read_state::last_read),
+        )
+        .route(
+            "/channels/{channel_id}/messages/mark-unread",
+            post(read_state::mark_unread),
+        )
+        .route(
+            "/servers/{server_id}/messages/read-all",
+            post(read_state::read_all_server),
+        )
+        .route(
+            "/channels/{channel_id}/messages/bulk-delete",
+            post(message_extras::bulk_delete),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::middleware,

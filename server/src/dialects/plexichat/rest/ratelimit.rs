@@ -23,6 +23,7 @@ fn rule(method: &Method, path: &str) -> (usize, u64, usize) {
         ("GET", "/api/v1/users/@me") => (30, 60, 10),
         ("POST", "/api/v1/channels/{channel_id}/messages") => (10, 5, 5),
         ("GET", "/api/v1/channels/{channel_id}/messages") => (10, 10, 5),
+        ("PATCH", "/api/v1/users/@me") => (2, 60, 0),
         _ => (60, 30, 10),
     }
 }
@@ -35,6 +36,7 @@ fn public(path: &str) -> bool {
             | "/api/v1/auth/register"
             | "/api/v1/auth/2fa"
             | "/api/v1/status"
+            | "/api/v1/ready"
             | "/api/v1/health"
             | "/api/v1/capabilities"
             | "/api/v1/version"

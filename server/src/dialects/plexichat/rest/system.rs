@@ -176,6 +176,28 @@ pub async fn health(State(st): State<AppState>) -> Response {
     })
 }
 
+/// `GET /status` (public).
+pub async fn status(State(st): State<AppState>) -> Response {
+    let state = if st.shutdown.is_cancelled() {
+        chorus_protocol::plexichat_rest::StatusResponseState::ShuttingDown
+    } else {
+        chorus_protocol::plexichat_rest::StatusResponseState::Running
+    };
+    ok(&chorus_protocol::plexichat_rest::StatusResponse {
+        state,
+        version: wire(&server_version(&st)),
+        uptime_seconds: px(&st).started.elapsed().as_secs() as i64,
+        maintenance_message: None,
+        estimated_downtime_seconds: None,
+        restart_at: None,
+    })
+}
+
+/// `GET /ready` (public).
+pub async fn ready() -> Response {
+    ok(&serde_json::json!({"status": "ready"}))
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse;

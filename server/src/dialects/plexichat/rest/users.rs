@@ -67,13 +67,7 @@ pub async fn open_dm(
 ) -> Result<Response, ApiError> {
     let px = px(&st);
     let req = super::body(&text, CreateDmRequest::decode)?;
-    let wire_id = match &req.recipient_id {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Number(n) => n.to_string(),
-        _ => return Err(ApiError::bad_request("Invalid recipient ID")),
-    };
-    let other =
-        UserId(ids::core(&wire_id).ok_or_else(|| ApiError::bad_request("Invalid recipient ID"))?);
+    let other = super::me::user_id_value(&req.recipient_id, "Invalid recipient ID")?;
     if other == auth.user.id {
         return Err(ApiError::bad_request("Invalid recipient ID"));
     }
@@ -81,6 +75,9 @@ pub async fn open_dm(
         return Err(ApiError::not_found("User not found"));
     };
     let me = &auth.user.id;
+    if !may_dm(px, me, &other).await? {
+        return Err(ApiError::forbidden("Cannot message this user"));
+    }
     for room in my_dms(px, me).await? {
         let members = px
             .core
@@ -131,6 +128,28 @@ pub async fn open_dm(
         .ok_or_else(|| ApiError::internal("dm without recipient"))
 }
 
+/// Whether `me` may open a DM with `other`: neither blocked the other, and `other`'s
+/// `allow_dms_from` lets `me` in.
+async fn may_dm(px: &Plexichat, me: &UserId, other: &UserId) -> Result<bool, ApiError> {
+    use super::relationships::{blocked_between, friends};
+    if blocked_between(px, me, other).await? {
+        return Ok(false);
+    }
+    Ok(
+        match px
+            .state
+            .messaging_settings(&other.0)
+            .await?
+            .allow_dms_from
+            .as_str()
+        {
+            "none" => false,
+            "friends" => friends(px, me, other).await?,
+            _ => true,
+        },
+    )
+}
+
 /// `PUT /users/@me/presence`.
 pub async fn set_presence(
     State(st): State<AppState>,
@@ -146,12 +165,21 @@ pub async fn set_presence(
         S::Dnd => "dnd",
         S::Invisible | S::Offline => "offline",
     };
+    let (custom_status, custom_emoji) = (req.custom_status.flatten(), req.custom_emoji.flatten());
+    if px.core.presence.status(&auth.user.id) != crate::core::users::Status::Offline {
+        px.statuses.set(
+            &auth.user.id,
+            status,
+            custom_status.clone(),
+            custom_emoji.clone(),
+        );
+    }
     crate::dialects::plexichat::gateway::conn::publish_presence(
         px,
         &auth.user.id,
         status,
-        req.custom_status.flatten(),
-        req.custom_emoji.flatten(),
+        custom_status,
+        custom_emoji,
     )
     .await;
     Ok(super::success())
