@@ -215,7 +215,10 @@ async fn slash_errors_have_the_reference_strings() {
         if sessions == 1 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "bot2 never closed: {online}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "bot2 never closed: {online}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
