@@ -38,7 +38,7 @@ pub async fn open_core(config: &Config) -> anyhow::Result<(Arc<Core>, Arc<Sqlite
     let (hub, dispatcher) = Hub::new(dialects::renderers());
     tokio::spawn(dispatcher);
     let core = Arc::new(Core::new(store, hub));
-    core.load_thread_links().await?; // threads helper
+    core.load_thread_links().await?;
     Ok((core, sqlite))
 }
 
@@ -54,7 +54,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let permits = Arc::new(Semaphore::new(cap));
 
     let (core, sqlite) = open_core(&config).await?;
-    // files (issue 8): attachments and emoji under the data directory, swept in the background
+    // attachments and emoji under the data directory, swept in the background
     let rotur_tiers = (config.originchats.auth_mode == "rotur").then(|| {
         crate::core::attachments::RoturTiers::new(
             &config.originchats.rotur_url,
@@ -95,7 +95,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         core.clone(),
         oc_config,
     )?);
-    crate::dialects::originchats::http::set_store(sqlite.clone()); // originchats2
+    crate::dialects::originchats::http::set_store(sqlite.clone());
     originchats.start_bots(); // bots
     // messaging dialect
     let messaging = Arc::new(
@@ -121,7 +121,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         plexichat,
     };
 
-    // files (issue 8): TLS for every listener when a certificate is configured
+    // TLS for every listener when a certificate is configured
     let tls = if config.server.tls_cert.is_empty() {
         None
     } else {
@@ -135,7 +135,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         .await
         .with_context(|| format!("binding {}", config.server.listen))?;
     let addr = main.local_addr()?;
-    // files (issue 8): OriginChats' local server assets and public base URL
+    // OriginChats' local server assets and public base URL
     crate::dialects::originchats::files_http::configure(&config, addr);
     servers.spawn(net::serve_maybe_tls(
         main,

@@ -24,7 +24,7 @@ pub struct Config {
     pub messaging: MessagingConfig,
     // Plexichat (issue 5)
     pub plexichat: PlexichatConfig,
-    // files (issue 8): attachments, custom emoji
+    // attachments, custom emoji
     pub files: crate::core::attachments::FilesConfig,
 }
 
@@ -44,7 +44,7 @@ pub struct ServerConfig {
     pub fd_reserve: usize,
     /// How long shutdown waits for connections to finish and close.
     pub shutdown_grace_secs: u64,
-    /// TLS (files, issue 8): PEM certificate chain and private key; both set = every listener
+    /// TLS: PEM certificate chain and private key; both set = every listener
     /// speaks TLS (`wss://`, `https://`).
     pub tls_cert: String,
     pub tls_key: String,
@@ -465,7 +465,7 @@ impl Config {
         }
         // originchats
         self.originchats.validate().map_err(ConfigError::Invalid)?;
-        // files (issue 8)
+        // files
         self.files.validate().map_err(ConfigError::Invalid)?;
         if self.server.tls_cert.is_empty() != self.server.tls_key.is_empty() {
             return Err(ConfigError::Invalid(

@@ -141,7 +141,7 @@ pub enum Event {
     UserChanged {
         user: super::users::User,
     },
-    // ---- threads helper: threads and voice ----
+    // ---- threads and voice ----
     /// A thread was opened. Topic: its parent room (whose followers also hear the thread).
     ThreadCreated {
         thread: Arc<super::threads::Thread>,
@@ -243,7 +243,6 @@ impl Event {
             | Event::SpaceDeleted { space_id } => Topic::Space(space_id.clone()),
             Event::SpaceUpdated { space } => Topic::Space(space.id.clone()),
             Event::UserChanged { user } => Topic::User(user.id.clone()),
-            // threads helper
             Event::ThreadCreated { thread }
             | Event::ThreadUpdated { thread }
             | Event::ThreadDeleted { thread }

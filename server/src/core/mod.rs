@@ -21,12 +21,12 @@ pub mod users;
 pub mod audit;
 pub mod moderation;
 pub mod roles;
-// threads helper: threads, message lookups, voice state
+// threads, message lookups, voice state
 pub mod lookups;
 pub mod structure;
 pub mod threads;
 pub mod voice;
-// files (issue 8): attachments, custom emoji, webhooks
+// attachments, custom emoji, webhooks
 pub mod attachments;
 pub mod emoji;
 pub mod webhooks;

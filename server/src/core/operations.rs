@@ -26,7 +26,7 @@ pub struct Core {
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
     pub presence: Presence,
-    /// Voice channel participants (threads helper).
+    /// Voice channel participants.
     pub voice: super::voice::Voice,
     default_space: SpaceId,
     default_role: RoleId,
@@ -320,7 +320,7 @@ impl Core {
         } else if room.locked || room.archived {
             return Err(CoreError::Forbidden("room is locked"));
         }
-        // Attachments or embeds are a body of their own (files, issue 8).
+        // Attachments or embeds are a body of their own.
         if new.content.trim().is_empty()
             && !super::attachments::has_body_without_text(new.extra.as_ref())
         {

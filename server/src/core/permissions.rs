@@ -59,7 +59,7 @@ perms! {
     MANAGE_EMOJIS = 31, "manage_emojis";
     MANAGE_WEBHOOKS = 32, "manage_webhooks";
     USE_SLASH_COMMANDS = 33, "use_slash_commands";
-    // members helper: OriginChats role permissions without another home
+    // OriginChats role permissions without another home
     VOICE_STREAM = 34, "voice_stream";
     VOICE_ACTIVITY = 35, "voice_activity";
 }

@@ -1,13 +1,13 @@
 //! HTTP: one listener that upgrades WebSockets by path, optional extra listeners bound to one
 //! dialect, and graceful shutdown.
 
-// files (issue 8): serving stored files
+// serving stored files
 pub mod files;
 pub mod listener;
 // messaging dialect
 pub mod messaging;
 pub mod proxy;
-// files (issue 8): TLS listeners
+// TLS listeners
 pub mod tls;
 pub mod ws;
 
@@ -55,8 +55,8 @@ pub fn router(state: AppState) -> Router {
         // Plexichat (issue 5): /api/v1, /health, /gateway
         .merge(crate::dialects::plexichat::routes(&state))
         .route("/healthz", get(|| async { "ok" }))
-        .merge(crate::dialects::originchats::http::http_routes()) // originchats2
-        // files (issue 8): OriginChats' JSON 404 for other paths, OPTIONS 204 outside /api/v1
+        .merge(crate::dialects::originchats::http::http_routes())
+        // OriginChats' JSON 404 for other paths, OPTIONS 204 outside /api/v1
         .fallback(crate::dialects::originchats::files_http::not_found)
         .layer(axum::middleware::from_fn(
             crate::dialects::originchats::files_http::preflight,
@@ -71,7 +71,7 @@ pub fn single_dialect_router(state: AppState, protocol: &str) -> Option<Router> 
         // originchats
         "originchats" => Some(
             Router::new()
-                // files (issue 8): the HTTP routes share the port, as in the reference
+                // the HTTP routes share the port, as in the reference
                 .merge(crate::dialects::originchats::http::http_routes())
                 .fallback(get(crate::dialects::originchats::ws_route))
                 .layer(axum::middleware::from_fn(

@@ -6,7 +6,7 @@
 //! publish events in exactly the order the store committed them.
 
 pub mod members;
-// files (issue 8): attachments, custom emoji, webhooks
+// attachments, custom emoji, webhooks
 pub mod files;
 pub mod sqlite;
 
@@ -189,7 +189,7 @@ pub trait Store:
     ) -> BoxFut<'_, PollState>;
     /// Open polls whose expiry is before `now`, oldest expiry first.
     fn expired_polls(&self, now: i64, limit: u32) -> BoxFut<'_, Vec<String>>;
-    // --- threads and message lookups (threads helper)
+    // --- threads and message lookups
     /// Threads whose parent is `parent`, newest first.
     fn threads(&self, parent: RoomId) -> BoxFut<'_, Vec<Room>>;
     /// (thread, parent) of every thread.

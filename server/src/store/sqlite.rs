@@ -16,7 +16,7 @@ mod messages;
 mod polls;
 mod rooms;
 mod threads;
-// files (issue 8)
+// files
 mod attachments;
 mod user_state;
 mod webhooks;
@@ -1306,7 +1306,6 @@ impl Store for SqliteStore {
         Box::pin(polls::expired(self, now, limit))
     }
 
-    // threads helper
     fn threads(&self, parent: RoomId) -> BoxFut<'_, Vec<Room>> {
         Box::pin(threads::threads(self, parent))
     }

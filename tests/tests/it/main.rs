@@ -31,14 +31,14 @@ mod plexichat;
 mod plexichat_gateway;
 mod plexichat_gateway_extras;
 mod plexichat_support;
-mod plexichat_threads; // threads helper
+mod plexichat_threads;
 mod plexichat_user_state;
 mod reactions;
-// members helper
+// members, roles and moderation
 mod originchats_members;
 mod originchats_roles;
 mod plexichat_moderation;
-// files (issue 8)
+// files
 mod files_support;
 mod originchats_files;
 mod originchats_webhooks;

@@ -1,4 +1,4 @@
-//! OriginChats files (issue 8): `POST /attachments/upload`, `GET /attachments/{id}`,
+//! OriginChats files: `POST /attachments/upload`, `GET /attachments/{id}`,
 //! attachments on `message_new`, `attachment_get` / `attachment_delete`, expiry and the
 //! sweeper, custom emoji (`emoji_*`, `/emojis/`), the other HTTP routes of §1.9 (index, server
 //! assets, JSON 404, OPTIONS 204) and that the other dialects' routes still work. Every

@@ -1,4 +1,4 @@
-//! Webhooks (issue 8): OriginChats `webhook_*` commands and `POST /webhooks?token=` (plain and
+//! Webhooks: OriginChats `webhook_*` commands and `POST /webhooks?token=` (plain and
 //! GitHub push), over the core webhooks Plexichat's `/api/v1/webhooks` also manages; a post
 //! reaches OriginChats and Plexichat clients. Every WebSocket frame and REST answer is
 //! validated against its spec.

@@ -1,4 +1,4 @@
-//! Plexichat uploads and media (issue 8): `POST /channels/{id}/attachments`, attachments on
+//! Plexichat uploads and media: `POST /channels/{id}/attachments`, attachments on
 //! messages (REST, MESSAGE_CREATE, and OriginChats clients of the same channel), and
 //! `GET /api/v1/media/attachments/{filename}` (signed URLs, tokens, cookie, ETag, Range,
 //! download). Every JSON answer under `/api/v1` is validated against the OpenAPI document.

@@ -1,4 +1,4 @@
-//! TLS (issue 8): with `server.tls_cert` / `server.tls_key`, every listener speaks TLS. The
+//! TLS: with `server.tls_cert` / `server.tls_key`, every listener speaks TLS. The
 //! certificate is made in the test (rcgen); the client trusts only it. The official OriginChats
 //! client connects with `wss://` only.
 

@@ -22,7 +22,7 @@ impl OriginChats {
         if r.channel.is_none() && r.thread_id.is_none() {
             return send(cx, fail(SRC, "Channel or thread_id is required", l));
         }
-        // A thread (threads helper) or a channel that exists and is viewable.
+        // A thread or a channel that exists and is viewable.
         let channel = match (r.thread_id.as_deref(), r.channel.as_deref()) {
             (Some(tid), _) => match self.thread_context(&account, tid).await {
                 Ok(c) => Some(c).filter(|c| c.allows(&account, "view")),

@@ -43,7 +43,7 @@ pub fn message(m: &Message, reply_user: Option<&str>) -> Value {
     o.insert("timestamp".into(), timestamp(m.created_at));
     o.insert("id".into(), Value::String(m.id.0.clone()));
     o.insert("type".into(), Value::String("message".into()));
-    // files (issue 8): embeds, attachments and webhook attribution kept in `extra`
+    // embeds, attachments and webhook attribution kept in `extra`
     if let Some(extra) = m.extra.as_deref() {
         if let Some(e) = extra.get("embeds").filter(|e| e.is_array()) {
             o.insert("embeds".into(), e.clone());

@@ -133,7 +133,7 @@ impl Handler for OriginChats {
         OriginChats::channel_delete(self, cx, r).await
     }
 
-    // originchats2: polls, emoji, webhooks, attachments, unreads, pings, embeds, server info
+    // polls, emoji, webhooks, attachments, unreads, pings, embeds, server info
     async fn server_info(&self, cx: &mut Cx, r: proto::ServerInfo) -> Reply {
         OriginChats::server_info(self, cx, r).await
     }
@@ -196,7 +196,7 @@ impl Handler for OriginChats {
     async fn poll_get(&self, cx: &mut Cx, r: proto::PollGet) -> Reply {
         OriginChats::poll_get(self, cx, r).await
     }
-    // members helper: users, roles, moderation, rate limits, server settings, modlog
+    // users, roles, moderation, rate limits, server settings, modlog
     async fn users_list(&self, cx: &mut Cx, r: proto::UsersList) -> Reply {
         OriginChats::users_list(self, cx, r).await
     }
@@ -284,7 +284,7 @@ impl Handler for OriginChats {
     async fn modlog_summary(&self, cx: &mut Cx, r: proto::ModlogSummary) -> Reply {
         OriginChats::modlog_summary(self, cx, r).await
     }
-    // threads helper: threads, channel structure, lookups, voice
+    // threads, channel structure, lookups, voice
     async fn thread_create(&self, cx: &mut Cx, r: proto::ThreadCreate) -> Reply {
         OriginChats::thread_create(self, cx, r).await
     }
@@ -341,7 +341,7 @@ impl Handler for OriginChats {
     async fn voice_state(&self, cx: &mut Cx, r: proto::VoiceState) -> Reply {
         OriginChats::voice_state(self, cx, r).await
     }
-    // files (issue 8): custom emoji, attachments, webhooks
+    // custom emoji, attachments, webhooks
     async fn emoji_add(&self, cx: &mut Cx, r: proto::EmojiAdd) -> Reply {
         OriginChats::emoji_add(self, cx, r).await
     }

@@ -25,7 +25,7 @@ pub fn store() -> Option<&'static Arc<SqliteStore>> {
 pub fn http_routes() -> Router<AppState> {
     Router::new()
         .route("/info", get(info).options(preflight))
-        // files (issue 8)
+        // files
         .merge(super::files_http::routes())
         .layer(axum::middleware::map_response(cors))
 }

@@ -159,7 +159,7 @@ impl OriginChats {
                 }
             }
         };
-        // files (issue 8): step 11, the uploads the message carries
+        // step 11, the uploads the message carries
         let mut extra = None;
         if let Some(refs) = r.attachments.as_deref().filter(|a| !a.is_empty()) {
             match self.message_attachments(&account.user.id, refs).await {

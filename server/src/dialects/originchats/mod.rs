@@ -20,7 +20,7 @@ pub mod config_json;
 pub mod conns;
 pub mod frames;
 pub mod handler;
-// originchats2: HTTP routes, server info, unreads, pings, embeds
+// HTTP routes, server info, unreads, pings, embeds
 pub mod embeds;
 pub mod http;
 pub mod message_ops;
@@ -31,17 +31,17 @@ pub mod render;
 pub mod server_info;
 pub mod session;
 pub mod unreads;
-// members helper: users, roles, moderation, modlog, server settings
+// users, roles, moderation, modlog, server settings
 pub mod members;
 pub mod modlog;
 pub mod perms;
 pub mod roles;
-// threads helper: threads, channel structure, lookups, voice
+// threads, channel structure, lookups, voice
 pub mod channel_more;
 pub mod lookups;
 pub mod threads;
 pub mod voice;
-// files (issue 8): attachments, emoji, webhooks, the HTTP routes of §1.9
+// attachments, emoji, webhooks, the HTTP routes of §1.9
 pub mod attachments;
 pub mod emoji;
 pub mod files_http;
@@ -98,7 +98,7 @@ pub struct OriginChats {
     pub heartbeat: Duration,
     /// Slash commands, plugins, Web Push.
     pub bots: bots::Bots,
-    /// Roles cache epoch, server settings, the core-event watcher (members helper).
+    /// Roles cache epoch, server settings, the core-event watcher.
     pub members: members::MembersState,
 }
 

@@ -190,7 +190,7 @@ impl Renderer for OriginChatsRenderer {
                 option_ids,
             } => super::bots::polls::vote_update(state, voter, option_ids),
             Event::PollEnded { state } => super::bots::polls::end_update(state),
-            // threads helper: threads (to the forum's followers) and voice
+            // threads (to the forum's followers) and voice
             Event::ThreadCreated { thread } => {
                 CACHE.set_room(thread.room.id.clone(), super::threads::thread_place(thread));
                 json!({"cmd": "thread_create", "thread": super::threads::thread_json(thread),

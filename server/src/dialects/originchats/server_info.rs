@@ -13,7 +13,7 @@ use std::collections::HashSet;
 impl OriginChats {
     /// `{"cmd":"server_info","name","icon","banner"}` from the configuration, `""` defaults.
     pub async fn server_info(&self, cx: &mut Cx, r: proto::ServerInfo) -> Reply {
-        // The stored settings (members helper: server_update), else the configuration.
+        // The stored settings (server_update), else the configuration.
         let frame = self.server_info_frame().await;
         send(cx, with_listener(frame, r.listener.as_deref()))
     }

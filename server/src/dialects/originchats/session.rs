@@ -26,7 +26,7 @@ pub struct Cx {
     pub validator_key: String,
     /// Set once authenticated.
     pub account: Option<Account>,
-    /// The roles epoch `account` was loaded at (members helper).
+    /// The roles epoch `account` was loaded at.
     pub roles_epoch: u64,
 }
 
@@ -174,7 +174,7 @@ impl Session for OcSession {
             }
         }
         if let Some(account) = &self.cx.account {
-            // §1.8: a connection in a voice channel leaves it (threads helper).
+            // §1.8: a connection in a voice channel leaves it.
             oc.core.voice_session_closed(&account.user.id, conn);
             oc.core
                 .hub()
@@ -203,7 +203,7 @@ impl OriginChats {
         let Some(account) = &cx.account else { return };
         let rooms: HashSet<RoomId> = match self.viewable_rooms(account).await {
             Ok(list) => {
-                self.remember_threads(&list).await; // threads helper
+                self.remember_threads(&list).await;
                 list.into_iter().map(|c| c.room.id).collect()
             }
             Err(e) => {

@@ -35,7 +35,7 @@ impl OriginChats {
             return Err(Reply::None);
         };
         if let Some(id) = thread {
-            // threads helper: a thread's last-read marker is kept under its room.
+            // a thread's last-read marker is kept under its room.
             let c = self.thread_or_reply(cx, &account, id, src, l).await?;
             if !c.allows(&account, "view") {
                 return Err(send(cx, fail(src, super::threads::NO_VIEW, l)));
@@ -218,7 +218,7 @@ impl OriginChats {
             let mut out = Map::new();
             for c in self.viewable_rooms(&account).await? {
                 if c.room.kind == crate::core::rooms::RoomKind::Forum {
-                    // threads helper: each thread of a viewable forum, as `thread/<id>`.
+                    // each thread of a viewable forum, as `thread/<id>`.
                     for t in self.core.store().threads(c.room.id.clone()).await? {
                         let last = self.last_read(&account, &t.id).await?;
                         let (unread, total) = self.unread_counts(&t.id, last.as_deref()).await?;

@@ -48,7 +48,7 @@ impl Plexichat {
         config: PlexichatConfig,
         sqlite: Arc<crate::store::sqlite::SqliteStore>,
     ) -> Self {
-        rest::media::configure(&config.media_signing_key); // files (issue 8)
+        rest::media::configure(&config.media_signing_key); // files
         Self {
             core,
             state: state::StateDb::new(sqlite.clone()),

@@ -12,7 +12,7 @@ pub fn message(m: &Message, viewer: Option<&str>) -> gw::Message {
         id: wire(&m.id.0),
         channel_id: wire(&m.room_id.0),
         author_id: wire(&m.author.id.0),
-        // files (issue 8): attachment-only messages show a zero-width space, as the reference
+        // attachment-only messages show a zero-width space, as the reference
         content: if m.content.is_empty() {
             "\u{200b}".to_owned()
         } else {

@@ -413,7 +413,7 @@ impl Renderer for PlexichatRenderer {
                     id: wire(&space_id.0),
                 },
             ),
-            // threads helper: THREAD_* go to the parent channel's followers.
+            // THREAD_* go to the parent channel's followers.
             Event::ThreadCreated { thread } => record(
                 &mut out,
                 "THREAD_CREATE",
@@ -432,7 +432,7 @@ impl Renderer for PlexichatRenderer {
                 &thread.parent.id.0,
                 &threads::thread_delete_dispatch(thread),
             ),
-            // ---- plexi: read receipts, bulk deletes, reaction clears, voice, own dispatches
+            // read receipts, bulk deletes, reaction clears, voice, own dispatches
             Event::ReadStateChanged {
                 user,
                 room_id,

@@ -320,7 +320,7 @@ impl GwSession {
             if let Some(f) = self.deliver(&rec) {
                 out.push(f);
             }
-            // members helper: a member removed or banned, or a deleted server, is no longer
+            // a member removed or banned, or a deleted server, is no longer
             // followed (after its own dispatch).
             match rec.t {
                 "GUILD_MEMBER_REMOVE" | "GUILD_BAN_ADD" if rec.room == self.user.id.0 => {

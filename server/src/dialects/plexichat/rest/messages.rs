@@ -176,7 +176,7 @@ pub async fn create(
         }
     };
     require(px, &auth.user.id, &room, Permissions::NONE).await?;
-    // files (issue 8): already-uploaded files, named by their URLs
+    // already-uploaded files, named by their URLs
     let mut extra = None;
     if let Some(list) = req.attachments.as_deref().filter(|a| !a.is_empty()) {
         let found = super::media::message_attachments(&px.core, &auth.user, list).await?;

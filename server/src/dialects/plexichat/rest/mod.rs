@@ -18,11 +18,11 @@ pub mod relationships;
 pub mod roles;
 pub mod servers;
 pub mod system;
-pub mod threads; // threads helper
+pub mod threads;
 pub mod twofa;
 pub mod users;
 pub mod webhooks;
-// files (issue 8)
+// files
 pub mod media;
 
 use super::Plexichat;
@@ -138,7 +138,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                 .delete(webhooks::delete),
         )
         .route("/webhooks/{webhook_id}/{token}", post(webhooks::execute))
-        // files (issue 8): the rest of the webhook routes, uploads and media
+        // the rest of the webhook routes, uploads and media
         .route(
             "/webhooks/{webhook_id}/regenerate-token",
             post(webhooks::regenerate),
@@ -156,7 +156,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             put(messages::pin).delete(messages::unpin),
         )
         .route("/channels/{channel_id}/typing", post(messages::typing))
-        // threads helper: threads and message search
+        // threads and message search
         .route(
             "/channels/{channel_id}/threads",
             get(threads::list).post(threads::create),
@@ -168,7 +168,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                 .delete(threads::delete),
         )
         .route("/search/messages", get(threads::search))
-        // ---- plexi: user state, read state, message extras
+        // user state, read state, message extras
         .route("/status", get(system::status))
         .route("/ready", get(system::ready))
         .route("/users/search", get(me::search))
