@@ -348,7 +348,10 @@ async fn apply_all(
             i += run;
             continue;
         }
-        let r = apply(conn, &ops[i]).await;
+        let r = match &ops[i] {
+            Op::Custom(write) => apply_custom(conn, write).await,
+            op => apply(conn, op).await,
+        };
         if let Err(StoreError::Backend(e)) = r {
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
             return Err(StoreError::Backend(e));
@@ -513,6 +516,34 @@ async fn run_single(conn: &mut SqliteConnection, op: &Op) -> StoreResult<Done> {
             Err(e)
         }
     }
+}
+
+/// Runs a custom write inside a savepoint of the batch's transaction. A custom write may have
+/// written rows before it answers a domain error (`NotFound`, `Conflict`); those are undone so the rest of the
+/// batch commits without them.
+async fn apply_custom(conn: &mut SqliteConnection, write: &CustomWrite) -> StoreResult<Done> {
+    sqlx::query("SAVEPOINT custom_write")
+        .execute(&mut *conn)
+        .await?;
+    let result = write(conn).await.map(Done::Any);
+    match &result {
+        // The caller rolls the whole batch back and retries its writes one by one.
+        Err(StoreError::Backend(_)) => {}
+        Ok(_) => {
+            sqlx::query("RELEASE custom_write")
+                .execute(&mut *conn)
+                .await?;
+        }
+        Err(_) => {
+            sqlx::query("ROLLBACK TO custom_write")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("RELEASE custom_write")
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    result
 }
 
 /// Applies one write inside the open transaction. Domain errors (`NotFound`, `Conflict`) are
@@ -1446,6 +1477,72 @@ mod tests {
             .unwrap();
         let contents: Vec<String> = stored.into_iter().map(|m| m.content).collect();
         assert_eq!(contents, expected);
+        store.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A custom write that writes and then answers a domain error leaves nothing behind, while
+    /// the writes batched with it commit.
+    #[tokio::test]
+    async fn a_failed_custom_write_is_undone_and_its_batch_commits() {
+        let dir = std::env::temp_dir().join(format!(
+            "chorus-store-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let store = SqliteStore::open(&dir.join("chorus.db"), SqliteSettings::default())
+            .await
+            .unwrap();
+        let insert = |key: &'static str, fail: bool| {
+            store.write(
+                move |conn| {
+                    Box::pin(async move {
+                        sqlx::query("INSERT INTO kv_probe (k) VALUES (?1)")
+                            .bind(key)
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(backend)?;
+                        if fail {
+                            return Err(StoreError::Conflict(format!("{key} refused")));
+                        }
+                        Ok(key)
+                    })
+                },
+                None,
+            )
+        };
+        store
+            .write(
+                |conn| {
+                    Box::pin(async move {
+                        sqlx::query("CREATE TABLE kv_probe (k TEXT PRIMARY KEY)")
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(backend)?;
+                        Ok(())
+                    })
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        // Queued together, so the writer commits them in one transaction.
+        let (before, failing, after) = tokio::join!(
+            insert("before", false),
+            insert("failing", true),
+            insert("after", false)
+        );
+        assert_eq!(before.unwrap(), "before");
+        assert!(
+            matches!(failing, Err(StoreError::Conflict(_))),
+            "{failing:?}"
+        );
+        assert_eq!(after.unwrap(), "after");
+        let kept: Vec<String> = sqlx::query_scalar("SELECT k FROM kv_probe ORDER BY k")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(kept, ["after", "before"]);
         store.close().await.unwrap();
         let _ = std::fs::remove_dir_all(dir);
     }
