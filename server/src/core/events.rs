@@ -164,13 +164,14 @@ pub enum Event {
         thread: Arc<super::threads::Thread>,
         user: UserRef,
     },
-    /// A voice participant joined, changed (mute) or left. Topic: the voice room.
+    /// A voice participant joined, changed its flags or left. Topic: the voice room (the one
+    /// left, when leaving).
     VoiceChanged {
         room_id: RoomId,
         participant: super::voice::VoiceParticipant,
         change: super::voice::VoiceChange,
     },
-    // ---- Plexichat user state (plexi) ----
+    // ---- read state, bulk changes, dialect-built dispatches ----
     /// A user read `room` up to `message_id` (None: everything). Topic: the room.
     ReadStateChanged {
         user: UserRef,
@@ -189,13 +190,6 @@ pub enum Event {
     ReactionsCleared {
         message: Arc<Message>,
         space_id: Option<SpaceId>,
-    },
-    /// A user's voice state changed (joined, moved, left, flags). Topic: the voice room (the
-    /// room left, when leaving).
-    VoiceStateChanged {
-        state: super::voice_states::VoiceState,
-        /// The room the event is about (the one joined or left).
-        room_id: RoomId,
     },
     /// A Plexichat dispatch the dialect built itself (USER_UPDATE, RELATIONSHIP_*,
     /// NOTIFICATION_*); other renderers ignore it.
@@ -249,10 +243,8 @@ impl Event {
             | Event::ThreadJoined { thread, .. }
             | Event::ThreadLeft { thread, .. } => Topic::Room(thread.parent.id.clone()),
             Event::VoiceChanged { room_id, .. } => Topic::Room(room_id.clone()),
-            // Plexichat user state (plexi)
             Event::ReadStateChanged { room_id, .. }
-            | Event::MessagesBulkDeleted { room_id, .. }
-            | Event::VoiceStateChanged { room_id, .. } => Topic::Room(room_id.clone()),
+            | Event::MessagesBulkDeleted { room_id, .. } => Topic::Room(room_id.clone()),
             Event::ReactionsCleared { message, .. } => Topic::Room(message.room_id.clone()),
             Event::PlexichatDispatch { topic, .. } => topic.clone(),
         }

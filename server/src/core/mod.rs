@@ -31,7 +31,6 @@ pub mod attachments;
 pub mod emoji;
 pub mod webhooks;
 // Plexichat voice states (to be unified with `voice`)
-pub mod voice_states;
 
 pub use operations::Core;
 

@@ -26,7 +26,7 @@ pub struct Core {
     store: Arc<dyn Store>,
     hub: Arc<Hub>,
     pub presence: Presence,
-    /// Voice channel participants.
+    /// Who is in which voice room (in memory: it describes live connections).
     pub voice: super::voice::Voice,
     default_space: SpaceId,
     default_role: RoleId,
@@ -37,8 +37,6 @@ pub struct Core {
     ip_users: Mutex<HashMap<String, User>>,
     /// Attachments and emoji on disk (`configure_files`).
     pub(crate) files: super::attachments::FilesSlot,
-    /// Who is in which voice room (in memory: it describes live connections).
-    pub voice_states: super::voice_states::VoiceStates,
 }
 
 impl Core {
@@ -53,7 +51,6 @@ impl Core {
             perm_cache: Mutex::new(HashMap::new()),
             ip_users: Mutex::new(HashMap::new()),
             files: Default::default(),
-            voice_states: Default::default(),
         }
     }
 

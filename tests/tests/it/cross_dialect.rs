@@ -82,3 +82,95 @@ async fn a_plexichat_dm_reaches_a_messaging_client_and_back() {
     assert_eq!(reply["d"]["channel_id"], dm_id.as_str());
     assert_eq!(reply["d"]["author_username"], "bob");
 }
+
+/// Voice rooms are the core's: a Plexichat member joining a voice channel shows up in it for
+/// OriginChats clients (without a peer id: it has none), and an OriginChats participant's joins,
+/// mutes and leaves reach the gateway as VOICE_STATE_UPDATE.
+#[tokio::test]
+async fn voice_participants_are_shared_by_originchats_and_plexichat() {
+    let server = crate::originchats::cracked();
+    let out = server.cli(&[
+        "user",
+        "add",
+        "boss",
+        "--password",
+        "password",
+        "--role",
+        "owner",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let mut boss = crate::originchats::Oc::login(&server, "boss", "password").await;
+    assert_eq!(boss.recv().await["cmd"], "user_connect");
+    let pat = Api::new(&server).register("pat").await;
+    let (mut gw, _) = Gateway::ready(&server, pat.token.as_deref().unwrap()).await;
+
+    boss.send(
+        json!({"cmd": "channel_create", "name": "lounge", "type": "voice",
+        "permissions": {"view": ["user"]}}),
+    )
+    .await;
+    assert_eq!(boss.recv().await["cmd"], "channel_create");
+    assert_eq!(boss.recv().await["cmd"], "channels_get");
+    let created = gw.dispatch().await;
+    assert_eq!(created["t"], "CHANNEL_CREATE");
+    let lounge = created["d"]["id"].as_str().unwrap().to_owned();
+
+    // pat joins over the gateway.
+    gw.send(json!({"op": 20, "d": {"channel_id": lounge}}))
+        .await;
+    let d = gw.dispatch().await;
+    assert_eq!(d["t"], "VOICE_STATE_UPDATE");
+    assert_eq!(d["d"]["channel_id"], lounge.as_str());
+    let pat_id = d["d"]["user_id"].as_str().unwrap().to_owned();
+    let joined = boss.recv().await;
+    assert_eq!(joined["cmd"], "voice_user_joined", "{joined}");
+    assert_eq!(joined["channel"], "lounge");
+    assert_eq!(joined["user"]["username"], "pat");
+    assert_eq!(joined["user"]["muted"], false);
+    assert!(joined["user"].get("peer_id").is_none(), "{joined}");
+
+    // boss joins over OriginChats: pat is among the participants; the gateway hears boss.
+    boss.send(json!({"cmd": "voice_join", "channel": "lounge", "peer_id": "p-boss"}))
+        .await;
+    assert_eq!(boss.recv().await["cmd"], "voice_user_joined");
+    boss.expect(json!({"cmd": "voice_join", "channel": "lounge",
+        "participants": [{"username": "pat", "muted": false}]}))
+        .await;
+    let d = gw.dispatch().await;
+    assert_eq!(d["t"], "VOICE_STATE_UPDATE");
+    assert_eq!(d["d"]["channel_id"], lounge.as_str());
+    assert_ne!(d["d"]["user_id"], pat_id.as_str());
+    let boss_id = d["d"]["user_id"].clone();
+    boss.send(json!({"cmd": "voice_mute"})).await;
+    assert_eq!(boss.recv().await["cmd"], "voice_user_updated");
+    assert_eq!(boss.recv().await["cmd"], "voice_mute");
+    let d = gw.dispatch().await;
+    assert_eq!(
+        (&d["d"]["user_id"], &d["d"]["self_mute"]),
+        (&boss_id, &json!(true))
+    );
+
+    // pat mutes and then leaves with op 4.
+    gw.send(json!({"op": 4, "d": {"channel_id": lounge, "self_mute": true}}))
+        .await;
+    assert_eq!(gw.dispatch().await["d"]["self_mute"], true);
+    let upd = boss.recv().await;
+    assert_eq!(upd["cmd"], "voice_user_updated");
+    assert_eq!(
+        (&upd["user"]["username"], &upd["user"]["muted"]),
+        (&json!("pat"), &json!(true))
+    );
+    gw.send(json!({"op": 4, "d": {"channel_id": null}})).await;
+    let d = gw.dispatch().await;
+    assert_eq!(
+        (&d["d"]["user_id"], &d["d"]["channel_id"]),
+        (&json!(pat_id), &json!(null))
+    );
+    boss.expect(json!({"cmd": "voice_user_left", "channel": "lounge", "username": "pat"}))
+        .await;
+    boss.send(json!({"cmd": "voice_state", "channel": "lounge"}))
+        .await;
+    let st = boss.recv().await;
+    assert_eq!(st["participants"].as_array().unwrap().len(), 1, "{st}");
+    assert_eq!(st["participants"][0]["peer_id"], "p-boss");
+}

@@ -1,7 +1,8 @@
 //! Voice (§2.5): voice_join, voice_leave, voice_mute, voice_unmute, voice_state. Participants
-//! live in the core's voice state; its `VoiceChanged` events become voice_user_joined / _left /
-//! _updated for every connection that can view the channel (the actor included, no `global`
-//! key, as in the reference). Only peer ids are exchanged.
+//! live in the core's voice rooms (Plexichat's voice channels too); its `VoiceChanged` events
+//! become voice_user_joined / _left / _updated for every connection that can view the channel
+//! (the actor included, no `global` key, as in the reference). Only peer ids are exchanged; a
+//! participant that joined over Plexichat has none, so it is shown without `peer_id`.
 
 use super::channels::Channel;
 use super::frames::with_listener;
@@ -20,10 +21,19 @@ const NOT_IN_VOICE: &str = "You are not in a voice channel";
 const GONE: &str = "Voice channel no longer exists";
 const NOT_IN_THIS: &str = "You are not in this voice channel";
 
+/// `{"id","username","muted","peer_id"?}`, with the peer id when `with_peer` and it has one.
+fn participant_json(p: &VoiceParticipant, with_peer: bool) -> Value {
+    let mut v = json!({"id": p.user.id.as_str(), "username": p.user.username,
+        "muted": p.flags.self_mute});
+    if let (true, Some(peer), Some(o)) = (with_peer, &p.peer_id, v.as_object_mut()) {
+        o.insert("peer_id".into(), Value::String(peer.clone()));
+    }
+    v
+}
+
 /// The broadcast frame of a voice change in `channel`.
 pub fn voice_event(channel: &str, p: &VoiceParticipant, change: VoiceChange) -> Value {
-    let user = json!({"id": p.user.id.as_str(), "username": p.user.username,
-        "muted": p.muted, "peer_id": p.peer_id});
+    let user = participant_json(p, true);
     match change {
         VoiceChange::Joined => {
             json!({"cmd": "voice_user_joined", "channel": channel, "user": user})
@@ -44,7 +54,7 @@ impl OriginChats {
             .voice
             .participants(room)
             .iter()
-            .map(|p| json!({"username": p.user.username, "muted": p.muted}))
+            .map(|p| json!({"username": p.user.username, "muted": p.flags.self_mute}))
             .collect()
     }
 
@@ -90,11 +100,11 @@ impl OriginChats {
         let Some(account) = cx.account.clone() else {
             return Err(Reply::None);
         };
-        let Some((room, p)) = self.core.voice.current(&account.user.id) else {
+        let Some(p) = self.core.voice.current(&account.user.id) else {
             return Err(send(cx, fail(src, NOT_IN_VOICE, l)));
         };
         let channel = match self.all_channels(&account).await {
-            Ok(all) => all.into_iter().find(|c| c.room.id == room),
+            Ok(all) => all.into_iter().find(|c| c.room.id == p.room_id),
             Err(e) => return Err(send(cx, internal(src, e, l))),
         };
         let Some(channel) = channel else {
@@ -130,19 +140,23 @@ impl OriginChats {
             .participants(&channel.room.id)
             .into_iter()
             .filter(|p| p.user.id != account.user.id)
-            .map(|p| json!({"username": p.user.username, "peer_id": p.peer_id, "muted": p.muted}))
+            .map(|p| {
+                let mut v = participant_json(&p, true);
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("id");
+                }
+                v
+            })
             .collect();
-        let me = VoiceParticipant {
-            user: UserRef {
-                id: account.user.id.clone(),
-                username: account.user.username.clone(),
-            },
-            peer_id,
-            muted: false,
-            session: cx.conn,
+        let user = UserRef {
+            id: account.user.id.clone(),
+            username: account.user.username.clone(),
         };
+        let space = channel.room.space_id.clone();
+        let mut me = VoiceParticipant::new(user, channel.room.id.clone(), space, cx.conn);
+        me.peer_id = Some(peer_id);
         // voice_user_joined reaches the viewers (the caller too) before this reply.
-        self.core.voice_join(&channel.room.id, me).await;
+        self.core.voice_join(me).await;
         send(
             cx,
             with_listener(
@@ -174,7 +188,7 @@ impl OriginChats {
         };
         if self
             .core
-            .voice_set_muted(&account.user.id, muted)
+            .voice_set_flags(&account.user.id, |f| f.self_mute = muted)
             .await
             .is_none()
         {
@@ -202,17 +216,7 @@ impl OriginChats {
         let all = self.core.voice.participants(&channel.room.id);
         // Peer ids only for participants.
         let inside = all.iter().any(|p| p.user.id == account.user.id);
-        let list: Vec<Value> = all
-            .iter()
-            .map(|p| {
-                let mut v = json!({"id": p.user.id.as_str(), "username": p.user.username,
-                    "muted": p.muted});
-                if let (true, Some(o)) = (inside, v.as_object_mut()) {
-                    o.insert("peer_id".into(), Value::String(p.peer_id.clone()));
-                }
-                v
-            })
-            .collect();
+        let list: Vec<Value> = all.iter().map(|p| participant_json(p, inside)).collect();
         send(
             cx,
             with_listener(

@@ -411,7 +411,6 @@ async fn identify(cx: &mut Cx, ws: &mut WebSocket, d: gw::IdentifyData) -> Resul
         token_digest: users::token_digest(&d.token),
         intents,
         events_per_minute: px.config.gateway_events_per_minute,
-        in_voice: Default::default(),
         conn,
         kick,
         tx,

@@ -10,6 +10,7 @@
 use crate::core::events::Event;
 use crate::core::messages::ReactionAction;
 use crate::core::rooms::{Room, RoomKind};
+use crate::core::voice::VoiceChange;
 use crate::dialects::plexichat::rest::threads;
 use crate::dialects::plexichat::{ids::wire, wire as shapes};
 use crate::hub::Renderer;
@@ -472,19 +473,24 @@ impl Renderer for PlexichatRenderer {
                     guild_id: space_id.as_ref().map(|s| wire(&s.0)),
                 },
             ),
-            Event::VoiceStateChanged { state, room_id } => record(
+            // Joins from every dialect; leaving shows as no channel.
+            Event::VoiceChanged {
+                room_id,
+                participant: p,
+                change,
+            } => record(
                 &mut out,
                 "VOICE_STATE_UPDATE",
                 &room_id.0,
                 &gw::VoiceStateData {
-                    user_id: wire(&state.user_id.0),
-                    channel_id: state.room_id.as_ref().map(|r| wire(&r.0)),
-                    self_mute: state.flags.self_mute,
-                    self_deaf: state.flags.self_deaf,
-                    mute: state.mute,
-                    deaf: state.deaf,
+                    user_id: wire(&p.user.id.0),
+                    channel_id: (*change != VoiceChange::Left).then(|| wire(&room_id.0)),
+                    self_mute: p.flags.self_mute,
+                    self_deaf: p.flags.self_deaf,
+                    mute: p.mute,
+                    deaf: p.deaf,
                     suppress: false,
-                    guild_id: state.space_id.as_ref().map(|s| wire(&s.0)),
+                    guild_id: p.space_id.as_ref().map(|s| wire(&s.0)),
                 },
             ),
             Event::PlexichatDispatch { t, d, .. } => push_record(&mut out, t, "", "", "", d),

@@ -87,9 +87,8 @@ pub struct GwSession {
     pub intents: i64,
     /// Most hub dispatches sent per minute (0: no limit); the rest are dropped unnumbered.
     pub events_per_minute: u32,
-    /// Whether this session put its user in a voice room (it leaves when the session ends).
-    pub in_voice: std::sync::atomic::AtomicBool,
-    /// The hub subscriber id (kept across resumes).
+    /// The hub subscriber id (kept across resumes; a voice room joined from this session is
+    /// left when it ends).
     pub conn: ConnId,
     pub kick: Arc<Kick>,
     /// The sending side of the session's hub queue (for rooms subscribed later).
@@ -429,12 +428,7 @@ impl Sessions {
     /// them there.
     pub fn end(&self, session: &GwSession, core: &Core) {
         let hub = core.hub();
-        if session
-            .in_voice
-            .swap(false, std::sync::atomic::Ordering::AcqRel)
-        {
-            core.voice_state_leave(&session.user.id);
-        }
+        core.voice_session_closed(&session.user.id, session.conn);
         self.lock().remove(&session.id);
         let topics = std::mem::take(&mut session.lock().topics);
         for t in topics {

@@ -1,17 +1,16 @@
-//! Voice signalling (ops 4 and 20–26, §1.10). Voice state is the core's (in memory); VOICE_STATE
-//! _UPDATE dispatches come from its events. Chorus has no SFU: offers, answers, ICE candidates
+//! Voice signalling (ops 4 and 20–26, §1.10). Voice rooms are the core's (in memory, shared with
+//! OriginChats' voice channels); VOICE_STATE_UPDATE dispatches come from its events. Chorus has no SFU: offers, answers, ICE candidates
 //! and speaking flags are relayed to the other sessions in the sender's voice channel (to
 //! `target_user_id` only, when given), as op 22–25 frames without a sequence number.
 
 use super::render;
 use super::sessions::GwSession;
 use crate::core::ids::{RoomId, UserId};
-use crate::core::voice_states::VoiceFlags;
+use crate::core::voice::VoiceFlags;
 use crate::dialects::plexichat::{Plexichat, ids};
 use crate::hub::Frame;
 use chorus_protocol::gateway::{self as gw, ClientFrame};
 use serde::Serialize;
-use std::sync::atomic::Ordering;
 
 type Close = (u16, &'static str);
 const DECODE_ERROR: Close = (4002, "Decode error");
@@ -33,35 +32,36 @@ pub async fn handle(px: &Plexichat, session: &GwSession, frame: ClientFrame) -> 
                 self_stream: d.self_stream.unwrap_or(false),
             };
             match d.channel_id {
-                None => leave(px, session),
+                None => leave(px, session).await,
                 Some(channel) => {
                     let target = room(&channel).ok_or(DECODE_ERROR)?;
-                    let here = px
-                        .core
-                        .voice_states
-                        .of(&me.id)
-                        .is_some_and(|s| s.room_id.as_ref() == Some(&target));
-                    if here {
-                        px.core.voice_state_set_flags(&me.id, flags);
-                    } else if px.core.voice_state_join(me, &target, flags).await.is_ok() {
-                        session.in_voice.store(true, Ordering::Release);
+                    if current(px, &me.id, None).as_ref() == Some(&target) {
+                        px.core.voice_set_flags(&me.id, |f| *f = flags).await;
+                    } else {
+                        // A refused join is only logged by the reference.
+                        let _ = px
+                            .core
+                            .voice_join_checked(me, &target, flags, session.conn)
+                            .await;
                     }
                 }
             }
         }
         ClientFrame::VoiceConnect(gw::VoiceConnect { d }) => {
             let target = room(&d.channel_id).ok_or(DECODE_ERROR)?;
-            let flags = px
-                .core
-                .voice_states
-                .of(&me.id)
-                .map(|s| s.flags)
-                .unwrap_or_default();
-            if px.core.voice_state_join(me, &target, flags).await.is_ok() {
-                session.in_voice.store(true, Ordering::Release);
+            let here = px.core.voice.current(&me.id);
+            if here.as_ref().map(|p| &p.room_id) == Some(&target) {
+                // Already there: the state is announced again, unchanged.
+                px.core.voice_set_flags(&me.id, |_| {}).await;
+            } else {
+                let flags = here.map(|p| p.flags).unwrap_or_default();
+                let _ = px
+                    .core
+                    .voice_join_checked(me, &target, flags, session.conn)
+                    .await;
             }
         }
-        ClientFrame::VoiceDisconnect(_) => leave(px, session),
+        ClientFrame::VoiceDisconnect(_) => leave(px, session).await,
         ClientFrame::VoiceSdpOffer(gw::VoiceSdpOffer { d }) => {
             let to = d.target_user_id.as_deref();
             if let Some(channel) = current(px, &me.id, Some(&d.channel_id)) {
@@ -116,9 +116,8 @@ pub async fn handle(px: &Plexichat, session: &GwSession, frame: ClientFrame) -> 
     Ok(())
 }
 
-fn leave(px: &Plexichat, session: &GwSession) {
-    session.in_voice.store(false, Ordering::Release);
-    px.core.voice_state_leave(&session.user.id);
+async fn leave(px: &Plexichat, session: &GwSession) {
+    px.core.voice_leave(&session.user.id).await;
 }
 
 fn sdp(user: &UserId, channel: &RoomId, sdp: String) -> gw::VoiceSdpRelayData {
@@ -131,7 +130,7 @@ fn sdp(user: &UserId, channel: &RoomId, sdp: String) -> gw::VoiceSdpRelayData {
 
 /// The voice room `user` is in, if it is `named` (or any, when no channel is named).
 fn current(px: &Plexichat, user: &UserId, named: Option<&str>) -> Option<RoomId> {
-    let room = px.core.voice_states.of(user)?.room_id?;
+    let room = px.core.voice.current(user)?.room_id;
     match named {
         Some(n) if ids::core(n).as_deref() != Some(room.0.as_str()) => None,
         _ => Some(room),
@@ -155,10 +154,10 @@ fn relay<T: Serialize>(
     let to = to.and_then(ids::core);
     let present: Vec<UserId> = px
         .core
-        .voice_states
-        .in_room(channel)
+        .voice
+        .participants(channel)
         .into_iter()
-        .map(|s| s.user_id)
+        .map(|p| p.user.id)
         .filter(|u| u != from && to.as_ref().is_none_or(|t| *t == u.0))
         .collect();
     for s in px.sessions.all() {
