@@ -89,18 +89,7 @@ async fn a_plexichat_dm_reaches_a_messaging_client_and_back() {
 #[tokio::test]
 async fn voice_participants_are_shared_by_originchats_and_plexichat() {
     let server = crate::originchats::cracked();
-    let out = server.cli(&[
-        "user",
-        "add",
-        "boss",
-        "--password",
-        "password",
-        "--role",
-        "owner",
-    ]);
-    assert!(out.status.success(), "{out:?}");
-    let mut boss = crate::originchats::Oc::login(&server, "boss", "password").await;
-    assert_eq!(boss.recv().await["cmd"], "user_connect");
+    let mut boss = crate::originchats_threads::member(&server, "boss", "owner").await;
     let pat = Api::new(&server).register("pat").await;
     let (mut gw, _) = Gateway::ready(&server, pat.token.as_deref().unwrap()).await;
 

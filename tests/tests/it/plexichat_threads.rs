@@ -1,7 +1,7 @@
 //! Plexichat threads (§2.9: `/channels/{id}/threads`, `/threads/{id}`, THREAD_* dispatches),
 //! message search (§2.10), and threads shared with OriginChats.
 
-use crate::originchats::{Oc, cracked};
+use crate::originchats::cracked;
 use crate::plexichat_support::{Api, Gateway, general_channel};
 use crate::support::Server;
 use serde_json::{Value, json};
@@ -234,18 +234,7 @@ async fn thread_routes_and_dispatches() {
 #[tokio::test]
 async fn threads_cross_between_originchats_and_plexichat() {
     let server = cracked();
-    let out = server.cli(&[
-        "user",
-        "add",
-        "boss",
-        "--password",
-        "password",
-        "--role",
-        "owner",
-    ]);
-    assert!(out.status.success(), "{out:?}");
-    let mut boss = Oc::login(&server, "boss", "password").await;
-    assert_eq!(boss.recv().await["cmd"], "user_connect");
+    let mut boss = crate::originchats_threads::member(&server, "boss", "owner").await;
     let px = Api::new(&server).register("pat").await;
     let (mut gw, _) = Gateway::ready(&server, px.token.as_deref().unwrap()).await;
 
