@@ -214,16 +214,22 @@ impl Hub {
         }
     }
 
-    /// threads: subscribers of `parent` also receive the events of `child`.
+    /// Subscribers of `parent` also receive the events of `child`.
     pub fn link(&self, child: Topic, parent: Topic) {
         let mut links = self.links.write().unwrap_or_else(|e| e.into_inner());
         links.insert(child, parent);
     }
 
-    /// threads: undoes `link`.
+    /// Undoes `link`.
     pub fn unlink(&self, child: &Topic) {
         let mut links = self.links.write().unwrap_or_else(|e| e.into_inner());
         links.remove(child);
+    }
+
+    /// Whether `child` is linked to a parent topic.
+    pub fn is_linked(&self, child: &Topic) -> bool {
+        let links = self.links.read().unwrap_or_else(|e| e.into_inner());
+        links.contains_key(child)
     }
 
     fn deliver(&self, topic: &Topic, event: &Event) {

@@ -160,12 +160,17 @@ impl Core {
     pub async fn delete_room(&self, actor: &User, id: &RoomId) -> CoreResult<Arc<Room>> {
         let current = self.manageable_room(actor, id).await?;
         let audience = self.audience(&current).await?;
+        // Its threads go with it (the store cascades); their hub links must go too.
+        let threads = self.store().threads(id.clone()).await?;
         let hub = self.hub().clone();
         let gone = self
             .store()
             .delete_room(
                 id.clone(),
                 Some(Box::new(move |r: &Room| {
+                    for t in &threads {
+                        hub.unlink(&Topic::Room(t.id.clone()));
+                    }
                     publish_room_event(
                         &hub,
                         Event::RoomDeleted {

@@ -485,6 +485,50 @@ mod tests {
         }
     }
 
+    /// Deleting a forum takes its threads with it, hub links included.
+    #[tokio::test]
+    async fn deleting_a_forum_unlinks_its_threads() {
+        let (core, dir) = core().await;
+        let boss = core
+            .create_account("boss", "pw", Some("owner"))
+            .await
+            .unwrap();
+        let forum = core
+            .create_room(
+                &boss,
+                NewRoom {
+                    space_id: Some(core.default_space().clone()),
+                    kind: RoomKind::Forum,
+                    name: "support".into(),
+                    topic: None,
+                    parent_id: None,
+                    position: None,
+                    is_public: true,
+                    max_members: None,
+                    members: Vec::new(),
+                    extra: None,
+                },
+            )
+            .await
+            .unwrap();
+        let t = core
+            .create_thread(&boss, &forum.id, "Help", None)
+            .await
+            .unwrap();
+        let topic = Topic::Room(t.room.id.clone());
+        assert!(core.hub().is_linked(&topic));
+        core.delete_room(&boss, &forum.id).await.unwrap();
+        assert!(!core.hub().is_linked(&topic));
+        assert!(
+            core.store()
+                .room(t.room.id.clone())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     /// Members open threads in a forum; messages live in the thread room; archive reopens on
     /// send, lock refuses; only the creator or a thread manager changes the thread.
     #[tokio::test]
