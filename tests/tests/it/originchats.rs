@@ -121,6 +121,16 @@ impl Oc {
             .expect("sending");
     }
 
+    /// The `messages_get` reply for a place that has messages: the auto-ack's `unreads_update`
+    /// (to every connection of the user) comes first.
+    pub async fn recv_history(&mut self) -> Value {
+        let ack = self.recv().await;
+        assert_eq!(ack["cmd"], "unreads_update", "{ack}");
+        let h = self.recv().await;
+        assert_eq!(h["cmd"], "messages_get", "{h}");
+        h
+    }
+
     /// The next text frame (heartbeat pings included), validated against the spec.
     pub async fn recv_any(&mut self) -> Value {
         loop {

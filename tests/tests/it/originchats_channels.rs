@@ -128,6 +128,12 @@ async fn staff_channel_traffic_reaches_only_its_viewers() {
     moder
         .send(json!({"cmd": "messages_get", "channel": "staff", "listener": "h"}))
         .await;
+    // Reading acks the newest message, without the listener.
+    let ack = moder.recv().await;
+    assert_eq!(
+        ack,
+        json!({"cmd": "unreads_update", "last_read": id, "channel": "staff"})
+    );
     let h = moder.recv().await;
     assert_eq!(h["cmd"], "messages_get");
     assert_eq!(h["listener"], "h");
@@ -235,15 +241,15 @@ async fn message_command_errors_and_paging() {
     };
     bob.send(json!({"cmd": "messages_get", "channel": "general", "start": 0, "limit": 2}))
         .await;
-    let f = bob.recv().await;
+    let f = bob.recv_history().await;
     assert_eq!(contents(&f), ["m3", "m4"]);
     assert_eq!(f["range"], json!({"start": 0, "end": 2}));
     bob.send(json!({"cmd": "messages_get", "channel": "general", "start": 2, "limit": 2}))
         .await;
-    assert_eq!(contents(&bob.recv().await), ["m1", "m2"]);
+    assert_eq!(contents(&bob.recv_history().await), ["m1", "m2"]);
     bob.send(json!({"cmd": "messages_get", "channel": "general", "start": ids[2], "limit": 5}))
         .await;
-    let f = bob.recv().await;
+    let f = bob.recv_history().await;
     assert_eq!(contents(&f), ["m0", "m1"]);
     assert_eq!(f["range"], json!({"start": ids[2], "end": null}));
     bob.expect_error(

@@ -68,7 +68,7 @@ async fn channel_update_move_and_the_enriched_list() {
     }
     bob.send(json!({"cmd": "messages_get", "channel": "lobby"}))
         .await;
-    let h = bob.recv().await;
+    let h = bob.recv_history().await;
     assert_eq!(h["messages"][0]["id"], mid.as_str());
 
     // channel_move: staff to the top.

@@ -130,7 +130,7 @@ async fn a_bot_registers_a_user_calls_the_bot_answers_and_everyone_sees_it() {
     alice
         .send(json!({"cmd": "messages_get", "channel": "general", "limit": 5}))
         .await;
-    let hist = alice.recv().await;
+    let hist = alice.recv_history().await;
     let last = hist["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["id"], seen[0]);
     assert_eq!(last["interaction"]["command"], "weather");

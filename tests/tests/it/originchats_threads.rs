@@ -163,8 +163,7 @@ async fn a_thread_from_creation_to_deletion() {
     // History through messages_get and thread_messages.
     boss.send(json!({"cmd": "messages_get", "thread_id": id, "listener": "h"}))
         .await;
-    let h = boss.recv().await;
-    assert_eq!(h["cmd"], "messages_get");
+    let h = boss.recv_history().await;
     assert_eq!(h["channel"], "support");
     assert_eq!(h["thread_id"], id.as_str());
     assert_eq!(h["listener"], "h");

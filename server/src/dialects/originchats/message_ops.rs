@@ -189,6 +189,13 @@ impl OriginChats {
             Value::String(_) => Value::Null,
             other => json!(other.as_i64().unwrap_or(0) + limit_sent.unwrap_or(100)),
         };
+        // Auto-ack (§2.1): reading the channel marks its newest message read, and every
+        // connection of the user hears it before this reply.
+        match self.mark_read(&account, &channel, None).await {
+            Ok(Some(last)) => self.send_unreads_update(&account, &channel, Some(&last)),
+            Ok(None) => {}
+            Err(e) => return send(cx, core_fail(SRC, e, l)),
+        }
         let list: Vec<Value> = messages.iter().map(|m| CACHE.message(m)).collect();
         let mut reply = json!({"cmd": SRC, "channel": channel.channel_name(), "messages": list,
             "range": {"start": start, "end": end}});

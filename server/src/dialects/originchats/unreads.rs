@@ -115,6 +115,67 @@ impl OriginChats {
         Ok((unread, total))
     }
 
+    /// Stores `message_id` (default: the newest message) as the user's last-read of `channel`;
+    /// returns it (None: the channel has no messages).
+    pub(super) async fn mark_read(
+        &self,
+        account: &Account,
+        channel: &Channel,
+        message_id: Option<String>,
+    ) -> Result<Option<String>, CoreError> {
+        let last = match message_id {
+            Some(id) => Some(id),
+            None => self
+                .core
+                .history_before(&account.user.id, &channel.room.id, None, 1)
+                .await?
+                .last()
+                .map(|m| m.id.as_str().to_owned()),
+        };
+        if let (Some(id), Some(s)) = (last.clone(), store()) {
+            let user = account.user.id.as_str().to_owned();
+            let room = channel.room.id.as_str().to_owned();
+            let now = chrono_now();
+            s.write(
+                move |conn| {
+                    let (user, room, id) = (user.clone(), room.clone(), id.clone());
+                    Box::pin(async move {
+                        sqlx::query(
+                            "INSERT INTO originchats_unreads (user_id, room_id, last_read, updated_at) \
+                             VALUES (?, ?, ?, ?) ON CONFLICT (user_id, room_id) \
+                             DO UPDATE SET last_read = excluded.last_read, updated_at = excluded.updated_at",
+                        )
+                        .bind(user)
+                        .bind(room)
+                        .bind(id)
+                        .bind(now)
+                        .execute(conn)
+                        .await
+                        .map_err(|e| StoreError::Backend(e.to_string()))?;
+                        Ok(())
+                    })
+                },
+                None,
+            )
+            .await?;
+        }
+        Ok(last)
+    }
+
+    /// `{"cmd":"unreads_update","last_read","channel"|"thread_id"}` to every connection of the
+    /// user (no listener: a side packet).
+    pub(super) fn send_unreads_update(
+        &self,
+        account: &Account,
+        channel: &Channel,
+        last: Option<&str>,
+    ) {
+        let (key, name) = place_key(channel);
+        let update = json!({"cmd": "unreads_update", "last_read": last, key: name});
+        self.conns
+            .send_user(&account.user.id, &update.to_string().into());
+    }
+
     pub async fn unreads_ack(&self, cx: &mut Cx, r: proto::UnreadsAck) -> Reply {
         const SRC: &str = "unreads_ack";
         let l = r.listener.as_deref();
@@ -125,52 +186,15 @@ impl OriginChats {
             Ok(c) => c,
             Err(reply) => return reply,
         };
-        let last = match r.message_id.clone() {
-            Some(id) => Some(id),
-            None => match self
-                .core
-                .history_before(&account.user.id, &channel.room.id, None, 1)
-                .await
-            {
-                Ok(m) => m.last().map(|m| m.id.as_str().to_owned()),
-                Err(e) => return send(cx, internal(SRC, e, l)),
-            },
+        let last = match self
+            .mark_read(&account, &channel, r.message_id.clone())
+            .await
+        {
+            Ok(last) => last,
+            Err(e) => return send(cx, internal(SRC, e, l)),
         };
-        if let (Some(id), Some(s)) = (last.clone(), store()) {
-            let user = account.user.id.as_str().to_owned();
-            let room = channel.room.id.as_str().to_owned();
-            let now = chrono_now();
-            let res = s
-                .write(
-                    move |conn| {
-                        let (user, room, id) = (user.clone(), room.clone(), id.clone());
-                        Box::pin(async move {
-                            sqlx::query(
-                                "INSERT INTO originchats_unreads (user_id, room_id, last_read, updated_at) \
-                                 VALUES (?, ?, ?, ?) ON CONFLICT (user_id, room_id) \
-                                 DO UPDATE SET last_read = excluded.last_read, updated_at = excluded.updated_at",
-                            )
-                            .bind(user)
-                            .bind(room)
-                            .bind(id)
-                            .bind(now)
-                            .execute(conn)
-                            .await
-                            .map_err(|e| StoreError::Backend(e.to_string()))?;
-                            Ok(())
-                        })
-                    },
-                    None,
-                )
-                .await;
-            if let Err(e) = res {
-                return send(cx, internal(SRC, CoreError::from(e), l));
-            }
-        }
         let (key, name) = place_key(&channel);
-        let update = json!({"cmd": "unreads_update", "last_read": last, key: name});
-        self.conns
-            .send_user(&account.user.id, &update.to_string().into());
+        self.send_unreads_update(&account, &channel, last.as_deref());
         send(
             cx,
             with_listener(json!({"cmd": SRC, key: name, "last_read": last}), l),
