@@ -65,6 +65,10 @@ async fn channel_update_move_and_the_enriched_list() {
         let f = c.recv().await;
         assert_eq!(f["cmd"], "channels_get");
         assert_eq!(names(&f["val"]), expected);
+        // The push is enriched like the reply: the client replaces its list with it.
+        let lobby = &f["val"][0];
+        assert_eq!(lobby["last_message_id"], mid.as_str(), "{lobby}");
+        assert_eq!(f["val"][1]["voice_state"], json!([]), "{f}");
     }
     bob.send(json!({"cmd": "messages_get", "channel": "lobby"}))
         .await;

@@ -18,6 +18,15 @@ use serde_json::{Map, Value, json};
 
 const MANAGE_CHANNELS: &str = "Access denied: 'manage_channels' permission required";
 
+/// A channel's JSON with the `channels_get` extras merged in.
+pub fn with_extras(c: &Channel, extras: Map<String, Value>) -> Value {
+    let mut v = c.to_json();
+    if let Some(o) = v.as_object_mut() {
+        o.extend(extras);
+    }
+    v
+}
+
 /// `updates` keys that are not stored as channel extras.
 const STRUCTURAL: [&str; 3] = ["name", "type", "description"];
 
@@ -28,51 +37,54 @@ impl OriginChats {
         let channels = self.viewable_rooms(account).await?;
         let mut out = Vec::with_capacity(channels.len());
         for c in &channels {
-            let mut v = c.to_json();
-            let Some(o) = v.as_object_mut() else {
-                continue;
-            };
-            match c.room.kind {
-                RoomKind::Voice => {
-                    o.insert(
-                        "voice_state".into(),
-                        Value::Array(self.voice_members(&c.room.id)),
-                    );
-                }
-                RoomKind::Forum => {
-                    let threads = self.core.threads_unchecked(&c.room).await?;
-                    for t in &threads {
-                        super::render::CACHE
-                            .set_room(t.room.id.clone(), super::threads::thread_place(t));
-                    }
-                    o.insert(
-                        "threads".into(),
-                        Value::Array(threads.iter().map(thread_json).collect()),
-                    );
-                }
-                RoomKind::Separator => {}
-                _ => {
-                    let last = self
-                        .core
-                        .store()
-                        .messages_before(c.room.id.clone(), None, 1)
-                        .await?
-                        .pop();
-                    o.insert(
-                        "last_message".into(),
-                        last.as_ref()
-                            .map_or(Value::Null, |m| timestamp(m.created_at)),
-                    );
-                    o.insert(
-                        "last_message_id".into(),
-                        last.as_ref()
-                            .map_or(Value::Null, |m| Value::String(m.id.0.clone())),
-                    );
-                }
-            }
-            out.push(v);
+            out.push(with_extras(c, self.channel_extras(c).await?));
         }
         Ok(out)
+    }
+
+    /// What `channels_get` adds to a channel: the same for every viewer, so a push to many
+    /// connections computes it once per channel.
+    pub async fn channel_extras(&self, c: &Channel) -> CoreResult<Map<String, Value>> {
+        let mut o = Map::new();
+        match c.room.kind {
+            RoomKind::Voice => {
+                o.insert(
+                    "voice_state".into(),
+                    Value::Array(self.voice_members(&c.room.id)),
+                );
+            }
+            RoomKind::Forum => {
+                let threads = self.core.threads_unchecked(&c.room).await?;
+                for t in &threads {
+                    super::render::CACHE
+                        .set_room(t.room.id.clone(), super::threads::thread_place(t));
+                }
+                o.insert(
+                    "threads".into(),
+                    Value::Array(threads.iter().map(thread_json).collect()),
+                );
+            }
+            RoomKind::Separator => {}
+            _ => {
+                let last = self
+                    .core
+                    .store()
+                    .messages_before(c.room.id.clone(), None, 1)
+                    .await?
+                    .pop();
+                o.insert(
+                    "last_message".into(),
+                    last.as_ref()
+                        .map_or(Value::Null, |m| timestamp(m.created_at)),
+                );
+                o.insert(
+                    "last_message_id".into(),
+                    last.as_ref()
+                        .map_or(Value::Null, |m| Value::String(m.id.0.clone())),
+                );
+            }
+        }
+        Ok(o)
     }
 
     async fn manages_channels(&self, account: &Account) -> bool {

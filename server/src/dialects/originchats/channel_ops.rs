@@ -9,6 +9,7 @@ use super::render::CACHE;
 use super::session::Cx;
 use crate::core::CoreError;
 use crate::core::events::Topic;
+use crate::core::ids::RoomId;
 use crate::core::permissions::Permissions;
 use crate::core::rooms::{NewRoom, RoomKind};
 use crate::dialects::ORIGINCHATS;
@@ -16,6 +17,7 @@ use crate::hub::Subscriber;
 use crate::net::ws::Reply;
 use chorus_protocol::originchats as proto;
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 
 const MANAGE_CHANNELS: &str = "Access denied: 'manage_channels' permission required";
 
@@ -29,8 +31,10 @@ impl OriginChats {
     }
 
     /// Re-subscribes every authenticated connection to the rooms it may view now and pushes
-    /// each its `channels_get`.
+    /// each its `channels_get`, enriched as the reply (the official client replaces its list
+    /// with whatever `channels_get` brings).
     pub async fn push_channels(&self) {
+        let mut extras: HashMap<RoomId, Map<String, Value>> = HashMap::new();
         for (conn, user) in self.conns.authenticated() {
             let Ok(account) = self.account_by_id(&user).await else {
                 continue;
@@ -58,7 +62,18 @@ impl OriginChats {
             for r in removed {
                 hub.unsubscribe(&Topic::Room(r), conn);
             }
-            let val: Vec<Value> = channels.iter().map(|c| c.to_json()).collect();
+            let mut val = Vec::with_capacity(channels.len());
+            for c in &channels {
+                if !extras.contains_key(&c.room.id) {
+                    // A failed lookup leaves the channel plain rather than out of the list.
+                    let e = self.channel_extras(c).await.unwrap_or_default();
+                    extras.insert(c.room.id.clone(), e);
+                }
+                val.push(super::channel_more::with_extras(
+                    c,
+                    extras[&c.room.id].clone(),
+                ));
+            }
             super::conns::push(
                 &tx,
                 &kick,
