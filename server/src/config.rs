@@ -390,6 +390,15 @@ sweep_interval_secs = 60
 # Image formats custom emoji may have.
 emoji_allowed_file_types = ["gif", "jpg", "jpeg", "png"]
 
+[files.compression]
+# OriginChats image uploads are re-encoded without their metadata (EXIF included), turned
+# upright and shrunk to fit the box; GIF and SVG are kept as uploaded, WebP unless it must shrink.
+enabled = true
+max_width = 1920
+max_height = 1920
+jpeg_quality = 85
+png_compression = 6
+
 [log]
 # A tracing filter such as "info" or "chorus_server=debug,info"; RUST_LOG wins when set.
 level = "info"

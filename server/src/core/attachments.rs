@@ -12,6 +12,7 @@
 //! - A background sweeper removes expired attachments, and unreferenced ones older than
 //!   `unreferenced_hours`, with their files.
 
+use super::attachment_images;
 use super::ids::{RoomId, SpaceId, UserId, now_ms};
 use super::permissions::Permissions;
 use super::users::{User, UserKind};
@@ -54,6 +55,8 @@ pub struct FilesConfig {
     pub sweep_interval_secs: u64,
     /// Image formats custom emoji may have.
     pub emoji_allowed_file_types: Vec<String>,
+    /// How OriginChats image uploads are re-encoded.
+    pub compression: super::attachment_images::CompressionConfig,
 }
 
 impl Default for FilesConfig {
@@ -75,6 +78,7 @@ impl Default for FilesConfig {
             unreferenced_hours: 1.0,
             sweep_interval_secs: 60,
             emoji_allowed_file_types: vec!["gif".into(), "jpg".into(), "jpeg".into(), "png".into()],
+            compression: Default::default(),
         }
     }
 }
@@ -87,7 +91,7 @@ impl FilesConfig {
         if !(self.unreferenced_hours >= 0.0 && self.unreferenced_hours.is_finite()) {
             return Err("files.unreferenced_hours must be a non-negative number".into());
         }
-        Ok(())
+        self.compression.validate()
     }
 
     /// `is_type_allowed` of the reference.
@@ -203,6 +207,9 @@ pub struct Upload {
     /// Check the type against `files.allowed_types` (OriginChats); other dialects check their
     /// own rules before uploading.
     pub check_allowed_types: bool,
+    /// Re-encode images as `files.compression` says (OriginChats, §5.4); other dialects keep
+    /// uploads byte for byte.
+    pub recode_images: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -468,13 +475,33 @@ impl Core {
         let id = uuid::Uuid::now_v7().to_string();
         let tmp = files.attachments_dir.join(format!(".upload-{id}"));
         let written = write_limited(&tmp, body, max).await;
-        let (size, sha256) = match written {
+        let (mut size, mut sha256) = match written {
             Ok(v) => v,
             Err(e) => {
                 let _ = tokio::fs::remove_file(&tmp).await;
                 return Err(e);
             }
         };
+        let mut recoded = None;
+        if up.recode_images && cfg.compression.enabled && attachment_images::recodes(&up.mime_type)
+        {
+            let (path, mime, c) = (tmp.clone(), up.mime_type.clone(), cfg.compression.clone());
+            recoded =
+                tokio::task::spawn_blocking(move || attachment_images::recode(&path, &mime, &c))
+                    .await
+                    .ok()
+                    .flatten();
+            if recoded.is_some() {
+                // Size and hash describe the stored file (the same upload recodes the same).
+                match file_digest(&tmp).await {
+                    Ok(v) => (size, sha256) = v,
+                    Err(e) => {
+                        let _ = tokio::fs::remove_file(&tmp).await;
+                        return Err(e);
+                    }
+                }
+            }
+        }
         let now = now_ms();
         let (expires, permanent) = expires_at(now, size as i64, up.lifetime, cfg);
         let store = self.store();
@@ -500,12 +527,13 @@ impl Core {
                 self.remove_attachments(vec![old]).await?;
             }
         }
-        let (width, height) =
-            if up.mime_type.starts_with("image/") && up.mime_type != "image/svg+xml" {
+        let (width, height) = match recoded {
+            Some((w, h)) => (Some(i64::from(w)), Some(i64::from(h))),
+            None if up.mime_type.starts_with("image/") && up.mime_type != "image/svg+xml" => {
                 image_dimensions(tmp.clone()).await
-            } else {
-                (None, None)
-            };
+            }
+            None => (None, None),
+        };
         let file_name = format!("{id}.{}", extension_for(&up.mime_type));
         let path = files.attachments_dir.join(&file_name);
         tokio::fs::rename(&tmp, &path)
@@ -711,15 +739,21 @@ where
 
 /// Width and height from an image file's header (None when it is not a readable image).
 async fn image_dimensions(path: PathBuf) -> (Option<i64>, Option<i64>) {
-    tokio::task::spawn_blocking(move || {
-        image::ImageReader::open(&path)
-            .ok()
-            .and_then(|r| r.with_guessed_format().ok())
-            .and_then(|r| r.into_dimensions().ok())
-            .map_or((None, None), |(w, h)| (Some(w as i64), Some(h as i64)))
-    })
-    .await
-    .unwrap_or((None, None))
+    tokio::task::spawn_blocking(move || attachment_images::dimensions(&path))
+        .await
+        .ok()
+        .flatten()
+        .map_or((None, None), |(w, h)| {
+            (Some(i64::from(w)), Some(i64::from(h)))
+        })
+}
+
+/// (size, SHA-256 hex) of a file on disk.
+async fn file_digest(path: &Path) -> Result<(u64, String), UploadError> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|e| UploadError::Io(e.to_string()))?;
+    Ok((bytes.len() as u64, hex::encode(Sha256::digest(&bytes))))
 }
 
 #[cfg(test)]
@@ -843,6 +877,7 @@ mod store_tests {
             },
             max_size: None,
             check_allowed_types: true,
+            recode_images: false,
         }
     }
 

@@ -27,6 +27,7 @@ pub mod structure;
 pub mod threads;
 pub mod voice;
 // attachments, custom emoji, webhooks
+pub mod attachment_images;
 pub mod attachments;
 pub mod emoji;
 pub mod webhooks;

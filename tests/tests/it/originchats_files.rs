@@ -26,7 +26,8 @@ fn now_secs() -> f64 {
 
 #[tokio::test]
 async fn upload_attach_download_and_delete_with_the_message() {
-    let s = files_server(&[]);
+    // Byte-for-byte downloads: images are not re-encoded here (see the test below).
+    let s = files_server(&[("CHORUS__FILES__COMPRESSION__ENABLED", "false")]);
     let (mut alice, token) = register_token(&s, "alice").await;
     let mut bob = Oc::register(&s, "bob").await;
     assert_eq!(alice.recv().await["cmd"], "user_join");
@@ -142,6 +143,67 @@ async fn upload_attach_download_and_delete_with_the_message() {
         .await;
     alice.close().await;
     bob.close().await;
+}
+
+/// A 3000×1000 JPEG carrying an EXIF block with a GPS-like payload and orientation 6.
+fn tagged_photo() -> Vec<u8> {
+    use image::ImageEncoder;
+    let img = image::RgbImage::from_fn(3000, 1000, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, 90])
+    });
+    let mut jpeg = Vec::new();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95);
+    let mut exif = b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0\x06\0\0\0\0\0\0\0".to_vec();
+    exif.extend_from_slice(b"GPS 52.5200N 13.4050E");
+    enc.set_exif_metadata(exif).unwrap();
+    enc.write_image(img.as_raw(), 3000, 1000, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    jpeg
+}
+
+/// Uploaded photos are stored upright, shrunk to 1920×1920 and without their EXIF block (§5.4),
+/// and the attachment's size and dimensions describe what is stored.
+#[tokio::test]
+async fn uploaded_photos_are_recoded_without_metadata() {
+    let s = files_server(&[]);
+    let (_alice, token) = register_token(&s, "alice").await;
+    let photo = tagged_photo();
+    assert!(photo.windows(3).any(|w| w == b"GPS"));
+    let send = || {
+        upload(
+            &s,
+            &token,
+            "general",
+            "trip.jpg",
+            "image/jpeg",
+            &photo,
+            json!({}),
+        )
+    };
+    let r = send().await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let att = r.json()["attachment"].clone();
+    // Orientation 6 turns 3000×1000 into 1000×3000, which fits the box at 640×1920.
+    assert_eq!(
+        (&att["width"], &att["height"]),
+        (&json!(640), &json!(1920)),
+        "{att}"
+    );
+    let id = att["id"].as_str().unwrap();
+    let got = http(s.addr, "GET", &format!("/attachments/{id}"), &[], None).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.header("content-type"), Some("image/jpeg"));
+    assert_eq!(att["size"], got.body.len(), "size is the stored file's");
+    assert!(got.body.len() < photo.len());
+    assert!(
+        !got.body.windows(3).any(|w| w == b"GPS"),
+        "the EXIF block is gone"
+    );
+    let stored = image::load_from_memory(&got.body).unwrap();
+    assert_eq!((stored.width(), stored.height()), (640, 1920));
+    // The same photo again is the same attachment (its stored form is the same).
+    let again = send().await;
+    assert_eq!(again.json()["attachment"]["id"], id);
 }
 
 #[tokio::test]

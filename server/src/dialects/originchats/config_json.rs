@@ -15,17 +15,8 @@ pub fn notes() -> &'static [String] {
 
 /// Keys the reference reads but Chorus has no setting for (yet), or ignores like the reference.
 const KNOWN_UNMAPPED: &[&str] = &[
-    "uploads.emoji_allowed_file_types",
-    "attachments.enabled",
-    "attachments.max_size",
-    "attachments.permanent_expiration_days",
-    "attachments.permanent_tiers",
-    "attachments.allowed_types",
     "attachments.uploads_per_minute",
-    "attachments.subscription_cache_ttl",
-    "attachments.max_attachments_per_user",
-    "attachments.free_tier_max_expiration_days",
-    "attachments.compression",
+    "attachments.compression.webp_quality",
     "modlog.enabled",
     "modlog.retention",
     "service.name",
@@ -67,6 +58,8 @@ pub fn apply(t: &mut toml::Table, json: &Value) -> Vec<String> {
         Some(v) => set(t, "originchats", key, v),
         None => notes.push(format!("config.json {what}: unexpected value {v}")),
     };
+    // `[files]` keys (`[files.compression]` when `compressed`), set after the loop.
+    let mut files: Vec<(bool, String, &Value)> = Vec::new();
     let mut rate_limiting_seen = false;
     let mut listen: Option<std::net::SocketAddr> = None;
     let mut leftover: Vec<String> = Vec::new();
@@ -114,6 +107,43 @@ pub fn apply(t: &mut toml::Table, json: &Value) -> Vec<String> {
                             oc(rk, rv, &format!("rate_limiting.{rk}"), &mut notes)
                         }
                         other => leftover.push(format!("rate_limiting.{other}")),
+                    }
+                }
+            }
+            ("attachments", Value::Object(a)) => {
+                for (ak, av) in a {
+                    match (ak.as_str(), av) {
+                        (
+                            "enabled"
+                            | "max_size"
+                            | "permanent_expiration_days"
+                            | "permanent_tiers"
+                            | "allowed_types"
+                            | "subscription_cache_ttl"
+                            | "max_attachments_per_user"
+                            | "free_tier_max_expiration_days",
+                            _,
+                        ) => files.push((false, ak.clone(), av)),
+                        ("compression", Value::Object(c)) => {
+                            for (ck, cv) in c {
+                                match ck.as_str() {
+                                    "enabled" | "max_width" | "max_height" | "jpeg_quality"
+                                    | "png_compression" => files.push((true, ck.clone(), cv)),
+                                    other => {
+                                        leftover.push(format!("attachments.compression.{other}"))
+                                    }
+                                }
+                            }
+                        }
+                        (other, _) => leftover.push(format!("attachments.{other}")),
+                    }
+                }
+            }
+            ("uploads", Value::Object(u)) => {
+                for (uk, uv) in u {
+                    match uk.as_str() {
+                        "emoji_allowed_file_types" => files.push((false, uk.clone(), uv)),
+                        other => leftover.push(format!("uploads.{other}")),
                     }
                 }
             }
@@ -188,6 +218,34 @@ pub fn apply(t: &mut toml::Table, json: &Value) -> Vec<String> {
                 }
             }
             (other, _) => leftover.push(other.to_owned()),
+        }
+    }
+    for (compressed, key, v) in files {
+        let what = if compressed {
+            format!("attachments.compression.{key}")
+        } else if key == "emoji_allowed_file_types" {
+            format!("uploads.{key}")
+        } else {
+            format!("attachments.{key}")
+        };
+        let Some(v) = to_toml(v) else {
+            notes.push(format!("config.json {what}: unexpected value {v}"));
+            continue;
+        };
+        if compressed {
+            let section = t
+                .entry("files".to_owned())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(section) = section {
+                let sub = section
+                    .entry("compression".to_owned())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                if let toml::Value::Table(sub) = sub {
+                    sub.insert(key, v);
+                }
+            }
+        } else {
+            set(t, "files", &key, v);
         }
     }
     if let Some(a) = listen {
@@ -269,6 +327,7 @@ mod tests {
         assert_eq!(oc.auth_mode, "rotur");
         assert!(oc.allow_registration);
         assert_eq!(oc.default_roles, ["user"]);
+        assert_eq!(c.files, crate::core::attachments::FilesConfig::default());
         // Every other key is reported, none is fatal, nothing is unknown.
         assert!(
             notes
@@ -277,9 +336,9 @@ mod tests {
             "{notes:?}"
         );
         for key in [
-            "attachments.max_size",
+            "attachments.uploads_per_minute",
+            "attachments.compression.webp_quality",
             "modlog.retention",
-            "uploads.emoji_allowed_file_types",
             "service.version",
             "DB.channels",
         ] {
@@ -296,6 +355,9 @@ mod tests {
                "websocket": {"host": "0.0.0.0", "port": 8000},
                "auth_mode": "cracked-only", "cracked": {"allow_registration": false},
                "DB": {"users": {"default": {"roles": ["user", "member"]}}},
+               "attachments": {"max_size": 1000, "allowed_types": ["image/*"],
+                "max_attachments_per_user": 3, "compression": {"enabled": false, "jpeg_quality": 70}},
+               "uploads": {"emoji_allowed_file_types": ["png"]},
                "shiny": 1, "server_extra": {"a": 1}}"#,
         );
         let oc = &c.originchats;
@@ -312,6 +374,15 @@ mod tests {
             "no rate_limiting section: off, as the reference"
         );
         assert_eq!(oc.default_roles, ["user", "member"]);
+        let f = &c.files;
+        assert_eq!((f.max_size, f.max_attachments_per_user), (1000, 3));
+        assert_eq!(f.allowed_types, ["image/*"]);
+        assert_eq!(f.emoji_allowed_file_types, ["png"]);
+        assert!(!f.compression.enabled);
+        assert_eq!(
+            (f.compression.jpeg_quality, f.compression.max_width),
+            (70, 1920)
+        );
         assert!(
             notes.contains(&"config.json shiny: unknown key; ignored".to_owned()),
             "{notes:?}"

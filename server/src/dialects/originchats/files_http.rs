@@ -472,6 +472,7 @@ async fn upload(State(st): State<AppState>, headers: HeaderMap, body: Body) -> R
         },
         max_size: None,
         check_allowed_types: true,
+        recode_images: true,
     };
     let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
     match oc.core.upload_attachment(up, body).await {

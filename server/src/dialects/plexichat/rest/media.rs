@@ -340,6 +340,7 @@ pub async fn upload(
         lifetime: Lifetime::Forever,
         max_size: Some(cap),
         check_allowed_types: false,
+        recode_images: false,
     };
     let body = futures_util::stream::once(async move { Ok::<_, String>(Bytes::from(head)) })
         .chain(stream.map(|r| r));
