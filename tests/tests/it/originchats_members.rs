@@ -6,7 +6,7 @@ use crate::support::Server;
 use serde_json::{Value, json};
 
 /// Creates `name` with `role` through the CLI and logs in (reading its user_connect).
-async fn staff(s: &Server, name: &str, role: &str) -> Oc {
+pub(crate) async fn staff(s: &Server, name: &str, role: &str) -> Oc {
     let out = s.cli(&[
         "user",
         "add",
