@@ -542,6 +542,8 @@ impl Core {
                 })),
             )
             .await?;
+        // OriginChats logs every deletion, the author's own included.
+        self.audit_message(actor, "message_delete", &gone).await;
         Ok(Arc::new(gone))
     }
 
@@ -632,6 +634,12 @@ impl Core {
                 })),
             )
             .await?;
+        let action = if pinned {
+            "message_pin"
+        } else {
+            "message_unpin"
+        };
+        self.audit_message(actor, action, &updated).await;
         Ok(Arc::new(updated))
     }
 }
