@@ -45,6 +45,8 @@ pub struct MembersState {
     watching: AtomicBool,
     /// Connected users whose chosen status is `invisible` (announced neither in nor out).
     invisible: Mutex<HashSet<UserId>>,
+    /// The `roles_list` last pushed to every connection.
+    pub roles_pushed: tokio::sync::Mutex<Option<Value>>,
 }
 
 impl MembersState {
@@ -181,6 +183,7 @@ impl OriginChats {
             return;
         }
         self.load_settings().await;
+        self.remember_roles().await;
         let (tx, mut rx) = mpsc::channel::<Event>(1024);
         self.core
             .hub()
@@ -199,6 +202,7 @@ impl OriginChats {
             Event::RoleChanged { .. } => {
                 self.members.epoch.fetch_add(1, Ordering::AcqRel);
                 self.refresh_all_rooms().await;
+                self.push_changed_roles().await;
             }
             Event::MemberUpdated { user, member, .. } => {
                 self.members.epoch.fetch_add(1, Ordering::AcqRel);
