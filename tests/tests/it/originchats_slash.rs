@@ -586,3 +586,50 @@ async fn built_in_nick_sets_and_clears_the_callers_nickname_for_everyone() {
     alice.close().await;
     bob.close().await;
 }
+
+#[tokio::test]
+async fn built_in_ban_by_an_admin_follows_the_role_hierarchy() {
+    let s = cracked();
+    let mut adm = staff(&s, "adm", "admin").await;
+    let mut other = staff(&s, "adm2", "admin").await;
+    let mut bob = Oc::register(&s, "bob").await;
+    skip_joins(&mut adm, 3).await;
+    skip_joins(&mut other, 2).await;
+
+    // An admin may ban, but not an admin of the same rank.
+    adm.expect_error(
+        slash("ban", json!({"username": "adm2"})),
+        "Cannot manage users at or above your position",
+    )
+    .await;
+    // No option validation for built-ins: an unknown argument is ignored.
+    adm.send(slash(
+        "ban",
+        json!({"username": "bob", "reason": "flood", "silent": true}),
+    ))
+    .await;
+    bob.expect(json!({"cmd": "disconnect", "reason": "You have been banned"}))
+        .await;
+    // The answer and bob's user_disconnect, in either order.
+    let mut frames = adm.recv_n(2).await;
+    frames.sort_by_key(|f| f["cmd"].as_str().unwrap().to_owned());
+    assert_eq!(
+        frames[1],
+        json!({"cmd": "user_disconnect", "username": "bob"})
+    );
+    let text = frames[0]["message"]["content"].as_str().unwrap().to_owned();
+    assert_eq!(text, "🚫 **bob** has been banned.\n**Reason:** flood");
+    // The other admin, still connected, saw the answer too.
+    loop {
+        let f = other.recv().await;
+        if f["cmd"] == "message_new" {
+            assert_eq!(f["message"]["content"], text.as_str());
+            break;
+        }
+    }
+    adm.send(slash("unban", json!({"username": "bob"}))).await;
+    assert_eq!(
+        builtin_answer(&mut adm, "unban", "adm").await,
+        "✅ **bob** has been unbanned."
+    );
+}
