@@ -517,3 +517,42 @@ async fn pings_get_covers_forum_threads_and_honours_ping_false() {
     assert_eq!(got["total"], 0, "{got}");
     bob.expect_quiet().await;
 }
+
+#[tokio::test]
+async fn the_modlog_names_the_forum_and_thread_of_a_deleted_thread_message() {
+    let (_s, mut boss, mut moder, _bob, id) = forum_with_thread().await;
+    moder
+        .send(json!({"cmd": "message_new", "thread_id": id, "content": "oops"}))
+        .await;
+    let mid = moder.recv().await["message"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(boss.recv().await["message"]["id"], mid.as_str());
+    boss.send(json!({"cmd": "message_delete", "thread_id": id, "id": mid}))
+        .await;
+    assert_eq!(boss.recv().await["cmd"], "message_delete");
+    boss.send(json!({"cmd": "modlog_get", "category": "message_moderation"}))
+        .await;
+    let log = boss.recv().await;
+    assert_eq!(log["total"], 1, "{log}");
+    let e = &log["entries"][0];
+    assert_eq!(e["action"], "message_delete");
+    assert_eq!(e["actor_name"], "boss");
+    assert_eq!(e["target_name"], "mod");
+    assert_eq!(
+        e["details"],
+        json!({"message_id": mid, "channel": "support", "thread_id": id})
+    );
+    // Creating the thread is not a channel change.
+    boss.send(json!({"cmd": "modlog_get", "category": "channel_management"}))
+        .await;
+    let log = boss.recv().await;
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["channel_create"], "{log}");
+}
