@@ -40,14 +40,30 @@ pub struct Frame {
 #[derive(Default)]
 pub struct Kick {
     kicked: AtomicBool,
+    /// The close is a deliberate one (a ban): frames already queued go out first.
+    orderly: AtomicBool,
     notify: Notify,
 }
+
+/// Close code and reason of a connection the server closes on purpose (after its queue).
+pub const ORDERLY_CLOSE: (u16, &str) = (1000, "");
 
 impl Kick {
     pub fn kick(&self) {
         if !self.kicked.swap(true, Ordering::AcqRel) {
             self.notify.notify_one();
         }
+    }
+
+    /// Closes the connection once the frames queued so far are written.
+    pub fn close_after_queued(&self) {
+        self.orderly.store(true, Ordering::Release);
+        self.kick();
+    }
+
+    /// Whether the kick asks for an orderly close.
+    pub fn is_orderly(&self) -> bool {
+        self.orderly.load(Ordering::Acquire)
     }
 
     pub async fn kicked(&self) {

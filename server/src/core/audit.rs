@@ -1,9 +1,11 @@
 //! The audit log (OriginChats `modlog`): what moderators and managers did, per space. Written by
-//! the role, member, ban, server (and any other feature's) operations through [`Core::audit`].
+//! the role, member, ban, server, channel and message operations through [`Core::audit`].
 
 use super::ids::{SpaceId, UserId, now_ms};
+use super::messages::Message;
 use super::operations::Core;
 use super::permissions::Role;
+use super::rooms::{Room, RoomKind};
 use super::users::User;
 use super::{CoreError, CoreResult};
 use serde_json::Value;
@@ -47,6 +49,10 @@ impl AuditTarget {
 
     pub fn user(u: &User) -> Self {
         AuditTarget::Named(u.id.0.clone(), u.username.clone())
+    }
+
+    pub fn room(r: &Room) -> Self {
+        AuditTarget::Named(r.id.0.clone(), r.name.clone())
     }
 }
 
@@ -97,6 +103,58 @@ impl Core {
         if let Err(e) = self.store().insert_audit(entry).await {
             tracing::warn!(error = %e, action, "cannot write the audit log");
         }
+    }
+
+    /// Records a change to a space's channel. Threads and private rooms are not channels of
+    /// the space's structure, so their changes are not logged (as in OriginChats).
+    pub async fn audit_channel(&self, actor: &User, action: &str, room: &Room, details: Value) {
+        let Some(space) = &room.space_id else { return };
+        if room.kind.is_private() || room.kind == RoomKind::Thread {
+            return;
+        }
+        self.audit(
+            space,
+            Some(actor),
+            action,
+            categories::CHANNELS,
+            AuditTarget::room(room),
+            details,
+        )
+        .await;
+    }
+
+    /// Records a message moderation action (`message_delete`, `message_pin`, `message_unpin`)
+    /// in the space of the message's room; the target is the message's author. Messages of
+    /// private rooms belong to no space and are not logged.
+    pub async fn audit_message(&self, actor: &User, action: &str, message: &Message) {
+        let Ok(Some(room)) = self.store().room(message.room_id.clone()).await else {
+            return;
+        };
+        let Some(space) = &room.space_id else { return };
+        if room.kind.is_private() {
+            return;
+        }
+        let mut details = serde_json::json!({
+            "message_id": message.id.0,
+            "channel": room.name,
+        });
+        // A thread's messages name their forum as the channel, as OriginChats addresses them.
+        if room.kind == RoomKind::Thread
+            && let Some(parent) = &room.parent_id
+            && let Ok(Some(forum)) = self.store().room(parent.clone()).await
+        {
+            details["channel"] = Value::String(forum.name);
+            details["thread_id"] = Value::String(room.id.0.clone());
+        }
+        self.audit(
+            space,
+            Some(actor),
+            action,
+            categories::MESSAGES,
+            AuditTarget::Named(message.author.id.0.clone(), message.author.username.clone()),
+            details,
+        )
+        .await;
     }
 
     /// The audit target naming user `id` (its id alone when unknown).

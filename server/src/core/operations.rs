@@ -539,6 +539,8 @@ impl Core {
                 })),
             )
             .await?;
+        // OriginChats logs every deletion, the author's own included.
+        self.audit_message(actor, "message_delete", &gone).await;
         Ok(Arc::new(gone))
     }
 
@@ -629,6 +631,12 @@ impl Core {
                 })),
             )
             .await?;
+        let action = if pinned {
+            "message_pin"
+        } else {
+            "message_unpin"
+        };
+        self.audit_message(actor, action, &updated).await;
         Ok(Arc::new(updated))
     }
 }

@@ -119,11 +119,61 @@ impl Core {
             )
             .await?;
         self.invalidate_permissions();
+        self.audit_channel(
+            actor,
+            "channel_create",
+            &room,
+            serde_json::json!({"type": room.kind.as_str()}),
+        )
+        .await;
         Ok(Arc::new(room))
     }
 
     /// Stores a changed room (name, topic, position, flags, extra).
     pub async fn update_room(&self, actor: &User, room: Room) -> CoreResult<Arc<Room>> {
+        let (before, updated) = self.store_room_update(actor, room).await?;
+        let mut changes = Vec::new();
+        if updated.name != before.name {
+            changes.push("name");
+        }
+        if updated.topic != before.topic {
+            changes.push("topic");
+        }
+        if updated.position != before.position {
+            changes.push("position");
+        }
+        if updated.extra != before.extra {
+            changes.push("settings");
+        }
+        if (
+            updated.locked,
+            updated.archived,
+            updated.slowmode_seconds,
+            updated.is_public,
+        ) != (
+            before.locked,
+            before.archived,
+            before.slowmode_seconds,
+            before.is_public,
+        ) {
+            changes.push("flags");
+        }
+        let mut details = serde_json::json!({"changes": changes});
+        if updated.name != before.name {
+            details["old_name"] = serde_json::Value::String(before.name.clone());
+        }
+        self.audit_channel(actor, "channel_update", &updated, details)
+            .await;
+        Ok(updated)
+    }
+
+    /// Stores a changed room without an audit entry of its own (a move logs one for all the
+    /// rooms it renumbers); returns the room before and after.
+    pub(super) async fn store_room_update(
+        &self,
+        actor: &User,
+        room: Room,
+    ) -> CoreResult<(Room, Arc<Room>)> {
         let current = self.manageable_room(actor, &room.id).await?;
         let name = room.name.trim();
         if name.is_empty() || name.chars().count() > MAX_ROOM_NAME_CHARS {
@@ -153,7 +203,7 @@ impl Core {
             )
             .await?;
         self.invalidate_permissions();
-        Ok(Arc::new(updated))
+        Ok((current, Arc::new(updated)))
     }
 
     /// Deletes a room and its messages.
@@ -182,6 +232,13 @@ impl Core {
             )
             .await?;
         self.invalidate_permissions();
+        self.audit_channel(
+            actor,
+            "channel_delete",
+            &gone,
+            serde_json::json!({"type": gone.kind.as_str()}),
+        )
+        .await;
         Ok(Arc::new(gone))
     }
 

@@ -34,6 +34,7 @@ impl Core {
             .ok_or(CoreError::NotFound("room"))?;
         let moved = rooms.remove(from);
         let to = index.min(rooms.len());
+        let target = moved.clone();
         rooms.insert(to, moved);
         for (i, r) in rooms.into_iter().enumerate() {
             if r.position != i as i64 {
@@ -41,9 +42,17 @@ impl Core {
                     position: i as i64,
                     ..r
                 };
-                self.update_room(actor, changed).await?;
+                self.store_room_update(actor, changed).await?;
             }
         }
+        // One entry for the move, not one per renumbered room.
+        self.audit_channel(
+            actor,
+            "channel_move",
+            &target,
+            serde_json::json!({"position": to}),
+        )
+        .await;
         Ok(())
     }
 

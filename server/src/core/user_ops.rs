@@ -94,6 +94,9 @@ impl Core {
                 })),
             )
             .await?;
+        for m in &gone {
+            self.audit_message(actor, "message_delete", m).await;
+        }
         Ok(gone.into_iter().map(Arc::new).collect())
     }
 

@@ -1,7 +1,7 @@
 //! One WebSocket connection: a single task that reads client frames, hands them to the dialect
 //! session, and writes queued hub frames in batches (feed several, flush once).
 
-use crate::hub::{Frame, Kick, SLOW_CONSUMER_CLOSE};
+use crate::hub::{Frame, Kick, ORDERLY_CLOSE, SLOW_CONSUMER_CLOSE};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::FuturesOrdered;
 use futures_util::{SinkExt, StreamExt};
@@ -111,7 +111,17 @@ pub async fn run<S: Session>(mut ws: WebSocket, mut session: S, driver: Driver) 
                 let _ = ws.flush().await;
                 break Some((1001, "server shutting down"));
             }
-            _ = kick.kicked() => break Some(SLOW_CONSUMER_CLOSE),
+            _ = kick.kicked() => {
+                if !kick.is_orderly() {
+                    break Some(SLOW_CONSUMER_CLOSE);
+                }
+                // A deliberate close: what was queued before it (the reason) goes out first.
+                while let Ok(f) = rx.try_recv() {
+                    if write_frame(&mut ws, f, &mut shown).await.is_err() { break; }
+                }
+                let _ = ws.flush().await;
+                break Some(ORDERLY_CLOSE);
+            }
             // Queued events before replies: a reply never overtakes an event published
             // before its operation completed.
             frame = rx.recv() => {

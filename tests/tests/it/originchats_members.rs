@@ -6,7 +6,7 @@ use crate::support::Server;
 use serde_json::{Value, json};
 
 /// Creates `name` with `role` through the CLI and logs in (reading its user_connect).
-async fn staff(s: &Server, name: &str, role: &str) -> Oc {
+pub(crate) async fn staff(s: &Server, name: &str, role: &str) -> Oc {
     let out = s.cli(&[
         "user",
         "add",
@@ -422,6 +422,116 @@ async fn bans_refuse_login_and_hide_the_user() {
     ] {
         boss.expect_error(req, err).await;
     }
+}
+
+/// The next frame with `cmd` (pushed channel lists and broadcasts before it are skipped).
+async fn until(c: &mut Oc, cmd: &str) -> Value {
+    loop {
+        let f = c.recv().await;
+        if f["cmd"] == cmd {
+            return f;
+        }
+    }
+}
+
+fn actions(log: &Value) -> Vec<&str> {
+    log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_modlog_records_channel_and_message_moderation() {
+    let (_s, mut boss, mut bob) = pair().await;
+    boss.send(json!({"cmd": "channel_create", "name": "news", "type": "text"}))
+        .await;
+    until(&mut boss, "channel_create").await;
+    boss.send(json!({"cmd": "channel_update", "current_name": "news",
+        "updates": {"name": "headlines", "description": "What happened"}}))
+        .await;
+    until(&mut boss, "channel_update").await;
+    boss.send(json!({"cmd": "channel_move", "name": "headlines", "position": 0}))
+        .await;
+    assert_eq!(until(&mut boss, "channel_move").await["moved"], true);
+
+    bob.send(json!({"cmd": "message_new", "channel": "general", "content": "spam"}))
+        .await;
+    let id = until(&mut boss, "message_new").await["message"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for cmd in ["message_pin", "message_unpin", "message_delete"] {
+        boss.send(json!({"cmd": cmd, "channel": "general", "id": id}))
+            .await;
+        until(&mut boss, cmd).await;
+    }
+    boss.send(json!({"cmd": "channel_delete", "name": "headlines"}))
+        .await;
+    until(&mut boss, "channel_delete").await;
+
+    boss.send(json!({"cmd": "modlog_get", "category": "channel_management"}))
+        .await;
+    let log = until(&mut boss, "modlog_get").await;
+    // One entry for the move, although it renumbered every channel.
+    assert_eq!(
+        actions(&log),
+        [
+            "channel_delete",
+            "channel_move",
+            "channel_update",
+            "channel_create"
+        ],
+        "{log}"
+    );
+    let entries = log["entries"].as_array().unwrap();
+    for e in entries {
+        assert_eq!(e["category"], "channel_management");
+        assert_eq!(e["actor_name"], "boss");
+    }
+    assert_eq!(entries[3]["target_name"], "news");
+    assert_eq!(entries[3]["details"], json!({"type": "text"}));
+    assert_eq!(entries[2]["target_name"], "headlines");
+    assert_eq!(entries[2]["details"]["old_name"], "news");
+    assert_eq!(entries[2]["details"]["changes"], json!(["name", "topic"]));
+    assert_eq!(entries[1]["details"], json!({"position": 0}));
+    assert_eq!(entries[0]["target_name"], "headlines");
+    // The channel keeps its id through the rename.
+    assert_eq!(entries[0]["target_id"], entries[3]["target_id"]);
+
+    boss.send(json!({"cmd": "modlog_get", "category": "message_moderation"}))
+        .await;
+    let log = until(&mut boss, "modlog_get").await;
+    assert_eq!(
+        actions(&log),
+        ["message_delete", "message_unpin", "message_pin"],
+        "{log}"
+    );
+    for e in log["entries"].as_array().unwrap() {
+        assert_eq!(e["category"], "message_moderation");
+        assert_eq!(e["actor_name"], "boss");
+        assert_eq!(e["target_name"], "bob");
+        assert_eq!(
+            e["details"],
+            json!({"message_id": id, "channel": "general"})
+        );
+    }
+
+    boss.send(json!({"cmd": "modlog_summary"})).await;
+    boss.expect(json!({"cmd": "modlog_summary",
+        "action_counts": {
+            "channel_management.channel_create": 1,
+            "channel_management.channel_update": 1,
+            "channel_management.channel_move": 1,
+            "channel_management.channel_delete": 1,
+            "message_moderation.message_pin": 1,
+            "message_moderation.message_unpin": 1,
+            "message_moderation.message_delete": 1},
+        "category_totals": {"channel_management": 4, "message_moderation": 3},
+        "total": 7}))
+        .await;
 }
 
 #[tokio::test]

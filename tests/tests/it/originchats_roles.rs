@@ -438,3 +438,97 @@ async fn self_assignable_roles() {
         ["self_role_remove", "self_role_add", "role_create"]
     );
 }
+
+/// A Plexichat client of the default space for `name` (a CLI token).
+fn plexichat_as(s: &Server, name: &str) -> crate::plexichat_support::Api {
+    let out = s.cli(&["token", "issue", name]);
+    assert!(out.status.success(), "{out:?}");
+    let tok = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    crate::plexichat_support::Api::new(s).with_token(&tok)
+}
+
+/// A core id (a UUID) as Plexichat spells it.
+fn plexichat_id(uuid: &str) -> u128 {
+    u128::from_str_radix(&uuid.replace('-', ""), 16).unwrap()
+}
+
+/// The default space's id as Plexichat spells it.
+fn default_space() -> u128 {
+    plexichat_id("00000000-0000-7000-8000-000000000001")
+}
+
+#[tokio::test]
+async fn role_changes_from_another_dialect_push_roles_list() {
+    let (s, mut boss, mut adm, mut bob) = trio().await;
+    let px = plexichat_as(&s, "boss");
+    let space = default_space();
+
+    // Created over Plexichat: every OriginChats connection gets the new list, unasked.
+    let r = px
+        .post(
+            &format!("/servers/{space}/roles"),
+            json!({"name": "helpers", "color": "#00FF00", "permissions": {"messages.manage": true}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut pushed = Vec::new();
+    for c in [&mut boss, &mut adm, &mut bob] {
+        let list = c.recv().await;
+        assert_eq!(list["cmd"], "roles_list", "{list}");
+        assert_eq!(list["roles"]["helpers"]["color"], "#00FF00");
+        assert_eq!(
+            list["roles"]["helpers"]["permissions"],
+            json!(["manage_messages"])
+        );
+        pushed.push(list);
+        // Once, although the creation also moved the roles below it.
+        c.expect_quiet().await;
+    }
+    assert!(pushed.windows(2).all(|w| w[0] == w[1]));
+    // The same list a request gives.
+    bob.send(json!({"cmd": "roles_list"})).await;
+    bob.expect(pushed[0].clone()).await;
+
+    // Changed over Plexichat: pushed again.
+    let moderator = plexichat_id(pushed[0]["roles"]["moderator"]["id"].as_str().unwrap());
+    px.call(
+        "PATCH",
+        &format!("/servers/{space}/roles/{moderator}"),
+        Some(json!({"color": "#123456"})),
+    )
+    .await
+    .assert_status(200);
+    let list = bob.recv().await;
+    assert_eq!(list["cmd"], "roles_list");
+    assert_eq!(list["roles"]["moderator"]["color"], "#123456", "{list}");
+    bob.expect_quiet().await;
+
+    // A change made here is pushed once, by its command (not again by the core's events).
+    boss.recv().await;
+    boss.expect_quiet().await;
+    boss.send(json!({"cmd": "role_create", "name": "artist"}))
+        .await;
+    let list = boss.recv().await;
+    assert_eq!(list["cmd"], "roles_list");
+    let artist = plexichat_id(list["roles"]["artist"]["id"].as_str().unwrap());
+    assert_eq!(boss.recv().await["cmd"], "role_create");
+    assert_eq!(bob.recv().await["cmd"], "roles_list");
+    boss.expect_quiet().await;
+    bob.expect_quiet().await;
+    // role_permissions_set sends no roles_list, as in the reference; nor does the watcher.
+    boss.send(json!({"cmd": "role_permissions_set", "name": "artist",
+        "permissions": ["send_messages", "add_reactions"]}))
+        .await;
+    assert_eq!(boss.recv().await["cmd"], "role_permissions_set");
+    boss.expect_quiet().await;
+    bob.expect_quiet().await;
+
+    // Deleted over Plexichat: pushed.
+    px.call("DELETE", &format!("/servers/{space}/roles/{artist}"), None)
+        .await
+        .assert_status(200);
+    let list = bob.recv().await;
+    assert_eq!(list["cmd"], "roles_list");
+    assert!(list["roles"].get("artist").is_none(), "{list}");
+    bob.expect_quiet().await;
+}

@@ -454,3 +454,104 @@ async fn thread_errors() {
     carol.expect_quiet().await;
     boss.expect_quiet().await;
 }
+
+#[tokio::test]
+async fn pings_get_covers_forum_threads_and_honours_ping_false() {
+    let (_s, mut boss, mut moder, mut bob, id) = forum_with_thread().await;
+    // In the thread: boss (who never joined it) is pinged; bob cannot view the forum.
+    moder
+        .send(json!({"cmd": "message_new", "thread_id": id, "content": "@boss @bob look"}))
+        .await;
+    let in_thread = moder.recv().await["message"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(boss.recv().await["message"]["id"], in_thread.as_str());
+
+    // In #general: a reply with `ping: false` pings nobody, one with `ping: true` does.
+    boss.send(json!({"cmd": "message_new", "channel": "general", "content": "question"}))
+        .await;
+    let question = boss.recv().await["message"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    moder.recv().await;
+    bob.recv().await;
+    let mut replies = Vec::new();
+    for ping in [false, true] {
+        moder
+            .send(
+                json!({"cmd": "message_new", "channel": "general", "content": "answer",
+                "reply_to": question, "ping": ping}),
+            )
+            .await;
+        let m = moder.recv().await;
+        assert_eq!(m["message"]["ping"], ping, "{m}");
+        let expected: &[&str] = if ping { &["boss"] } else { &[] };
+        assert_eq!(m["message"]["pings"]["replies"], json!(expected), "{m}");
+        assert_eq!(boss.recv().await, m);
+        bob.recv().await;
+        replies.push(m["message"]["id"].as_str().unwrap().to_owned());
+    }
+    // The stored message keeps `ping` (history has it too).
+    boss.send(json!({"cmd": "message_get", "channel": "general", "id": replies[0]}))
+        .await;
+    let got = boss.recv().await;
+    assert_eq!(got["message"]["ping"], false, "{got}");
+
+    boss.send(json!({"cmd": "pings_get"})).await;
+    let got = boss.recv().await;
+    assert_eq!(got["cmd"], "pings_get");
+    assert_eq!(got["total"], 2, "{got}");
+    let m = &got["messages"];
+    assert_eq!(m[0]["id"], replies[1].as_str());
+    assert_eq!(m[0]["channel"], "general");
+    assert!(m[0].get("thread_id").is_none(), "{got}");
+    assert_eq!(m[1]["id"], in_thread.as_str());
+    assert_eq!(m[1]["channel"], "support");
+    assert_eq!(m[1]["thread_id"], id.as_str());
+
+    bob.send(json!({"cmd": "pings_get"})).await;
+    let got = bob.recv().await;
+    assert_eq!(got["total"], 0, "{got}");
+    bob.expect_quiet().await;
+}
+
+#[tokio::test]
+async fn the_modlog_names_the_forum_and_thread_of_a_deleted_thread_message() {
+    let (_s, mut boss, mut moder, _bob, id) = forum_with_thread().await;
+    moder
+        .send(json!({"cmd": "message_new", "thread_id": id, "content": "oops"}))
+        .await;
+    let mid = moder.recv().await["message"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(boss.recv().await["message"]["id"], mid.as_str());
+    boss.send(json!({"cmd": "message_delete", "thread_id": id, "id": mid}))
+        .await;
+    assert_eq!(boss.recv().await["cmd"], "message_delete");
+    boss.send(json!({"cmd": "modlog_get", "category": "message_moderation"}))
+        .await;
+    let log = boss.recv().await;
+    assert_eq!(log["total"], 1, "{log}");
+    let e = &log["entries"][0];
+    assert_eq!(e["action"], "message_delete");
+    assert_eq!(e["actor_name"], "boss");
+    assert_eq!(e["target_name"], "mod");
+    assert_eq!(
+        e["details"],
+        json!({"message_id": mid, "channel": "support", "thread_id": id})
+    );
+    // Creating the thread is not a channel change.
+    boss.send(json!({"cmd": "modlog_get", "category": "channel_management"}))
+        .await;
+    let log = boss.recv().await;
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["channel_create"], "{log}");
+}

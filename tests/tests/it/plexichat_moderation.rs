@@ -622,8 +622,9 @@ async fn roles_changed_in_one_dialect_are_seen_by_the_other() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(g.dispatch().await["t"], "GUILD_ROLE_CREATE");
-    oc.send(json!({"cmd": "roles_list"})).await;
+    // Pushed to OriginChats unasked.
     let list = oc.recv().await;
+    assert_eq!(list["cmd"], "roles_list");
     let helpers = &list["roles"]["helpers"];
     assert_eq!(helpers["name"], "helpers");
     assert_eq!(helpers["color"], "#00FF00");
@@ -668,8 +669,8 @@ async fn roles_changed_in_one_dialect_are_seen_by_the_other() {
     .await
     .assert_status(200);
     assert_eq!(g.dispatch().await["t"], "GUILD_ROLE_UPDATE");
-    oc.send(json!({"cmd": "roles_list"})).await;
     let list = oc.recv().await;
+    assert_eq!(list["cmd"], "roles_list");
     assert!(list["roles"].get("artist").is_none());
     assert_eq!(list["roles"]["painter"]["name"], "painter");
 }

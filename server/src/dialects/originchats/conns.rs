@@ -113,6 +113,19 @@ impl Conns {
         }
     }
 
+    /// Tells every connection of `user` why (`{"cmd":"disconnect","reason"}`) and closes it
+    /// once that frame is written, as the reference's `disconnect_user`.
+    pub fn disconnect_user(&self, user: &UserId, reason: &str) {
+        let text =
+            super::frames::encode(&serde_json::json!({"cmd": "disconnect", "reason": reason}));
+        for c in self.read().values() {
+            if c.user.as_ref() == Some(user) {
+                push(&c.tx, &c.kick, text.clone());
+                c.kick.close_after_queued();
+            }
+        }
+    }
+
     /// The authenticated connections, in connection order.
     pub fn authenticated(&self) -> Vec<(ConnId, UserId)> {
         self.read()

@@ -59,6 +59,9 @@ pub fn message(m: &Message, reply_user: Option<&str>) -> Value {
         if let Some(w) = crate::core::webhooks::message_webhook(m) {
             o.insert("webhook".into(), w.clone());
         }
+        if let Some(p) = extra.get("ping").filter(|p| p.is_boolean()) {
+            o.insert("ping".into(), p.clone());
+        }
     }
     if let Some(r) = &m.reply_to
         && let Some(u) = reply_user
@@ -87,6 +90,15 @@ pub fn message(m: &Message, reply_user: Option<&str>) -> Value {
     o.insert("interaction".into(), Value::Null);
     super::bots::message_extras(&mut o, m);
     Value::Object(o)
+}
+
+/// Whether a reply pings the replied-to author (`ping: false` on the message turns it off).
+pub fn reply_pings(m: &Message) -> bool {
+    m.extra
+        .as_deref()
+        .and_then(|e| e.get("ping"))
+        .and_then(Value::as_bool)
+        != Some(false)
 }
 
 /// The `user` of a message: the author's username (a per-message display name such as the

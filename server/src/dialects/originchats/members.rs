@@ -45,6 +45,8 @@ pub struct MembersState {
     watching: AtomicBool,
     /// Connected users whose chosen status is `invisible` (announced neither in nor out).
     invisible: Mutex<HashSet<UserId>>,
+    /// The `roles_list` last pushed to every connection.
+    pub roles_pushed: tokio::sync::Mutex<Option<Value>>,
 }
 
 impl MembersState {
@@ -100,18 +102,25 @@ fn status_of(s: &str) -> Status {
 
 /// A core refusal of a member operation, in the reference's words where it has some.
 fn member_fail(src: &str, e: CoreError, l: Option<&str>) -> Value {
+    match member_refusal(e) {
+        Ok(text) => fail(src, &text, l),
+        Err(e) => internal(src, e, l),
+    }
+}
+
+/// The text of a core refusal of a member operation; other failures are given back.
+pub(super) fn member_refusal(e: CoreError) -> Result<String, CoreError> {
     match e {
         CoreError::Forbidden("hierarchy") | CoreError::Forbidden("owner") => {
-            fail(src, "Cannot manage users at or above your position", l)
+            Ok("Cannot manage users at or above your position".into())
         }
-        CoreError::Forbidden(what) => fail(
-            src,
-            &format!("Access denied: '{}' permission required", oc_perm(what)),
-            l,
-        ),
-        CoreError::NotFound(_) => fail(src, USER_NOT_FOUND, l),
-        CoreError::Invalid(m) | CoreError::Conflict(m) => fail(src, &m, l),
-        e => internal(src, e, l),
+        CoreError::Forbidden(what) => Ok(format!(
+            "Access denied: '{}' permission required",
+            oc_perm(what)
+        )),
+        CoreError::NotFound(_) => Ok(USER_NOT_FOUND.into()),
+        CoreError::Invalid(m) | CoreError::Conflict(m) => Ok(m),
+        e => Err(e),
     }
 }
 
@@ -174,6 +183,7 @@ impl OriginChats {
             return;
         }
         self.load_settings().await;
+        self.remember_roles().await;
         let (tx, mut rx) = mpsc::channel::<Event>(1024);
         self.core
             .hub()
@@ -192,6 +202,7 @@ impl OriginChats {
             Event::RoleChanged { .. } => {
                 self.members.epoch.fetch_add(1, Ordering::AcqRel);
                 self.refresh_all_rooms().await;
+                self.push_changed_roles().await;
             }
             Event::MemberUpdated { user, member, .. } => {
                 self.members.epoch.fetch_add(1, Ordering::AcqRel);
@@ -225,6 +236,18 @@ impl OriginChats {
             }
             _ => {}
         }
+    }
+
+    /// Cached accounts reload before their next command (roles, nickname or membership changed).
+    pub(crate) fn members_changed(&self) {
+        self.members.epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// After a ban or unban of `user`: its connections follow at once (the watcher would, a
+    /// moment later).
+    pub(crate) async fn moderated(&self, user: &UserId) {
+        self.members_changed();
+        self.refresh_user_rooms(user).await;
     }
 
     /// Re-subscribes every connection of `user` to the rooms it may view now.
@@ -685,9 +708,7 @@ impl OriginChats {
         };
         match done {
             Ok(flag) => {
-                self.members.epoch.fetch_add(1, Ordering::AcqRel);
-                // The target's connections follow at once (the watcher would, a moment later).
-                self.refresh_user_rooms(&target.id).await;
+                self.moderated(&target.id).await;
                 let key = if ban { "banned" } else { "unbanned" };
                 send(
                     cx,

@@ -170,6 +170,11 @@ impl OriginChats {
                 Err(text) => return send(cx, fail(SRC, &text, l)),
             }
         }
+        // Kept only when given, as the reference stores it.
+        if let Some(ping) = r.ping {
+            let e = extra.get_or_insert_with(|| json!({}));
+            e["ping"] = Value::Bool(ping);
+        }
         let new = NewMessage {
             room_id: channel.room.id.clone(),
             author: UserRef {

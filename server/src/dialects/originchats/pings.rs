@@ -1,5 +1,6 @@
-//! `pings_get` (§2.1): messages of the viewable text channels that mention the caller
-//! (`@name`, `@&role` of one of the caller's roles, or a reply to the caller), newest first.
+//! `pings_get` (§2.1): messages of the viewable text channels and of the threads of viewable
+//! forums that mention the caller (`@name`, `@&role` of one of the caller's roles, or a reply
+//! to the caller not sent with `ping: false`), newest first.
 
 use super::frames::with_listener;
 use super::messages::{fail, internal, send};
@@ -7,7 +8,9 @@ use super::render::CACHE;
 use super::session::Cx;
 use super::{Account, OriginChats};
 use crate::core::CoreError;
+use crate::core::ids::RoomId;
 use crate::core::messages::Message;
+use crate::core::rooms::RoomKind;
 use crate::net::ws::Reply;
 use chorus_protocol::originchats as proto;
 use serde_json::{Value, json};
@@ -40,6 +43,9 @@ fn pings(account: &Account, m: &Message, authors: &HashMap<String, String>) -> b
     {
         return true;
     }
+    if !super::frames::reply_pings(m) {
+        return false;
+    }
     m.reply_to.as_ref().is_some_and(|r| {
         authors
             .get(r.as_str())
@@ -50,6 +56,39 @@ fn pings(account: &Account, m: &Message, authors: &HashMap<String, String>) -> b
 }
 
 impl OriginChats {
+    /// Adds the pings of `account` in `room` to `found` as (sequence, message with `channel`
+    /// and, for a thread, `thread_id`).
+    async fn scan_pings(
+        &self,
+        account: &Account,
+        room: &RoomId,
+        channel: &str,
+        thread: Option<&RoomId>,
+        found: &mut Vec<(i64, Value)>,
+    ) -> Result<(), CoreError> {
+        let msgs = self
+            .core
+            .history_before(&account.user.id, room, None, SCAN)
+            .await?;
+        let authors: HashMap<String, String> = msgs
+            .iter()
+            .map(|m| (m.id.as_str().to_owned(), m.author.username.clone()))
+            .collect();
+        for m in &msgs {
+            if !m.deleted && pings(account, m, &authors) {
+                let mut v = CACHE.message(m);
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("channel".into(), json!(channel));
+                    if let Some(t) = thread {
+                        o.insert("thread_id".into(), json!(t.as_str()));
+                    }
+                }
+                found.push((m.seq, v));
+            }
+        }
+        Ok(())
+    }
+
     pub async fn pings_get(&self, cx: &mut Cx, r: proto::PingsGet) -> Reply {
         const SRC: &str = "pings_get";
         let l = r.listener.as_deref();
@@ -67,24 +106,14 @@ impl OriginChats {
         let found = async {
             let mut found: Vec<(i64, Value)> = Vec::new();
             for c in self.viewable_rooms(&account).await? {
-                if !c.is_text() {
-                    continue;
-                }
-                let msgs = self
-                    .core
-                    .history_before(&account.user.id, &c.room.id, None, SCAN)
-                    .await?;
-                let authors: HashMap<String, String> = msgs
-                    .iter()
-                    .map(|m| (m.id.as_str().to_owned(), m.author.username.clone()))
-                    .collect();
-                for m in &msgs {
-                    if !m.deleted && pings(&account, m, &authors) {
-                        let mut v = CACHE.message(m);
-                        if let Some(o) = v.as_object_mut() {
-                            o.insert("channel".into(), json!(c.room.name));
-                        }
-                        found.push((m.seq, v));
+                if c.is_text() {
+                    self.scan_pings(&account, &c.room.id, &c.room.name, None, &mut found)
+                        .await?;
+                } else if c.room.kind == RoomKind::Forum {
+                    // A forum's messages live in its threads, which its viewers may read.
+                    for t in self.core.store().threads(c.room.id.clone()).await? {
+                        self.scan_pings(&account, &t.id, &c.room.name, Some(&t.id), &mut found)
+                            .await?;
                     }
                 }
             }

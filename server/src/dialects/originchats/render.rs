@@ -88,6 +88,7 @@ pub fn message_new(m: &Message, place: &Place) -> Value {
     let replies: Vec<String> = m
         .reply_to
         .as_ref()
+        .filter(|_| frames::reply_pings(m))
         .and_then(|r| CACHE.author(r))
         .into_iter()
         .collect();

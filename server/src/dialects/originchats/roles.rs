@@ -90,12 +90,50 @@ impl OriginChats {
         Ok(json!({"cmd": "roles_list", "roles": roles}))
     }
 
+    /// Held by a role command from its core change until it has pushed (or recorded) the new
+    /// `roles_list`: the watcher handles the command's own role events only afterwards and
+    /// then sees that list already pushed.
+    async fn roles_push_lock(&self) -> tokio::sync::MutexGuard<'_, Option<Value>> {
+        self.members.roles_pushed.lock().await
+    }
+
     /// `roles_list` to every authenticated connection (the caller included), before the reply.
-    async fn broadcast_roles(&self) {
+    async fn broadcast_roles(&self, pushed: &mut Option<Value>) {
         self.members.epoch.fetch_add(1, Ordering::AcqRel);
         self.refresh_all_rooms().await;
         match self.roles_list_frame().await {
-            Ok(f) => self.conns.send_all(&encode(&f), None),
+            Ok(f) => {
+                self.conns.send_all(&encode(&f), None);
+                *pushed = Some(f);
+            }
+            Err(e) => tracing::warn!(error = %e, "originchats: cannot list roles"),
+        }
+    }
+
+    /// A role change of a command that sends no `roles_list` (role_permissions_set): the
+    /// current list counts as known, so the watcher does not push it either.
+    async fn roles_known(&self, pushed: &mut Option<Value>) {
+        if let Ok(f) = self.roles_list_frame().await {
+            *pushed = Some(f);
+        }
+    }
+
+    /// Remembers the roles as OriginChats clients know them when watching begins.
+    pub(crate) async fn remember_roles(&self) {
+        let frame = self.roles_list_frame().await.ok();
+        *self.roles_push_lock().await = frame;
+    }
+
+    /// After a role change from any dialect: `roles_list` to every authenticated connection,
+    /// unless it shows nothing new (a role command of this dialect pushed it already).
+    pub(crate) async fn push_changed_roles(&self) {
+        let mut pushed = self.roles_push_lock().await;
+        match self.roles_list_frame().await {
+            Ok(f) if pushed.as_ref() != Some(&f) => {
+                self.conns.send_all(&encode(&f), None);
+                *pushed = Some(f);
+            }
+            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "originchats: cannot list roles"),
         }
     }
@@ -199,9 +237,10 @@ impl OriginChats {
             },
             placement: Placement::AboveDefault,
         };
+        let mut pushed = self.roles_push_lock().await;
         match self.core.create_role(&me.user, &self.space, new).await {
             Ok(role) => {
-                self.broadcast_roles().await;
+                self.broadcast_roles(&mut pushed).await;
                 send(
                     cx,
                     with_listener(json!({"cmd": SRC, "id": role.id.0, "name": role.name}), l),
@@ -268,13 +307,14 @@ impl OriginChats {
                 ),
             );
         }
+        let mut pushed = self.roles_push_lock().await;
         match self
             .core
             .update_role(&me.user, &self.space, &role.id, fields.edit(rename), src)
             .await
         {
             Ok(updated) => {
-                self.broadcast_roles().await;
+                self.broadcast_roles(&mut pushed).await;
                 send(
                     cx,
                     with_listener(
@@ -342,9 +382,10 @@ impl OriginChats {
                 ),
             );
         }
+        let mut pushed = self.roles_push_lock().await;
         match self.core.delete_role(&me.user, &self.space, &role.id).await {
             Ok(gone) => {
-                self.broadcast_roles().await;
+                self.broadcast_roles(&mut pushed).await;
                 send(
                     cx,
                     with_listener(
@@ -380,9 +421,10 @@ impl OriginChats {
                 None => return send(cx, fail(SRC, "Failed to reorder roles", l)),
             }
         }
+        let mut pushed = self.roles_push_lock().await;
         match self.core.reorder_roles(&me.user, &self.space, &ids).await {
             Ok(_) => {
-                self.broadcast_roles().await;
+                self.broadcast_roles(&mut pushed).await;
                 send(cx, with_listener(json!({"cmd": SRC, "roles": order}), l))
             }
             Err(CoreError::NotFound(_)) => send(cx, fail(SRC, "Failed to reorder roles", l)),
@@ -415,6 +457,7 @@ impl OriginChats {
             permissions: Some(perms::from_names(list.iter().map(String::as_str))),
             ..Default::default()
         };
+        let mut pushed = self.roles_push_lock().await;
         match self
             .core
             .update_role(&me.user, &self.space, &role.id, edit, SRC)
@@ -423,6 +466,8 @@ impl OriginChats {
             Ok(updated) => {
                 self.members.epoch.fetch_add(1, Ordering::AcqRel);
                 self.refresh_all_rooms().await;
+                // No broadcast here, as in the reference.
+                self.roles_known(&mut pushed).await;
                 send(
                     cx,
                     with_listener(

@@ -3,7 +3,8 @@
 //! with an `interaction`. Registrations live with their connection (in memory, as in the
 //! reference): when it closes, `slash_remove` tells everyone.
 //!
-//! Built-ins (`help`, `mute`, `unmute`) run in the server and answer as `originChats`.
+//! Built-ins (`ban`, `help`, `mute`, `nick`, `unban`, `unmute`) run in the server and answer as
+//! `originChats`. The moderation ones go through the core, so every dialect sees their effect.
 
 use super::super::frames::{encode, error, with_listener};
 use super::super::messages::{core_fail, fail, internal, send};
@@ -176,7 +177,19 @@ struct Builtin {
 
 const MODERATOR_ROLES: [&str; 2] = ["admin", "owner"];
 
+/// The reference's limit for `/nick` (the core allows longer nicknames through `user_update`).
+const MAX_SLASH_NICKNAME_CHARS: usize = 20;
+
 const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "ban",
+        description: "Ban a user from the server",
+        options: &[
+            ("username", "The user to ban", "str", true),
+            ("reason", "Reason for the ban", "str", false),
+        ],
+        moderators_only: true,
+    },
     Builtin {
         name: "help",
         description: "List all available slash commands",
@@ -191,6 +204,23 @@ const BUILTINS: &[Builtin] = &[
             ("duration", "Duration in seconds", "int", true),
             ("reason", "Reason for the mute", "str", false),
         ],
+        moderators_only: true,
+    },
+    Builtin {
+        name: "nick",
+        description: "Set or clear your nickname",
+        options: &[(
+            "nickname",
+            "Your new nickname (empty to clear)",
+            "str",
+            false,
+        )],
+        moderators_only: false,
+    },
+    Builtin {
+        name: "unban",
+        description: "Unban a user",
+        options: &[("username", "The user to unban", "str", true)],
         moderators_only: true,
     },
     Builtin {
@@ -230,6 +260,12 @@ fn mod_response(emoji: &str, username: &str, action: &str, reason: Option<&str>)
         Some(r) => format!("{emoji} **{username}** has been {action}.\n**Reason:** {r}"),
         None => format!("{emoji} **{username}** has been {action}."),
     }
+}
+
+/// A core refusal of a moderation built-in, as its error text.
+fn refusal(e: crate::core::CoreError) -> String {
+    super::super::members::member_refusal(e)
+        .unwrap_or_else(|e| format!("Error executing command: {e}"))
 }
 
 impl OriginChats {
@@ -696,8 +732,95 @@ impl OriginChats {
                 self.limiter.set_timeout(&user.id, 0);
                 Ok(mod_response("🔊", &username, "unmuted", None))
             }
+            "ban" => {
+                let username = target(args)?;
+                let user = self.user_named(&username).await?;
+                let account = self.account(user).await.map_err(|e| e.to_string())?;
+                if account.has_role("owner") {
+                    return Err("Cannot ban the server owner".into());
+                }
+                if self.is_banned(&account.user.id).await? {
+                    return Err(format!("User '{username}' is already banned"));
+                }
+                let reason = args
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned);
+                self.core
+                    .ban_user(&caller.user, &self.space, &account.user.id, reason.clone())
+                    .await
+                    .map_err(refusal)?;
+                self.moderated(&account.user.id).await;
+                // Unlike `user_ban`, `/ban` also closes the banned user's connections.
+                self.conns
+                    .disconnect_user(&account.user.id, "You have been banned");
+                Ok(mod_response(
+                    "🚫",
+                    &username,
+                    "banned",
+                    Some(reason.as_deref().unwrap_or("No reason provided")),
+                ))
+            }
+            "unban" => {
+                let username = target(args)?;
+                let user = self.user_named(&username).await?;
+                if !self.is_banned(&user.id).await? {
+                    return Err(format!("User '{username}' is not banned"));
+                }
+                self.core
+                    .unban_user(&caller.user, &self.space, &user.id)
+                    .await
+                    .map_err(refusal)?;
+                self.moderated(&user.id).await;
+                Ok(mod_response("✅", &username, "unbanned", None))
+            }
+            "nick" => {
+                let nickname = args
+                    .get("nickname")
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned);
+                if nickname
+                    .as_ref()
+                    .is_some_and(|n| n.chars().count() > MAX_SLASH_NICKNAME_CHARS)
+                {
+                    return Err(format!(
+                        "Nickname too long (max {MAX_SLASH_NICKNAME_CHARS} characters)"
+                    ));
+                }
+                let me = &caller.user;
+                self.core
+                    .set_nickname(me, &self.space, &me.id, nickname.clone())
+                    .await
+                    .map_err(refusal)?;
+                self.members_changed();
+                let (event, text) = match &nickname {
+                    Some(n) => (
+                        json!({"cmd": "nickname_update", "user": me.id.0,
+                            "username": me.username, "nickname": n}),
+                        format!("✅ Your nickname is now **{n}**."),
+                    ),
+                    None => (
+                        json!({"cmd": "nickname_remove", "user": me.id.0,
+                            "username": me.username}),
+                        "✅ Your nickname has been removed.".to_owned(),
+                    ),
+                };
+                self.conns.send_all(&encode(&event), None);
+                Ok(text)
+            }
             other => Err(format!("Error executing command: unknown built-in {other}")),
         }
+    }
+
+    async fn is_banned(&self, user: &crate::core::ids::UserId) -> Result<bool, String> {
+        self.core
+            .ban_of(&self.space, user)
+            .await
+            .map(|b| b.is_some())
+            .map_err(|e| format!("Error executing command: {e}"))
     }
 
     async fn user_named(&self, username: &str) -> Result<crate::core::users::User, String> {
