@@ -9254,6 +9254,364 @@ impl serde::Serialize for MessageSearchResults {
     }
 }
 
+/// One user found
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserSearchHit {
+    /// A snowflake
+    pub user_id: String,
+    /// The username
+    pub username: String,
+    /// The display name
+    pub display_name: Option<String>,
+    /// The avatar
+    pub avatar_url: Option<String>,
+    /// Badge keys
+    pub badges: Vec<String>,
+    /// How well the user matches (higher is better)
+    pub score: ::serde_json::Number,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserSearchHit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserSearchHit;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserSearchHit object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_display_name: Option<Option<String>> = None;
+                let mut slot_avatar_url: Option<Option<String>> = None;
+                let mut slot_badges: Option<Vec<String>> = None;
+                let mut slot_score: Option<::serde_json::Number> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "display_name" => {
+                            slot_display_name = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "avatar_url" => slot_avatar_url = Some(map.next_value::<Option<String>>()?),
+                        "badges" => slot_badges = Some(map.next_value::<Vec<String>>()?),
+                        "score" => slot_score = Some(map.next_value::<::serde_json::Number>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserSearchHit {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    display_name: slot_display_name.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("display_name")
+                    })?,
+                    avatar_url: slot_avatar_url.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("avatar_url")
+                    })?,
+                    badges: slot_badges
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("badges"))?,
+                    score: slot_score
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("score"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UserSearchHit {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UserSearchHit {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("username", &self.username)?;
+        map.serialize_entry("display_name", &self.display_name)?;
+        map.serialize_entry("avatar_url", &self.avatar_url)?;
+        map.serialize_entry("badges", &self.badges)?;
+        map.serialize_entry("score", &self.score)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UserSearchHit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A page of user search results
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserSearchResults {
+    /// Users, best match first
+    pub results: Vec<UserSearchHit>,
+    /// Pass as `cursor` for the next page (null on the last)
+    pub next_cursor: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserSearchResults {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserSearchResults;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserSearchResults object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_results: Option<Vec<UserSearchHit>> = None;
+                let mut slot_next_cursor: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "results" => slot_results = Some(map.next_value::<Vec<UserSearchHit>>()?),
+                        "next_cursor" => {
+                            slot_next_cursor = Some(map.next_value::<Option<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserSearchResults {
+                    results: slot_results
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("results"))?,
+                    next_cursor: slot_next_cursor.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("next_cursor")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UserSearchResults {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.results).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("results"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UserSearchResults {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("results", &self.results)?;
+        map.serialize_entry("next_cursor", &self.next_cursor)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UserSearchResults {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// One server found
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerSearchHit {
+    /// A snowflake
+    pub server_id: String,
+    /// The server's name
+    pub name: String,
+    /// The description
+    pub description: Option<String>,
+    /// The icon
+    pub icon_url: Option<String>,
+    /// How many members
+    pub member_count: i64,
+    /// The server's category (always null in Chorus)
+    pub category: Option<String>,
+    /// How well the server matches (higher is better)
+    pub score: ::serde_json::Number,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ServerSearchHit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ServerSearchHit;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ServerSearchHit object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_server_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<Option<String>> = None;
+                let mut slot_icon_url: Option<Option<String>> = None;
+                let mut slot_member_count: Option<i64> = None;
+                let mut slot_category: Option<Option<String>> = None;
+                let mut slot_score: Option<::serde_json::Number> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "server_id" => slot_server_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => {
+                            slot_description = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "icon_url" => slot_icon_url = Some(map.next_value::<Option<String>>()?),
+                        "member_count" => {
+                            slot_member_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "category" => slot_category = Some(map.next_value::<Option<String>>()?),
+                        "score" => slot_score = Some(map.next_value::<::serde_json::Number>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ServerSearchHit {
+                    server_id: slot_server_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("server_id")
+                    })?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    description: slot_description.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("description")
+                    })?,
+                    icon_url: slot_icon_url
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("icon_url"))?,
+                    member_count: slot_member_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("member_count")
+                    })?,
+                    category: slot_category
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("category"))?,
+                    score: slot_score
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("score"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ServerSearchHit {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ServerSearchHit {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("server_id", &self.server_id)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("description", &self.description)?;
+        map.serialize_entry("icon_url", &self.icon_url)?;
+        map.serialize_entry("member_count", &self.member_count)?;
+        map.serialize_entry("category", &self.category)?;
+        map.serialize_entry("score", &self.score)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ServerSearchHit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A page of server search results
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerSearchResults {
+    /// Servers, best match first
+    pub results: Vec<ServerSearchHit>,
+    /// Pass as `cursor` for the next page (null on the last)
+    pub next_cursor: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ServerSearchResults {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ServerSearchResults;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ServerSearchResults object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_results: Option<Vec<ServerSearchHit>> = None;
+                let mut slot_next_cursor: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "results" => slot_results = Some(map.next_value::<Vec<ServerSearchHit>>()?),
+                        "next_cursor" => {
+                            slot_next_cursor = Some(map.next_value::<Option<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ServerSearchResults {
+                    results: slot_results
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("results"))?,
+                    next_cursor: slot_next_cursor.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("next_cursor")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ServerSearchResults {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.results).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("results"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ServerSearchResults {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("results", &self.results)?;
+        map.serialize_entry("next_cursor", &self.next_cursor)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ServerSearchResults {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `PUT /users/@me/settings/bulk`: keys to values
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(transparent)]
@@ -11027,6 +11385,36 @@ impl MessageSearchResults {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_MESSAGE_SEARCH_RESULTS, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_USER_SEARCH_RESULTS: &[crate::de::Wording] = &[];
+
+impl UserSearchResults {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_USER_SEARCH_RESULTS, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_SERVER_SEARCH_RESULTS: &[crate::de::Wording] = &[];
+
+impl ServerSearchResults {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_SERVER_SEARCH_RESULTS, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -17423,6 +17811,177 @@ pub const SEARCH_MESSAGES: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `GET /api/v1/search/users`: Users whose username or display name contains `query`, among those the caller may see
+pub const SEARCH_USER_DIRECTORY: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/search/users",
+    operation_id: "searchUserDirectory",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "UserSearchResults",
+                schema: "#/components/schemas/UserSearchResults",
+                media: "#/paths/~1api~1v1~1search~1users/get/responses/200/content/application~1json",
+                reencode: UserSearchResults::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/search/servers`: The caller's servers whose name or description contains `query`
+pub const SEARCH_SERVERS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/search/servers",
+    operation_id: "searchServers",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ServerSearchResults",
+                schema: "#/components/schemas/ServerSearchResults",
+                media: "#/paths/~1api~1v1~1search~1servers/get/responses/200/content/application~1json",
+                reencode: ServerSearchResults::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/channels/{channel_id}/messages/search`: The channel's messages containing `content` (case-insensitive), newest first
+pub const SEARCH_CHANNEL_MESSAGES: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/channels/{channel_id}/messages/search",
+    operation_id: "searchChannelMessages",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "MessageList",
+                schema: "#/components/schemas/MessageList",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1messages~1search/get/responses/200/content/application~1json",
+                reencode: MessageList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
 /// Every route, in document order.
 pub const ROUTES: &[&crate::rest::Route] = &[
     &GET_VERSION,
@@ -17534,4 +18093,7 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &UPDATE_THREAD,
     &DELETE_THREAD,
     &SEARCH_MESSAGES,
+    &SEARCH_USER_DIRECTORY,
+    &SEARCH_SERVERS,
+    &SEARCH_CHANNEL_MESSAGES,
 ];

@@ -30,6 +30,7 @@ mod originchats_threads;
 mod plexichat;
 mod plexichat_gateway;
 mod plexichat_gateway_extras;
+mod plexichat_search;
 mod plexichat_support;
 mod plexichat_threads;
 mod plexichat_user_state;

@@ -3,7 +3,7 @@
 //! Chorus serves. `served`: routed and in `spec/plexichat-rest.yaml`; `not yet`: a known gap.
 //! Paths are under `/api/v1`. The test below keeps the table honest both ways: each `served`
 //! row is an operation of the OpenAPI document and each `not yet` row is not.
-//! (108 of 129 rows served.)
+//! (111 of 129 rows served.)
 //!
 //! | group | method | path | status | note |
 //! |---|---|---|---|---|
@@ -97,7 +97,7 @@
 //! | messages | GET | `/channels/{channel_id}/messages/last-read` | served |  |
 //! | messages | POST | `/channels/{channel_id}/messages/mark-unread` | served |  |
 //! | messages | POST | `/channels/ack/bulk` | served |  |
-//! | messages | GET | `/channels/{channel_id}/messages/search` | not yet | search |
+//! | messages | GET | `/channels/{channel_id}/messages/search` | served |  |
 //! | messages | GET | `/channels/{channel_id}/messages/export` | not yet | transcript export |
 //! | messages | POST | `/channels/{channel_id}/typing` | served | TYPING_START |
 //! | pins | GET | `/channels/{channel_id}/pins` | served |  |
@@ -132,8 +132,8 @@
 //! | uploads | POST | `/media/upload/session` | not yet | uploads |
 //! | uploads | GET | `/media/attachments/{filename}` | served | uploads (app-level route, outside the router) |
 //! | search | GET | `/search/messages` | served |  |
-//! | search | GET | `/search/users` | not yet | search |
-//! | search | GET | `/search/servers` | not yet | search |
+//! | search | GET | `/search/users` | served | members of shared servers, relationships, DM partners |
+//! | search | GET | `/search/servers` | served | joined servers only; no categories |
 //! | voice | GET | `/voice/ice-servers` | not yet | signalling is relayed peer to peer over the gateway |
 //! | voice | GET | `/voice/channels/{channel_id}/info` | not yet |  |
 

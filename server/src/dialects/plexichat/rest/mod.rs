@@ -16,6 +16,7 @@ pub mod ratelimit;
 pub mod read_state;
 pub mod relationships;
 pub mod roles;
+pub mod search;
 pub mod servers;
 pub mod system;
 pub mod threads;
@@ -168,6 +169,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                 .delete(threads::delete),
         )
         .route("/search/messages", get(threads::search))
+        .route("/search/users", get(search::users))
+        .route("/search/servers", get(search::servers))
+        .route(
+            "/channels/{channel_id}/messages/search",
+            get(search::channel_messages),
+        )
         // user state, read state, message extras
         .route("/status", get(system::status))
         .route("/ready", get(system::ready))
