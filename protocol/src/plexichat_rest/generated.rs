@@ -9612,6 +9612,222 @@ impl serde::Serialize for ServerSearchResults {
     }
 }
 
+/// Who acted
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditLogEntryUser {
+    /// A snowflake
+    pub id: String,
+    /// Their username at the time
+    pub username: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for AuditLogEntryUser {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = AuditLogEntryUser;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a AuditLogEntryUser object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_username: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuditLogEntryUser {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for AuditLogEntryUser {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for AuditLogEntryUser {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("username", &self.username)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for AuditLogEntryUser {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// One logged action
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditLogEntry {
+    /// The entry's number in the log
+    pub id: String,
+    /// A snowflake
+    pub server_id: String,
+    /// Who acted (a snowflake)
+    pub user_id: Option<String>,
+    /// Who acted
+    pub user: Option<Option<AuditLogEntryUser>>,
+    /// What was done: `member_ban`, `role_update`, ...
+    pub action: String,
+    /// `user`, `role`, `channel`, `message` or `server`
+    pub target_type: Option<String>,
+    /// What it was done to
+    pub target_id: Option<String>,
+    /// Its name at the time
+    pub target_name: Option<String>,
+    /// Details of the change
+    pub changes: ::serde_json::Value,
+    /// The reason given
+    pub reason: Option<String>,
+    /// Milliseconds since the Unix epoch
+    pub created_at: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for AuditLogEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = AuditLogEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a AuditLogEntry object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_server_id: Option<String> = None;
+                let mut slot_user_id: Option<Option<String>> = None;
+                let mut slot_user: Option<Option<AuditLogEntryUser>> = None;
+                let mut slot_action: Option<String> = None;
+                let mut slot_target_type: Option<Option<String>> = None;
+                let mut slot_target_id: Option<Option<String>> = None;
+                let mut slot_target_name: Option<Option<String>> = None;
+                let mut slot_changes: Option<::serde_json::Value> = None;
+                let mut slot_reason: Option<Option<String>> = None;
+                let mut slot_created_at: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "server_id" => slot_server_id = Some(map.next_value::<String>()?),
+                        "user_id" => slot_user_id = Some(map.next_value::<Option<String>>()?),
+                        "user" => slot_user = Some(map.next_value::<Option<AuditLogEntryUser>>()?),
+                        "action" => slot_action = Some(map.next_value::<String>()?),
+                        "target_type" => {
+                            slot_target_type = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "target_id" => slot_target_id = Some(map.next_value::<Option<String>>()?),
+                        "target_name" => {
+                            slot_target_name = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "changes" => slot_changes = Some(map.next_value::<::serde_json::Value>()?),
+                        "reason" => slot_reason = Some(map.next_value::<Option<String>>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuditLogEntry {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    server_id: slot_server_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("server_id")
+                    })?,
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    user: slot_user,
+                    action: slot_action
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("action"))?,
+                    target_type: slot_target_type.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("target_type")
+                    })?,
+                    target_id: slot_target_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("target_id")
+                    })?,
+                    target_name: slot_target_name.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("target_name")
+                    })?,
+                    changes: slot_changes
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("changes"))?,
+                    reason: slot_reason
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("reason"))?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for AuditLogEntry {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(Some(v)) = &self.user {
+            crate::de::Validate::validate(v).map_err(|e| e.at_key("user"))?;
+        }
+        crate::de::check_json_type(&self.changes, crate::de::JsonTypes(&["object", "null"]))
+            .map_err(|e| e.at_key("changes"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for AuditLogEntry {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("server_id", &self.server_id)?;
+        map.serialize_entry("user_id", &self.user_id)?;
+        if let Some(v) = &self.user {
+            map.serialize_entry("user", v)?;
+        }
+        map.serialize_entry("action", &self.action)?;
+        map.serialize_entry("target_type", &self.target_type)?;
+        map.serialize_entry("target_id", &self.target_id)?;
+        map.serialize_entry("target_name", &self.target_name)?;
+        map.serialize_entry("changes", &self.changes)?;
+        map.serialize_entry("reason", &self.reason)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for AuditLogEntry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `PUT /users/@me/settings/bulk`: keys to values
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(transparent)]
@@ -9822,6 +10038,20 @@ impl crate::de::Validate for RelationshipList {
 pub struct ThreadList(pub Vec<Thread>);
 
 impl crate::de::Validate for ThreadList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
+/// Audit log entries, newest first
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct AuditLogList(pub Vec<AuditLogEntry>);
+
+impl crate::de::Validate for AuditLogList {
     fn validate(&self) -> Result<(), crate::de::Violation> {
         for (i0, x0) in (&self.0).iter().enumerate() {
             crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
@@ -11415,6 +11645,21 @@ impl ServerSearchResults {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_SERVER_SEARCH_RESULTS, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_AUDIT_LOG_LIST: &[crate::de::Wording] = &[];
+
+impl AuditLogList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_AUDIT_LOG_LIST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -17982,6 +18227,72 @@ pub const SEARCH_CHANNEL_MESSAGES: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `GET /api/v1/servers/{server_id}/audit-logs`: The server's audit log, newest first (needs `server.view_audit_log`)
+pub const LIST_AUDIT_LOGS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/servers/{server_id}/audit-logs",
+    operation_id: "listAuditLogs",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "AuditLogList",
+                schema: "#/components/schemas/AuditLogList",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1audit-logs/get/responses/200/content/application~1json",
+                reencode: AuditLogList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
 /// Every route, in document order.
 pub const ROUTES: &[&crate::rest::Route] = &[
     &GET_VERSION,
@@ -18096,4 +18407,5 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &SEARCH_USER_DIRECTORY,
     &SEARCH_SERVERS,
     &SEARCH_CHANNEL_MESSAGES,
+    &LIST_AUDIT_LOGS,
 ];

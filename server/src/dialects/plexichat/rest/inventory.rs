@@ -3,7 +3,7 @@
 //! Chorus serves. `served`: routed and in `spec/plexichat-rest.yaml`; `not yet`: a known gap.
 //! Paths are under `/api/v1`. The test below keeps the table honest both ways: each `served`
 //! row is an operation of the OpenAPI document and each `not yet` row is not.
-//! (111 of 129 rows served.)
+//! (112 of 129 rows served.)
 //!
 //! | group | method | path | status | note |
 //! |---|---|---|---|---|
@@ -64,7 +64,7 @@
 //! | servers | DELETE | `/servers/{server_id}` | served |  |
 //! | servers | POST | `/servers/{server_id}/leave` | served |  |
 //! | servers | GET | `/servers/{server_id}/permissions` | served |  |
-//! | servers | GET | `/servers/{server_id}/audit-logs` | not yet |  |
+//! | servers | GET | `/servers/{server_id}/audit-logs` | served | the core log shared with the OriginChats modlog |
 //! | servers | POST | `/servers/{server_id}/icon` | not yet | uploads |
 //! | servers | GET | `/servers/{server_id}/channels` | served |  |
 //! | servers | POST | `/servers/{server_id}/channels` | served | CHANNEL_CREATE |

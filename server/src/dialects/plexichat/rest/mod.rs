@@ -1,6 +1,7 @@
 //! The REST core under `/api/v1`: errors as `{"error":{"code","message"}}`, string ids,
 //! millisecond times, 200 for almost every success, `X-RateLimit-*` headers.
 
+pub mod audit;
 pub mod auth;
 pub mod bots;
 pub mod docs;
@@ -118,6 +119,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             put(roles::add_member_role).delete(roles::remove_member_role),
         )
         .route("/servers/{server_id}/permissions", get(roles::permissions))
+        .route("/servers/{server_id}/audit-logs", get(audit::list))
         .route("/servers/{server_id}/members", get(members::list))
         .route(
             "/servers/{server_id}/members/{member_id}",
