@@ -9828,6 +9828,116 @@ impl serde::Serialize for AuditLogEntry {
     }
 }
 
+/// The password policy
+#[derive(Debug, Clone, PartialEq)]
+pub struct PasswordRequirements {
+    /// Fewest characters
+    pub min_length: i64,
+    /// Most characters
+    pub max_length: i64,
+    /// At least one uppercase letter
+    pub require_uppercase: bool,
+    /// At least one lowercase letter
+    pub require_lowercase: bool,
+    /// At least one digit
+    pub require_digit: bool,
+    /// At least one character that is neither a letter nor a digit
+    pub require_special: bool,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PasswordRequirements {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PasswordRequirements;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PasswordRequirements object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_min_length: Option<i64> = None;
+                let mut slot_max_length: Option<i64> = None;
+                let mut slot_require_uppercase: Option<bool> = None;
+                let mut slot_require_lowercase: Option<bool> = None;
+                let mut slot_require_digit: Option<bool> = None;
+                let mut slot_require_special: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "min_length" => {
+                            slot_min_length = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "max_length" => {
+                            slot_max_length = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "require_uppercase" => {
+                            slot_require_uppercase = Some(map.next_value::<bool>()?)
+                        }
+                        "require_lowercase" => {
+                            slot_require_lowercase = Some(map.next_value::<bool>()?)
+                        }
+                        "require_digit" => slot_require_digit = Some(map.next_value::<bool>()?),
+                        "require_special" => slot_require_special = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PasswordRequirements {
+                    min_length: slot_min_length.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("min_length")
+                    })?,
+                    max_length: slot_max_length.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("max_length")
+                    })?,
+                    require_uppercase: slot_require_uppercase.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("require_uppercase")
+                    })?,
+                    require_lowercase: slot_require_lowercase.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("require_lowercase")
+                    })?,
+                    require_digit: slot_require_digit.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("require_digit")
+                    })?,
+                    require_special: slot_require_special.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("require_special")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for PasswordRequirements {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for PasswordRequirements {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("min_length", &self.min_length)?;
+        map.serialize_entry("max_length", &self.max_length)?;
+        map.serialize_entry("require_uppercase", &self.require_uppercase)?;
+        map.serialize_entry("require_lowercase", &self.require_lowercase)?;
+        map.serialize_entry("require_digit", &self.require_digit)?;
+        map.serialize_entry("require_special", &self.require_special)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for PasswordRequirements {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `PUT /users/@me/settings/bulk`: keys to values
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(transparent)]
@@ -11660,6 +11770,21 @@ impl AuditLogList {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse::<Self>(input, None, WORDING_AUDIT_LOG_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_PASSWORD_REQUIREMENTS: &[crate::de::Wording] = &[];
+
+impl PasswordRequirements {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_PASSWORD_REQUIREMENTS, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -18293,6 +18418,36 @@ pub const LIST_AUDIT_LOGS: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `GET /api/v1/auth/password-requirements`: The password policy registration and password changes enforce (public)
+pub const GET_PASSWORD_REQUIREMENTS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/auth/password-requirements",
+    operation_id: "getPasswordRequirements",
+    public: true,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "PasswordRequirements",
+                schema: "#/components/schemas/PasswordRequirements",
+                media: "#/paths/~1api~1v1~1auth~1password-requirements/get/responses/200/content/application~1json",
+                reencode: PasswordRequirements::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
 /// Every route, in document order.
 pub const ROUTES: &[&crate::rest::Route] = &[
     &GET_VERSION,
@@ -18408,4 +18563,5 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &SEARCH_SERVERS,
     &SEARCH_CHANNEL_MESSAGES,
     &LIST_AUDIT_LOGS,
+    &GET_PASSWORD_REQUIREMENTS,
 ];

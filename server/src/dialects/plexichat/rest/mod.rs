@@ -49,6 +49,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/health", get(system::health))
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
+        .route(
+            "/auth/password-requirements",
+            get(auth::password_requirements),
+        )
         .route("/auth/logout", post(auth::logout))
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/2fa", post(twofa::complete))
