@@ -382,6 +382,28 @@ impl ThreadState {
     }
 }
 
+/// When results are shown
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum PollInfoResultsVisibility {
+    #[serde(rename = "always")]
+    Always,
+    #[serde(rename = "after_vote")]
+    AfterVote,
+    #[serde(rename = "after_end")]
+    AfterEnd,
+}
+
+impl PollInfoResultsVisibility {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Always => "always",
+            Self::AfterVote => "after_vote",
+            Self::AfterEnd => "after_end",
+        }
+    }
+}
+
 /// `POST /version/negotiate`
 #[derive(Debug, Clone, PartialEq)]
 pub struct NegotiateRequest {
@@ -3399,6 +3421,72 @@ impl crate::de::SerializeFields for UpdateThreadRequest {
 }
 
 impl serde::Serialize for UpdateThreadRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /polls/{id}/vote`
+#[derive(Debug, Clone, PartialEq)]
+pub struct VotePollRequest {
+    /// The chosen options (one, unless the poll allows multiple choice)
+    pub option_ids: Vec<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VotePollRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VotePollRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VotePollRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_option_ids: Option<Vec<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "option_ids" => slot_option_ids = Some(map.next_value::<Vec<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VotePollRequest {
+                    option_ids: slot_option_ids.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("option_ids")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for VotePollRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_min_items((&self.option_ids).len(), 1)
+            .map_err(|e| e.at_key("option_ids"))?;
+        crate::de::check_max_items((&self.option_ids).len(), 10)
+            .map_err(|e| e.at_key("option_ids"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for VotePollRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("option_ids", &self.option_ids)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for VotePollRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         crate::de::SerializeFields::serialize_fields(self, &mut map)?;
@@ -9938,6 +10026,449 @@ impl serde::Serialize for PasswordRequirements {
     }
 }
 
+/// One answer
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollInfoOptionsItem {
+    /// The option id
+    pub id: String,
+    /// The answer
+    pub text: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollInfoOptionsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollInfoOptionsItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollInfoOptionsItem object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_text: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "text" => slot_text = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollInfoOptionsItem {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    text: slot_text
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("text"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for PollInfoOptionsItem {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for PollInfoOptionsItem {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("text", &self.text)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for PollInfoOptionsItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A message's `poll`
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollInfo {
+    /// The poll id
+    pub id: String,
+    /// The poll's message
+    pub message_id: String,
+    /// The poll's channel
+    pub channel_id: String,
+    /// The question
+    pub question: String,
+    /// The answers
+    pub options: Vec<PollInfoOptionsItem>,
+    /// Several answers per voter
+    pub allow_multiple_choice: bool,
+    /// When results are shown
+    pub results_visibility: PollInfoResultsVisibility,
+    /// When voting closes (ms)
+    pub expires_at: Option<i64>,
+    /// Whether voting is over
+    pub ended: bool,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollInfo object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_question: Option<String> = None;
+                let mut slot_options: Option<Vec<PollInfoOptionsItem>> = None;
+                let mut slot_allow_multiple_choice: Option<bool> = None;
+                let mut slot_results_visibility: Option<PollInfoResultsVisibility> = None;
+                let mut slot_expires_at: Option<Option<i64>> = None;
+                let mut slot_ended: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "question" => slot_question = Some(map.next_value::<String>()?),
+                        "options" => {
+                            slot_options = Some(map.next_value::<Vec<PollInfoOptionsItem>>()?)
+                        }
+                        "allow_multiple_choice" => {
+                            slot_allow_multiple_choice = Some(map.next_value::<bool>()?)
+                        }
+                        "results_visibility" => {
+                            slot_results_visibility =
+                                Some(map.next_value::<PollInfoResultsVisibility>()?)
+                        }
+                        "expires_at" => {
+                            slot_expires_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "ended" => slot_ended = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollInfo {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    message_id: slot_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_id")
+                    })?,
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    question: slot_question
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("question"))?,
+                    options: slot_options
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("options"))?,
+                    allow_multiple_choice: slot_allow_multiple_choice.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("allow_multiple_choice")
+                    })?,
+                    results_visibility: slot_results_visibility.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("results_visibility")
+                    })?,
+                    expires_at: slot_expires_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("expires_at")
+                    })?,
+                    ended: slot_ended
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("ended"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for PollInfo {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.options).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("options"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for PollInfo {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("message_id", &self.message_id)?;
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("question", &self.question)?;
+        map.serialize_entry("options", &self.options)?;
+        map.serialize_entry("allow_multiple_choice", &self.allow_multiple_choice)?;
+        map.serialize_entry("results_visibility", &self.results_visibility)?;
+        map.serialize_entry("expires_at", &self.expires_at)?;
+        map.serialize_entry("ended", &self.ended)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for PollInfo {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// One option's votes
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollVoteResponsePollResultsOptionsItem {
+    /// The option
+    pub option_id: String,
+    /// Its votes
+    pub votes: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollVoteResponsePollResultsOptionsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollVoteResponsePollResultsOptionsItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollVoteResponsePollResultsOptionsItem object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_option_id: Option<String> = None;
+                let mut slot_votes: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "option_id" => slot_option_id = Some(map.next_value::<String>()?),
+                        "votes" => slot_votes = Some(map.next_value::<crate::de::Int>()?.0),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollVoteResponsePollResultsOptionsItem {
+                    option_id: slot_option_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("option_id")
+                    })?,
+                    votes: slot_votes
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("votes"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for PollVoteResponsePollResultsOptionsItem {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for PollVoteResponsePollResultsOptionsItem {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("option_id", &self.option_id)?;
+        map.serialize_entry("votes", &self.votes)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for PollVoteResponsePollResultsOptionsItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// The results (null while `results_visibility` hides them)
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollVoteResponsePollResults {
+    /// Votes cast
+    pub total_votes: i64,
+    /// Users who voted
+    pub voter_count: i64,
+    /// Votes per option, in option order
+    pub options: Vec<PollVoteResponsePollResultsOptionsItem>,
+    /// The options the caller voted for
+    pub my_votes: Vec<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollVoteResponsePollResults {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollVoteResponsePollResults;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollVoteResponsePollResults object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_total_votes: Option<i64> = None;
+                let mut slot_voter_count: Option<i64> = None;
+                let mut slot_options: Option<Vec<PollVoteResponsePollResultsOptionsItem>> = None;
+                let mut slot_my_votes: Option<Vec<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "total_votes" => {
+                            slot_total_votes = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "voter_count" => {
+                            slot_voter_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "options" => {
+                            slot_options = Some(
+                                map.next_value::<Vec<PollVoteResponsePollResultsOptionsItem>>()?,
+                            )
+                        }
+                        "my_votes" => slot_my_votes = Some(map.next_value::<Vec<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollVoteResponsePollResults {
+                    total_votes: slot_total_votes.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("total_votes")
+                    })?,
+                    voter_count: slot_voter_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("voter_count")
+                    })?,
+                    options: slot_options
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("options"))?,
+                    my_votes: slot_my_votes
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("my_votes"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for PollVoteResponsePollResults {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.options).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("options"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for PollVoteResponsePollResults {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("total_votes", &self.total_votes)?;
+        map.serialize_entry("voter_count", &self.voter_count)?;
+        map.serialize_entry("options", &self.options)?;
+        map.serialize_entry("my_votes", &self.my_votes)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for PollVoteResponsePollResults {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A poll and its results
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollVoteResponse {
+    /// A message's `poll`
+    pub poll: PollInfo,
+    /// The results (null while `results_visibility` hides them)
+    pub poll_results: Option<PollVoteResponsePollResults>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollVoteResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollVoteResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollVoteResponse object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_poll: Option<PollInfo> = None;
+                let mut slot_poll_results: Option<Option<PollVoteResponsePollResults>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "poll" => slot_poll = Some(map.next_value::<PollInfo>()?),
+                        "poll_results" => {
+                            slot_poll_results =
+                                Some(map.next_value::<Option<PollVoteResponsePollResults>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollVoteResponse {
+                    poll: slot_poll
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("poll"))?,
+                    poll_results: slot_poll_results.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("poll_results")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for PollVoteResponse {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::Validate::validate(&self.poll).map_err(|e| e.at_key("poll"))?;
+        if let Some(v) = &self.poll_results {
+            crate::de::Validate::validate(v).map_err(|e| e.at_key("poll_results"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for PollVoteResponse {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("poll", &self.poll)?;
+        map.serialize_entry("poll_results", &self.poll_results)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for PollVoteResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `PUT /users/@me/settings/bulk`: keys to values
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(transparent)]
@@ -10878,6 +11409,21 @@ impl UpdateThreadRequest {
     }
 }
 
+const WORDING_VOTE_POLL_REQUEST: &[crate::de::Wording] = &[];
+
+impl VotePollRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_VOTE_POLL_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
 const WORDING_VERSION_RESPONSE: &[crate::de::Wording] = &[];
 
 impl VersionResponse {
@@ -11785,6 +12331,21 @@ impl PasswordRequirements {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_PASSWORD_REQUIREMENTS, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_POLL_VOTE_RESPONSE: &[crate::de::Wording] = &[];
+
+impl PollVoteResponse {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_POLL_VOTE_RESPONSE, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -18448,6 +19009,68 @@ pub const GET_PASSWORD_REQUIREMENTS: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `POST /api/v1/polls/{poll_id}/vote`: Votes in a poll
+pub const VOTE_POLL: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/polls/{poll_id}/vote",
+    operation_id: "votePoll",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "VotePollRequest",
+        schema: "#/components/schemas/VotePollRequest",
+        media: "#/paths/~1api~1v1~1polls~1{poll_id}~1vote/post/requestBody/content/application~1json",
+        reencode: VotePollRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "PollVoteResponse",
+                schema: "#/components/schemas/PollVoteResponse",
+                media: "#/paths/~1api~1v1~1polls~1{poll_id}~1vote/post/responses/200/content/application~1json",
+                reencode: PollVoteResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
 /// Every route, in document order.
 pub const ROUTES: &[&crate::rest::Route] = &[
     &GET_VERSION,
@@ -18564,4 +19187,5 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &SEARCH_CHANNEL_MESSAGES,
     &LIST_AUDIT_LOGS,
     &GET_PASSWORD_REQUIREMENTS,
+    &VOTE_POLL,
 ];

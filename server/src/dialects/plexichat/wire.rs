@@ -51,7 +51,7 @@ pub fn message(m: &Message, viewer: Option<&str>) -> gw::Message {
             })
             .collect(),
         metadata: serde_json::Value::Null,
-        poll: serde_json::Value::Null,
+        poll: super::rest::polls::snapshot(m),
         poll_results: serde_json::Value::Null,
     }
 }

@@ -3,7 +3,7 @@
 //! Chorus serves. `served`: routed and in `spec/plexichat-rest.yaml`; `not yet`: a known gap.
 //! Paths are under `/api/v1`. The test below keeps the table honest both ways: each `served`
 //! row is an operation of the OpenAPI document and each `not yet` row is not.
-//! (113 of 129 rows served.)
+//! (114 of 129 rows served.)
 //!
 //! | group | method | path | status | note |
 //! |---|---|---|---|---|
@@ -87,7 +87,7 @@
 //! | channels | POST | `/channels/{channel_id}/attachments` | served |  |
 //! | channels | GET | `/channels/{channel_id}/webhooks` | served |  |
 //! | messages | GET | `/channels/{channel_id}/messages` | served |  |
-//! | messages | POST | `/channels/{channel_id}/messages` | served | MESSAGE_CREATE; polls not yet |
+//! | messages | POST | `/channels/{channel_id}/messages` | served | MESSAGE_CREATE; `poll` creates a core poll |
 //! | messages | GET | `/channels/{channel_id}/messages/{message_id}` | served |  |
 //! | messages | PATCH | `/channels/{channel_id}/messages/{message_id}` | served | MESSAGE_UPDATE |
 //! | messages | DELETE | `/channels/{channel_id}/messages/{message_id}` | served | MESSAGE_DELETE |
@@ -126,7 +126,7 @@
 //! | webhooks | POST | `/webhooks/{webhook_id}/{token}` | served | MESSAGE_CREATE (the reference sends none) |
 //! | bots | POST | `/applications` | served |  |
 //! | bots | POST | `/applications/{application_id}/bot` | served |  |
-//! | polls | POST | `/polls/{poll_id}/vote` | not yet | polls |
+//! | polls | POST | `/polls/{poll_id}/vote` | served | core polls, shared with OriginChats |
 //! | reports | POST | `/reports/messages` | not yet |  |
 //! | reports | POST | `/reports/users` | not yet |  |
 //! | uploads | POST | `/media/upload/session` | not yet | uploads |

@@ -13,6 +13,7 @@ pub mod message_extras;
 pub mod messages;
 pub mod moderation;
 pub mod notifications;
+pub mod polls;
 pub mod ratelimit;
 pub mod read_state;
 pub mod relationships;
@@ -175,6 +176,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                 .delete(threads::delete),
         )
         .route("/search/messages", get(threads::search))
+        .route("/polls/{poll_id}/vote", post(polls::vote))
         .route("/search/users", get(search::users))
         .route("/search/servers", get(search::servers))
         .route(
