@@ -404,6 +404,22 @@ impl PollInfoResultsVisibility {
     }
 }
 
+/// Always `notes`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum NotesChannelChannelType {
+    #[serde(rename = "notes")]
+    Notes,
+}
+
+impl NotesChannelChannelType {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Notes => "notes",
+        }
+    }
+}
+
 /// `POST /version/negotiate`
 #[derive(Debug, Clone, PartialEq)]
 pub struct NegotiateRequest {
@@ -10469,6 +10485,105 @@ impl serde::Serialize for PollVoteResponse {
     }
 }
 
+/// A personal notes channel
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotesChannel {
+    /// The channel id (a snowflake)
+    pub id: String,
+    /// Always `notes`
+    pub channel_type: NotesChannelChannelType,
+    /// `Personal Notes`
+    pub name: String,
+    /// The newest note
+    pub last_message_id: Option<String>,
+    /// When it was written (ms)
+    pub last_message_at: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for NotesChannel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = NotesChannel;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a NotesChannel object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_channel_type: Option<NotesChannelChannelType> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_last_message_id: Option<Option<String>> = None;
+                let mut slot_last_message_at: Option<Option<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "channel_type" => {
+                            slot_channel_type = Some(map.next_value::<NotesChannelChannelType>()?)
+                        }
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "last_message_id" => {
+                            slot_last_message_id = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "last_message_at" => {
+                            slot_last_message_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(NotesChannel {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    channel_type: slot_channel_type.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_type")
+                    })?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    last_message_id: slot_last_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_message_id")
+                    })?,
+                    last_message_at: slot_last_message_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_message_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for NotesChannel {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for NotesChannel {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("channel_type", &self.channel_type)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("last_message_id", &self.last_message_id)?;
+        map.serialize_entry("last_message_at", &self.last_message_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for NotesChannel {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `PUT /users/@me/settings/bulk`: keys to values
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(transparent)]
@@ -12346,6 +12461,21 @@ impl PollVoteResponse {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_POLL_VOTE_RESPONSE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_NOTES_CHANNEL: &[crate::de::Wording] = &[];
+
+impl NotesChannel {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_NOTES_CHANNEL, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -19071,6 +19201,45 @@ pub const VOTE_POLL: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `GET /api/v1/users/@me/notes`: The caller's personal notes channel (made on first use)
+pub const GET_NOTES_CHANNEL: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/users/@me/notes",
+    operation_id: "getNotesChannel",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "NotesChannel",
+                schema: "#/components/schemas/NotesChannel",
+                media: "#/paths/~1api~1v1~1users~1@me~1notes/get/responses/200/content/application~1json",
+                reencode: NotesChannel::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
 /// Every route, in document order.
 pub const ROUTES: &[&crate::rest::Route] = &[
     &GET_VERSION,
@@ -19188,4 +19357,5 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &LIST_AUDIT_LOGS,
     &GET_PASSWORD_REQUIREMENTS,
     &VOTE_POLL,
+    &GET_NOTES_CHANNEL,
 ];

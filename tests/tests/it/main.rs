@@ -31,6 +31,7 @@ mod plexichat;
 mod plexichat_audit;
 mod plexichat_gateway;
 mod plexichat_gateway_extras;
+mod plexichat_notes;
 mod plexichat_polls;
 mod plexichat_search;
 mod plexichat_support;

@@ -3,7 +3,7 @@
 //! Chorus serves. `served`: routed and in `spec/plexichat-rest.yaml`; `not yet`: a known gap.
 //! Paths are under `/api/v1`. The test below keeps the table honest both ways: each `served`
 //! row is an operation of the OpenAPI document and each `not yet` row is not.
-//! (114 of 129 rows served.)
+//! (115 of 129 rows served.)
 //!
 //! | group | method | path | status | note |
 //! |---|---|---|---|---|
@@ -37,7 +37,7 @@
 //! | users | GET | `/users/@me/messaging-settings` | served |  |
 //! | users | PATCH | `/users/@me/messaging-settings` | served | `allow_dms_from` and `read_receipts_enabled` are enforced |
 //! | users | GET | `/users/@me/unread` | served |  |
-//! | users | GET | `/users/@me/notes` | not yet |  |
+//! | users | GET | `/users/@me/notes` | served | a private core room, made on first use |
 //! | users | PUT | `/users/@me/presence` | served | PRESENCE_UPDATE |
 //! | users | GET | `/users/{user_id}/presence` | served |  |
 //! | users | GET | `/users/@me/channels` | served |  |

@@ -12,6 +12,7 @@ pub mod members;
 pub mod message_extras;
 pub mod messages;
 pub mod moderation;
+pub mod notes;
 pub mod notifications;
 pub mod polls;
 pub mod ratelimit;
@@ -64,6 +65,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/users/@me", get(users::me).patch(me::update_me))
         .route("/users/@me/channels", get(users::dms).post(users::open_dm))
         .route("/users/@me/presence", put(users::set_presence))
+        .route("/users/@me/notes", get(notes::get))
         .route("/users/{user_id}", get(users::get_user))
         .route("/servers", get(servers::redirect).post(servers::redirect))
         .route("/servers/", get(servers::list).post(servers::create))
