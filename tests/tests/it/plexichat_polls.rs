@@ -62,6 +62,7 @@ async fn poll_messages_votes_and_results_visibility() {
     assert_eq!(poll["ended"], false);
     assert!(poll["expires_at"].as_i64().unwrap() > r.body["created_at"].as_i64().unwrap());
     assert_eq!(r.body["poll_results"], Value::Null);
+    assert_eq!(r.body["content"], "\u{200b}");
     let poll_id = poll["id"].as_str().unwrap().to_owned();
 
     // The MESSAGE_CREATE carries the same poll.

@@ -77,6 +77,16 @@ fn results_json(state: &PollState, visibility: &str, viewer: &UserId, now: i64) 
     }))
 }
 
+/// Whether the message is a poll sent without text over Plexichat.
+pub fn poll_only(m: &Message) -> bool {
+    m.extra
+        .as_deref()
+        .and_then(|x| x.get(SNAPSHOT_KEY))
+        .and_then(|p| p.get("poll_only"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
 /// The poll of a poll message as stored with it (see [`SNAPSHOT_KEY`]), for renders that have
 /// no store at hand (MESSAGE_CREATE); null for other messages.
 pub fn snapshot(m: &Message) -> Value {
@@ -140,6 +150,9 @@ pub async fn create(
     let now = now_ms();
     let expires_at = req.duration_hours.map(|h| now + h * 3_600_000);
     let multiple = req.allow_multiple_choice.unwrap_or(false);
+    // Other dialects show the question as the text of a poll-only message; Plexichat shows
+    // the reference's zero-width space.
+    let poll_only = content.trim().is_empty();
     // The poll as it stands at creation: no votes, not ended.
     let preview = json!({
         "question": req.question,
@@ -162,7 +175,8 @@ pub async fn create(
         content,
         extra: Some({
             let mut extra = extra.unwrap_or_else(|| json!({}));
-            extra[SNAPSHOT_KEY] = json!({"results_visibility": visibility, "poll": preview});
+            extra[SNAPSHOT_KEY] = json!({"results_visibility": visibility, "poll": preview,
+                "poll_only": poll_only});
             extra
         }),
     };
