@@ -382,6 +382,44 @@ impl ThreadState {
     }
 }
 
+/// When results are shown
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum PollInfoResultsVisibility {
+    #[serde(rename = "always")]
+    Always,
+    #[serde(rename = "after_vote")]
+    AfterVote,
+    #[serde(rename = "after_end")]
+    AfterEnd,
+}
+
+impl PollInfoResultsVisibility {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Always => "always",
+            Self::AfterVote => "after_vote",
+            Self::AfterEnd => "after_end",
+        }
+    }
+}
+
+/// Always `notes`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum NotesChannelChannelType {
+    #[serde(rename = "notes")]
+    Notes,
+}
+
+impl NotesChannelChannelType {
+    /// The value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Notes => "notes",
+        }
+    }
+}
+
 /// `POST /version/negotiate`
 #[derive(Debug, Clone, PartialEq)]
 pub struct NegotiateRequest {
@@ -3399,6 +3437,72 @@ impl crate::de::SerializeFields for UpdateThreadRequest {
 }
 
 impl serde::Serialize for UpdateThreadRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /polls/{id}/vote`
+#[derive(Debug, Clone, PartialEq)]
+pub struct VotePollRequest {
+    /// The chosen options (one, unless the poll allows multiple choice)
+    pub option_ids: Vec<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VotePollRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VotePollRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VotePollRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_option_ids: Option<Vec<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "option_ids" => slot_option_ids = Some(map.next_value::<Vec<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VotePollRequest {
+                    option_ids: slot_option_ids.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("option_ids")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for VotePollRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_min_items((&self.option_ids).len(), 1)
+            .map_err(|e| e.at_key("option_ids"))?;
+        crate::de::check_max_items((&self.option_ids).len(), 10)
+            .map_err(|e| e.at_key("option_ids"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for VotePollRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("option_ids", &self.option_ids)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for VotePollRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         crate::de::SerializeFields::serialize_fields(self, &mut map)?;
@@ -9254,6 +9358,1232 @@ impl serde::Serialize for MessageSearchResults {
     }
 }
 
+/// One user found
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserSearchHit {
+    /// A snowflake
+    pub user_id: String,
+    /// The username
+    pub username: String,
+    /// The display name
+    pub display_name: Option<String>,
+    /// The avatar
+    pub avatar_url: Option<String>,
+    /// Badge keys
+    pub badges: Vec<String>,
+    /// How well the user matches (higher is better)
+    pub score: ::serde_json::Number,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserSearchHit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserSearchHit;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserSearchHit object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_display_name: Option<Option<String>> = None;
+                let mut slot_avatar_url: Option<Option<String>> = None;
+                let mut slot_badges: Option<Vec<String>> = None;
+                let mut slot_score: Option<::serde_json::Number> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "display_name" => {
+                            slot_display_name = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "avatar_url" => slot_avatar_url = Some(map.next_value::<Option<String>>()?),
+                        "badges" => slot_badges = Some(map.next_value::<Vec<String>>()?),
+                        "score" => slot_score = Some(map.next_value::<::serde_json::Number>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserSearchHit {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    display_name: slot_display_name.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("display_name")
+                    })?,
+                    avatar_url: slot_avatar_url.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("avatar_url")
+                    })?,
+                    badges: slot_badges
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("badges"))?,
+                    score: slot_score
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("score"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UserSearchHit {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UserSearchHit {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("username", &self.username)?;
+        map.serialize_entry("display_name", &self.display_name)?;
+        map.serialize_entry("avatar_url", &self.avatar_url)?;
+        map.serialize_entry("badges", &self.badges)?;
+        map.serialize_entry("score", &self.score)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UserSearchHit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A page of user search results
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserSearchResults {
+    /// Users, best match first
+    pub results: Vec<UserSearchHit>,
+    /// Pass as `cursor` for the next page (null on the last)
+    pub next_cursor: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for UserSearchResults {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = UserSearchResults;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UserSearchResults object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_results: Option<Vec<UserSearchHit>> = None;
+                let mut slot_next_cursor: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "results" => slot_results = Some(map.next_value::<Vec<UserSearchHit>>()?),
+                        "next_cursor" => {
+                            slot_next_cursor = Some(map.next_value::<Option<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UserSearchResults {
+                    results: slot_results
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("results"))?,
+                    next_cursor: slot_next_cursor.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("next_cursor")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for UserSearchResults {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.results).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("results"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for UserSearchResults {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("results", &self.results)?;
+        map.serialize_entry("next_cursor", &self.next_cursor)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for UserSearchResults {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// One server found
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerSearchHit {
+    /// A snowflake
+    pub server_id: String,
+    /// The server's name
+    pub name: String,
+    /// The description
+    pub description: Option<String>,
+    /// The icon
+    pub icon_url: Option<String>,
+    /// How many members
+    pub member_count: i64,
+    /// The server's category (always null in Chorus)
+    pub category: Option<String>,
+    /// How well the server matches (higher is better)
+    pub score: ::serde_json::Number,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ServerSearchHit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ServerSearchHit;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ServerSearchHit object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_server_id: Option<String> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_description: Option<Option<String>> = None;
+                let mut slot_icon_url: Option<Option<String>> = None;
+                let mut slot_member_count: Option<i64> = None;
+                let mut slot_category: Option<Option<String>> = None;
+                let mut slot_score: Option<::serde_json::Number> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "server_id" => slot_server_id = Some(map.next_value::<String>()?),
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "description" => {
+                            slot_description = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "icon_url" => slot_icon_url = Some(map.next_value::<Option<String>>()?),
+                        "member_count" => {
+                            slot_member_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "category" => slot_category = Some(map.next_value::<Option<String>>()?),
+                        "score" => slot_score = Some(map.next_value::<::serde_json::Number>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ServerSearchHit {
+                    server_id: slot_server_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("server_id")
+                    })?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    description: slot_description.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("description")
+                    })?,
+                    icon_url: slot_icon_url
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("icon_url"))?,
+                    member_count: slot_member_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("member_count")
+                    })?,
+                    category: slot_category
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("category"))?,
+                    score: slot_score
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("score"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ServerSearchHit {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ServerSearchHit {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("server_id", &self.server_id)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("description", &self.description)?;
+        map.serialize_entry("icon_url", &self.icon_url)?;
+        map.serialize_entry("member_count", &self.member_count)?;
+        map.serialize_entry("category", &self.category)?;
+        map.serialize_entry("score", &self.score)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ServerSearchHit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A page of server search results
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerSearchResults {
+    /// Servers, best match first
+    pub results: Vec<ServerSearchHit>,
+    /// Pass as `cursor` for the next page (null on the last)
+    pub next_cursor: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ServerSearchResults {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ServerSearchResults;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ServerSearchResults object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_results: Option<Vec<ServerSearchHit>> = None;
+                let mut slot_next_cursor: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "results" => slot_results = Some(map.next_value::<Vec<ServerSearchHit>>()?),
+                        "next_cursor" => {
+                            slot_next_cursor = Some(map.next_value::<Option<String>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ServerSearchResults {
+                    results: slot_results
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("results"))?,
+                    next_cursor: slot_next_cursor.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("next_cursor")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ServerSearchResults {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.results).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("results"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ServerSearchResults {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("results", &self.results)?;
+        map.serialize_entry("next_cursor", &self.next_cursor)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ServerSearchResults {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// Who acted
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditLogEntryUser {
+    /// A snowflake
+    pub id: String,
+    /// Their username at the time
+    pub username: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for AuditLogEntryUser {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = AuditLogEntryUser;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a AuditLogEntryUser object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_username: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuditLogEntryUser {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for AuditLogEntryUser {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for AuditLogEntryUser {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("username", &self.username)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for AuditLogEntryUser {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// One logged action
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditLogEntry {
+    /// The entry's number in the log
+    pub id: String,
+    /// A snowflake
+    pub server_id: String,
+    /// Who acted (a snowflake)
+    pub user_id: Option<String>,
+    /// Who acted
+    pub user: Option<Option<AuditLogEntryUser>>,
+    /// What was done: `member_ban`, `role_update`, ...
+    pub action: String,
+    /// `user`, `role`, `channel`, `message` or `server`
+    pub target_type: Option<String>,
+    /// What it was done to
+    pub target_id: Option<String>,
+    /// Its name at the time
+    pub target_name: Option<String>,
+    /// Details of the change
+    pub changes: ::serde_json::Value,
+    /// The reason given
+    pub reason: Option<String>,
+    /// Milliseconds since the Unix epoch
+    pub created_at: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for AuditLogEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = AuditLogEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a AuditLogEntry object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_server_id: Option<String> = None;
+                let mut slot_user_id: Option<Option<String>> = None;
+                let mut slot_user: Option<Option<AuditLogEntryUser>> = None;
+                let mut slot_action: Option<String> = None;
+                let mut slot_target_type: Option<Option<String>> = None;
+                let mut slot_target_id: Option<Option<String>> = None;
+                let mut slot_target_name: Option<Option<String>> = None;
+                let mut slot_changes: Option<::serde_json::Value> = None;
+                let mut slot_reason: Option<Option<String>> = None;
+                let mut slot_created_at: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "server_id" => slot_server_id = Some(map.next_value::<String>()?),
+                        "user_id" => slot_user_id = Some(map.next_value::<Option<String>>()?),
+                        "user" => slot_user = Some(map.next_value::<Option<AuditLogEntryUser>>()?),
+                        "action" => slot_action = Some(map.next_value::<String>()?),
+                        "target_type" => {
+                            slot_target_type = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "target_id" => slot_target_id = Some(map.next_value::<Option<String>>()?),
+                        "target_name" => {
+                            slot_target_name = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "changes" => slot_changes = Some(map.next_value::<::serde_json::Value>()?),
+                        "reason" => slot_reason = Some(map.next_value::<Option<String>>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(AuditLogEntry {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    server_id: slot_server_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("server_id")
+                    })?,
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    user: slot_user,
+                    action: slot_action
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("action"))?,
+                    target_type: slot_target_type.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("target_type")
+                    })?,
+                    target_id: slot_target_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("target_id")
+                    })?,
+                    target_name: slot_target_name.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("target_name")
+                    })?,
+                    changes: slot_changes
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("changes"))?,
+                    reason: slot_reason
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("reason"))?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for AuditLogEntry {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        if let Some(Some(v)) = &self.user {
+            crate::de::Validate::validate(v).map_err(|e| e.at_key("user"))?;
+        }
+        crate::de::check_json_type(&self.changes, crate::de::JsonTypes(&["object", "null"]))
+            .map_err(|e| e.at_key("changes"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for AuditLogEntry {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("server_id", &self.server_id)?;
+        map.serialize_entry("user_id", &self.user_id)?;
+        if let Some(v) = &self.user {
+            map.serialize_entry("user", v)?;
+        }
+        map.serialize_entry("action", &self.action)?;
+        map.serialize_entry("target_type", &self.target_type)?;
+        map.serialize_entry("target_id", &self.target_id)?;
+        map.serialize_entry("target_name", &self.target_name)?;
+        map.serialize_entry("changes", &self.changes)?;
+        map.serialize_entry("reason", &self.reason)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for AuditLogEntry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// The password policy
+#[derive(Debug, Clone, PartialEq)]
+pub struct PasswordRequirements {
+    /// Fewest characters
+    pub min_length: i64,
+    /// Most characters
+    pub max_length: i64,
+    /// At least one uppercase letter
+    pub require_uppercase: bool,
+    /// At least one lowercase letter
+    pub require_lowercase: bool,
+    /// At least one digit
+    pub require_digit: bool,
+    /// At least one character that is neither a letter nor a digit
+    pub require_special: bool,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PasswordRequirements {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PasswordRequirements;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PasswordRequirements object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_min_length: Option<i64> = None;
+                let mut slot_max_length: Option<i64> = None;
+                let mut slot_require_uppercase: Option<bool> = None;
+                let mut slot_require_lowercase: Option<bool> = None;
+                let mut slot_require_digit: Option<bool> = None;
+                let mut slot_require_special: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "min_length" => {
+                            slot_min_length = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "max_length" => {
+                            slot_max_length = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "require_uppercase" => {
+                            slot_require_uppercase = Some(map.next_value::<bool>()?)
+                        }
+                        "require_lowercase" => {
+                            slot_require_lowercase = Some(map.next_value::<bool>()?)
+                        }
+                        "require_digit" => slot_require_digit = Some(map.next_value::<bool>()?),
+                        "require_special" => slot_require_special = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PasswordRequirements {
+                    min_length: slot_min_length.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("min_length")
+                    })?,
+                    max_length: slot_max_length.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("max_length")
+                    })?,
+                    require_uppercase: slot_require_uppercase.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("require_uppercase")
+                    })?,
+                    require_lowercase: slot_require_lowercase.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("require_lowercase")
+                    })?,
+                    require_digit: slot_require_digit.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("require_digit")
+                    })?,
+                    require_special: slot_require_special.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("require_special")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for PasswordRequirements {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for PasswordRequirements {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("min_length", &self.min_length)?;
+        map.serialize_entry("max_length", &self.max_length)?;
+        map.serialize_entry("require_uppercase", &self.require_uppercase)?;
+        map.serialize_entry("require_lowercase", &self.require_lowercase)?;
+        map.serialize_entry("require_digit", &self.require_digit)?;
+        map.serialize_entry("require_special", &self.require_special)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for PasswordRequirements {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// One answer
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollInfoOptionsItem {
+    /// The option id
+    pub id: String,
+    /// The answer
+    pub text: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollInfoOptionsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollInfoOptionsItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollInfoOptionsItem object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_text: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "text" => slot_text = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollInfoOptionsItem {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    text: slot_text
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("text"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for PollInfoOptionsItem {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for PollInfoOptionsItem {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("text", &self.text)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for PollInfoOptionsItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A message's `poll`
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollInfo {
+    /// The poll id
+    pub id: String,
+    /// The poll's message
+    pub message_id: String,
+    /// The poll's channel
+    pub channel_id: String,
+    /// The question
+    pub question: String,
+    /// The answers
+    pub options: Vec<PollInfoOptionsItem>,
+    /// Several answers per voter
+    pub allow_multiple_choice: bool,
+    /// When results are shown
+    pub results_visibility: PollInfoResultsVisibility,
+    /// When voting closes (ms)
+    pub expires_at: Option<i64>,
+    /// Whether voting is over
+    pub ended: bool,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollInfo object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_question: Option<String> = None;
+                let mut slot_options: Option<Vec<PollInfoOptionsItem>> = None;
+                let mut slot_allow_multiple_choice: Option<bool> = None;
+                let mut slot_results_visibility: Option<PollInfoResultsVisibility> = None;
+                let mut slot_expires_at: Option<Option<i64>> = None;
+                let mut slot_ended: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "question" => slot_question = Some(map.next_value::<String>()?),
+                        "options" => {
+                            slot_options = Some(map.next_value::<Vec<PollInfoOptionsItem>>()?)
+                        }
+                        "allow_multiple_choice" => {
+                            slot_allow_multiple_choice = Some(map.next_value::<bool>()?)
+                        }
+                        "results_visibility" => {
+                            slot_results_visibility =
+                                Some(map.next_value::<PollInfoResultsVisibility>()?)
+                        }
+                        "expires_at" => {
+                            slot_expires_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "ended" => slot_ended = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollInfo {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    message_id: slot_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_id")
+                    })?,
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    question: slot_question
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("question"))?,
+                    options: slot_options
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("options"))?,
+                    allow_multiple_choice: slot_allow_multiple_choice.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("allow_multiple_choice")
+                    })?,
+                    results_visibility: slot_results_visibility.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("results_visibility")
+                    })?,
+                    expires_at: slot_expires_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("expires_at")
+                    })?,
+                    ended: slot_ended
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("ended"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for PollInfo {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.options).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("options"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for PollInfo {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("message_id", &self.message_id)?;
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("question", &self.question)?;
+        map.serialize_entry("options", &self.options)?;
+        map.serialize_entry("allow_multiple_choice", &self.allow_multiple_choice)?;
+        map.serialize_entry("results_visibility", &self.results_visibility)?;
+        map.serialize_entry("expires_at", &self.expires_at)?;
+        map.serialize_entry("ended", &self.ended)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for PollInfo {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// One option's votes
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollVoteResponsePollResultsOptionsItem {
+    /// The option
+    pub option_id: String,
+    /// Its votes
+    pub votes: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollVoteResponsePollResultsOptionsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollVoteResponsePollResultsOptionsItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollVoteResponsePollResultsOptionsItem object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_option_id: Option<String> = None;
+                let mut slot_votes: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "option_id" => slot_option_id = Some(map.next_value::<String>()?),
+                        "votes" => slot_votes = Some(map.next_value::<crate::de::Int>()?.0),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollVoteResponsePollResultsOptionsItem {
+                    option_id: slot_option_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("option_id")
+                    })?,
+                    votes: slot_votes
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("votes"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for PollVoteResponsePollResultsOptionsItem {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for PollVoteResponsePollResultsOptionsItem {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("option_id", &self.option_id)?;
+        map.serialize_entry("votes", &self.votes)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for PollVoteResponsePollResultsOptionsItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// The results (null while `results_visibility` hides them)
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollVoteResponsePollResults {
+    /// Votes cast
+    pub total_votes: i64,
+    /// Users who voted
+    pub voter_count: i64,
+    /// Votes per option, in option order
+    pub options: Vec<PollVoteResponsePollResultsOptionsItem>,
+    /// The options the caller voted for
+    pub my_votes: Vec<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollVoteResponsePollResults {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollVoteResponsePollResults;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollVoteResponsePollResults object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_total_votes: Option<i64> = None;
+                let mut slot_voter_count: Option<i64> = None;
+                let mut slot_options: Option<Vec<PollVoteResponsePollResultsOptionsItem>> = None;
+                let mut slot_my_votes: Option<Vec<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "total_votes" => {
+                            slot_total_votes = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "voter_count" => {
+                            slot_voter_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "options" => {
+                            slot_options = Some(
+                                map.next_value::<Vec<PollVoteResponsePollResultsOptionsItem>>()?,
+                            )
+                        }
+                        "my_votes" => slot_my_votes = Some(map.next_value::<Vec<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollVoteResponsePollResults {
+                    total_votes: slot_total_votes.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("total_votes")
+                    })?,
+                    voter_count: slot_voter_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("voter_count")
+                    })?,
+                    options: slot_options
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("options"))?,
+                    my_votes: slot_my_votes
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("my_votes"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for PollVoteResponsePollResults {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.options).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("options"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for PollVoteResponsePollResults {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("total_votes", &self.total_votes)?;
+        map.serialize_entry("voter_count", &self.voter_count)?;
+        map.serialize_entry("options", &self.options)?;
+        map.serialize_entry("my_votes", &self.my_votes)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for PollVoteResponsePollResults {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A poll and its results
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollVoteResponse {
+    /// A message's `poll`
+    pub poll: PollInfo,
+    /// The results (null while `results_visibility` hides them)
+    pub poll_results: Option<PollVoteResponsePollResults>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for PollVoteResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = PollVoteResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a PollVoteResponse object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_poll: Option<PollInfo> = None;
+                let mut slot_poll_results: Option<Option<PollVoteResponsePollResults>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "poll" => slot_poll = Some(map.next_value::<PollInfo>()?),
+                        "poll_results" => {
+                            slot_poll_results =
+                                Some(map.next_value::<Option<PollVoteResponsePollResults>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PollVoteResponse {
+                    poll: slot_poll
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("poll"))?,
+                    poll_results: slot_poll_results.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("poll_results")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for PollVoteResponse {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::Validate::validate(&self.poll).map_err(|e| e.at_key("poll"))?;
+        if let Some(v) = &self.poll_results {
+            crate::de::Validate::validate(v).map_err(|e| e.at_key("poll_results"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for PollVoteResponse {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("poll", &self.poll)?;
+        map.serialize_entry("poll_results", &self.poll_results)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for PollVoteResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// A personal notes channel
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotesChannel {
+    /// The channel id (a snowflake)
+    pub id: String,
+    /// Always `notes`
+    pub channel_type: NotesChannelChannelType,
+    /// `Personal Notes`
+    pub name: String,
+    /// The newest note
+    pub last_message_id: Option<String>,
+    /// When it was written (ms)
+    pub last_message_at: Option<i64>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for NotesChannel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = NotesChannel;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a NotesChannel object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_channel_type: Option<NotesChannelChannelType> = None;
+                let mut slot_name: Option<String> = None;
+                let mut slot_last_message_id: Option<Option<String>> = None;
+                let mut slot_last_message_at: Option<Option<i64>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "channel_type" => {
+                            slot_channel_type = Some(map.next_value::<NotesChannelChannelType>()?)
+                        }
+                        "name" => slot_name = Some(map.next_value::<String>()?),
+                        "last_message_id" => {
+                            slot_last_message_id = Some(map.next_value::<Option<String>>()?)
+                        }
+                        "last_message_at" => {
+                            slot_last_message_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(NotesChannel {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    channel_type: slot_channel_type.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_type")
+                    })?,
+                    name: slot_name
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("name"))?,
+                    last_message_id: slot_last_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_message_id")
+                    })?,
+                    last_message_at: slot_last_message_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_message_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for NotesChannel {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for NotesChannel {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("channel_type", &self.channel_type)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("last_message_id", &self.last_message_id)?;
+        map.serialize_entry("last_message_at", &self.last_message_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for NotesChannel {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `PUT /users/@me/settings/bulk`: keys to values
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(transparent)]
@@ -9464,6 +10794,20 @@ impl crate::de::Validate for RelationshipList {
 pub struct ThreadList(pub Vec<Thread>);
 
 impl crate::de::Validate for ThreadList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
+/// Audit log entries, newest first
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct AuditLogList(pub Vec<AuditLogEntry>);
+
+impl crate::de::Validate for AuditLogList {
     fn validate(&self) -> Result<(), crate::de::Violation> {
         for (i0, x0) in (&self.0).iter().enumerate() {
             crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
@@ -10172,6 +11516,21 @@ impl UpdateThreadRequest {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_UPDATE_THREAD_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_VOTE_POLL_REQUEST: &[crate::de::Wording] = &[];
+
+impl VotePollRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_VOTE_POLL_REQUEST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -11027,6 +12386,96 @@ impl MessageSearchResults {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_MESSAGE_SEARCH_RESULTS, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_USER_SEARCH_RESULTS: &[crate::de::Wording] = &[];
+
+impl UserSearchResults {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_USER_SEARCH_RESULTS, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_SERVER_SEARCH_RESULTS: &[crate::de::Wording] = &[];
+
+impl ServerSearchResults {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_SERVER_SEARCH_RESULTS, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_AUDIT_LOG_LIST: &[crate::de::Wording] = &[];
+
+impl AuditLogList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_AUDIT_LOG_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_PASSWORD_REQUIREMENTS: &[crate::de::Wording] = &[];
+
+impl PasswordRequirements {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_PASSWORD_REQUIREMENTS, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_POLL_VOTE_RESPONSE: &[crate::de::Wording] = &[];
+
+impl PollVoteResponse {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_POLL_VOTE_RESPONSE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_NOTES_CHANNEL: &[crate::de::Wording] = &[];
+
+impl NotesChannel {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_NOTES_CHANNEL, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -17423,6 +18872,374 @@ pub const SEARCH_MESSAGES: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `GET /api/v1/search/users`: Users whose username or display name contains `query`, among those the caller may see
+pub const SEARCH_USER_DIRECTORY: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/search/users",
+    operation_id: "searchUserDirectory",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "UserSearchResults",
+                schema: "#/components/schemas/UserSearchResults",
+                media: "#/paths/~1api~1v1~1search~1users/get/responses/200/content/application~1json",
+                reencode: UserSearchResults::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/search/servers`: The caller's servers whose name or description contains `query`
+pub const SEARCH_SERVERS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/search/servers",
+    operation_id: "searchServers",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ServerSearchResults",
+                schema: "#/components/schemas/ServerSearchResults",
+                media: "#/paths/~1api~1v1~1search~1servers/get/responses/200/content/application~1json",
+                reencode: ServerSearchResults::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/channels/{channel_id}/messages/search`: The channel's messages containing `content` (case-insensitive), newest first
+pub const SEARCH_CHANNEL_MESSAGES: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/channels/{channel_id}/messages/search",
+    operation_id: "searchChannelMessages",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "MessageList",
+                schema: "#/components/schemas/MessageList",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1messages~1search/get/responses/200/content/application~1json",
+                reencode: MessageList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/servers/{server_id}/audit-logs`: The server's audit log, newest first (needs `server.view_audit_log`)
+pub const LIST_AUDIT_LOGS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/servers/{server_id}/audit-logs",
+    operation_id: "listAuditLogs",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "AuditLogList",
+                schema: "#/components/schemas/AuditLogList",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1audit-logs/get/responses/200/content/application~1json",
+                reencode: AuditLogList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/auth/password-requirements`: The password policy registration and password changes enforce (public)
+pub const GET_PASSWORD_REQUIREMENTS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/auth/password-requirements",
+    operation_id: "getPasswordRequirements",
+    public: true,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "PasswordRequirements",
+                schema: "#/components/schemas/PasswordRequirements",
+                media: "#/paths/~1api~1v1~1auth~1password-requirements/get/responses/200/content/application~1json",
+                reencode: PasswordRequirements::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/polls/{poll_id}/vote`: Votes in a poll
+pub const VOTE_POLL: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/polls/{poll_id}/vote",
+    operation_id: "votePoll",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "VotePollRequest",
+        schema: "#/components/schemas/VotePollRequest",
+        media: "#/paths/~1api~1v1~1polls~1{poll_id}~1vote/post/requestBody/content/application~1json",
+        reencode: VotePollRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "PollVoteResponse",
+                schema: "#/components/schemas/PollVoteResponse",
+                media: "#/paths/~1api~1v1~1polls~1{poll_id}~1vote/post/responses/200/content/application~1json",
+                reencode: PollVoteResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/users/@me/notes`: The caller's personal notes channel (made on first use)
+pub const GET_NOTES_CHANNEL: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/users/@me/notes",
+    operation_id: "getNotesChannel",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "NotesChannel",
+                schema: "#/components/schemas/NotesChannel",
+                media: "#/paths/~1api~1v1~1users~1@me~1notes/get/responses/200/content/application~1json",
+                reencode: NotesChannel::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
 /// Every route, in document order.
 pub const ROUTES: &[&crate::rest::Route] = &[
     &GET_VERSION,
@@ -17534,4 +19351,11 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &UPDATE_THREAD,
     &DELETE_THREAD,
     &SEARCH_MESSAGES,
+    &SEARCH_USER_DIRECTORY,
+    &SEARCH_SERVERS,
+    &SEARCH_CHANNEL_MESSAGES,
+    &LIST_AUDIT_LOGS,
+    &GET_PASSWORD_REQUIREMENTS,
+    &VOTE_POLL,
+    &GET_NOTES_CHANNEL,
 ];

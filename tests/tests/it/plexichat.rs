@@ -208,6 +208,42 @@ async fn version_negotiation_errors() {
     assert_eq!(root.body["version"], "a.1.0-131");
 }
 
+/// The published policy is public, and is the one registration enforces, at its edges.
+#[tokio::test]
+async fn password_requirements_are_public_and_enforced() {
+    let server = unlimited();
+    let api = Api::new(&server);
+    let r = api.get("/auth/password-requirements").await;
+    r.assert_status(200);
+    assert_eq!(
+        r.body,
+        json!({"min_length": 12, "max_length": 128, "require_uppercase": true,
+            "require_lowercase": true, "require_digit": true, "require_special": true})
+    );
+    let min = r.body["min_length"].as_u64().unwrap() as usize;
+    let max = r.body["max_length"].as_u64().unwrap() as usize;
+    let password = |n: usize| format!("Aa1-{}", "x".repeat(n - 4));
+    let register = |name: &str, pw: String| {
+        let api = api.clone();
+        let body =
+            json!({"username": name, "email": format!("{name}@example.com"), "password": pw});
+        async move { api.post("/auth/register", body).await }
+    };
+    register("shorty", password(min - 1)).await.expect_error(
+        400,
+        &format!("Password must be at least {min} characters long"),
+    );
+    register("longy", password(max + 1)).await.expect_error(
+        400,
+        &format!("Password must be at most {max} characters long"),
+    );
+    register("nodigit", "Aa-xxxxxxxxxxxx".into())
+        .await
+        .expect_error(400, "Password must contain at least one digit");
+    register("edgy", password(min)).await.assert_status(200);
+    register("roomy", password(max)).await.assert_status(200);
+}
+
 #[tokio::test]
 async fn registration_and_login_errors() {
     let server = unlimited();

@@ -2,6 +2,7 @@
 //! offer, on the core's SQLite store: reads through its read pool, writes inside its single
 //! writer's transactions (`SqliteStore::write`).
 
+use crate::core::audit::AuditEntry;
 use crate::core::ids::{RoleId, RoomId, SpaceId, UserId};
 use crate::core::permissions::Permissions;
 use crate::store::sqlite::SqliteStore;
@@ -555,5 +556,54 @@ impl Db {
                 None,
             )
             .await
+    }
+
+    /// A page of the core's audit log of `space`, newest first, as (entry number, entry):
+    /// entries numbered below `before` only, by `actor` only, of one of `actions` only.
+    pub async fn audit_page(
+        &self,
+        space: &SpaceId,
+        actor: Option<&str>,
+        actions: Option<&[&str]>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, AuditEntry)>> {
+        let actions = actions
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let rows = sqlx::query(
+            "SELECT seq, space_id, actor_id, actor_name, action, category, target_id,
+                    target_name, details, created_at FROM audit_log
+             WHERE space_id = ?1 AND (?2 IS NULL OR actor_id = ?2)
+               AND (?3 IS NULL OR action IN (SELECT value FROM json_each(?3)))
+               AND (?4 IS NULL OR seq < ?4)
+             ORDER BY seq DESC LIMIT ?5",
+        )
+        .bind(space.as_str())
+        .bind(actor)
+        .bind(actions)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let details: String = r.try_get("details")?;
+                let entry = AuditEntry {
+                    space_id: SpaceId(r.try_get("space_id")?),
+                    actor_id: r.try_get("actor_id")?,
+                    actor_name: r.try_get("actor_name")?,
+                    action: r.try_get("action")?,
+                    category: r.try_get("category")?,
+                    target_id: r.try_get("target_id")?,
+                    target_name: r.try_get("target_name")?,
+                    details: serde_json::from_str(&details)
+                        .unwrap_or_else(|_| serde_json::json!({})),
+                    created_at: r.try_get("created_at")?,
+                };
+                Ok((r.try_get("seq")?, entry))
+            })
+            .collect()
     }
 }

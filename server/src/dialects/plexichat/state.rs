@@ -1,6 +1,7 @@
-//! Per-user state only Plexichat has (`0010_plexichat_user_state.sql`): settings, messaging
-//! preferences, notifications and relationships. Reads use the store's read pool, writes its
-//! single writer (`SqliteStore::write`).
+//! Per-user state only Plexichat has (`0010_plexichat_user_state.sql`,
+//! `0011_plexichat_notes.sql`): settings, messaging preferences, notifications, relationships
+//! and notes channels. Reads use the store's read pool, writes its single writer
+//! (`SqliteStore::write`).
 
 use crate::store::sqlite::SqliteStore;
 use crate::store::{StoreError, StoreResult};
@@ -488,6 +489,48 @@ impl StateDb {
                             }
                         }
                         Ok(())
+                    })
+                },
+                None,
+            )
+            .await
+    }
+
+    // ------------------------------------------------------------------ notes
+
+    /// The room of `user`'s personal notes, if made.
+    pub async fn notes_room(&self, user: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT room_id FROM plexichat_notes WHERE user_id = ?1")
+                .bind(user)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// Records `room` as `user`'s notes unless one is recorded; returns the recorded one.
+    pub async fn set_notes_room(&self, user: &str, room: &str) -> StoreResult<String> {
+        let (user, room) = (user.to_owned(), room.to_owned());
+        self.store
+            .write(
+                move |conn| {
+                    let (user, room) = (user.clone(), room.clone());
+                    Box::pin(async move {
+                        sqlx::query(
+                            "INSERT OR IGNORE INTO plexichat_notes (user_id, room_id)
+                             VALUES (?1, ?2)",
+                        )
+                        .bind(&user)
+                        .bind(&room)
+                        .execute(&mut *conn)
+                        .await?;
+                        let kept: String = sqlx::query_scalar(
+                            "SELECT room_id FROM plexichat_notes WHERE user_id = ?1",
+                        )
+                        .bind(&user)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                        Ok(kept)
                     })
                 },
                 None,

@@ -12,8 +12,8 @@ pub fn message(m: &Message, viewer: Option<&str>) -> gw::Message {
         id: wire(&m.id.0),
         channel_id: wire(&m.room_id.0),
         author_id: wire(&m.author.id.0),
-        // attachment-only messages show a zero-width space, as the reference
-        content: if m.content.is_empty() {
+        // attachment- and poll-only messages show a zero-width space, as the reference
+        content: if m.content.is_empty() || super::rest::polls::poll_only(m) {
             "\u{200b}".to_owned()
         } else {
             m.content.clone()
@@ -51,7 +51,7 @@ pub fn message(m: &Message, viewer: Option<&str>) -> gw::Message {
             })
             .collect(),
         metadata: serde_json::Value::Null,
-        poll: serde_json::Value::Null,
+        poll: super::rest::polls::snapshot(m),
         poll_results: serde_json::Value::Null,
     }
 }

@@ -52,25 +52,65 @@ impl Lockout {
     }
 }
 
-/// The reference's default password policy.
+/// The reference's default password policy: what registration and password changes enforce
+/// and what `GET /auth/password-requirements` publishes.
+pub struct PasswordPolicy {
+    pub min_length: usize,
+    pub max_length: usize,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_digit: bool,
+    pub require_special: bool,
+}
+
+pub const PASSWORD_POLICY: PasswordPolicy = PasswordPolicy {
+    min_length: 12,
+    max_length: 128,
+    require_uppercase: true,
+    require_lowercase: true,
+    require_digit: true,
+    require_special: true,
+};
+
+/// Checks `p` against [`PASSWORD_POLICY`] (400 naming the first rule broken).
 pub fn check_password(p: &str) -> Result<(), ApiError> {
+    let rules = &PASSWORD_POLICY;
     let n = p.chars().count();
-    let problem = if n < 12 {
-        "Password must be at least 12 characters long"
-    } else if n > 128 {
-        "Password must be at most 128 characters long"
-    } else if !p.chars().any(|c| c.is_uppercase()) {
-        "Password must contain at least one uppercase letter"
-    } else if !p.chars().any(|c| c.is_lowercase()) {
-        "Password must contain at least one lowercase letter"
-    } else if !p.chars().any(|c| c.is_ascii_digit()) {
-        "Password must contain at least one digit"
-    } else if p.chars().all(|c| c.is_alphanumeric()) {
-        "Password must contain at least one special character"
+    let problem = if n < rules.min_length {
+        format!(
+            "Password must be at least {} characters long",
+            rules.min_length
+        )
+    } else if n > rules.max_length {
+        format!(
+            "Password must be at most {} characters long",
+            rules.max_length
+        )
+    } else if rules.require_uppercase && !p.chars().any(|c| c.is_uppercase()) {
+        "Password must contain at least one uppercase letter".into()
+    } else if rules.require_lowercase && !p.chars().any(|c| c.is_lowercase()) {
+        "Password must contain at least one lowercase letter".into()
+    } else if rules.require_digit && !p.chars().any(|c| c.is_ascii_digit()) {
+        "Password must contain at least one digit".into()
+    } else if rules.require_special && p.chars().all(|c| c.is_alphanumeric()) {
+        "Password must contain at least one special character".into()
     } else {
         return Ok(());
     };
     Err(ApiError::bad_request(problem))
+}
+
+/// `GET /auth/password-requirements` (public).
+pub async fn password_requirements() -> Response {
+    let rules = &PASSWORD_POLICY;
+    ok(&serde_json::json!({
+        "min_length": rules.min_length,
+        "max_length": rules.max_length,
+        "require_uppercase": rules.require_uppercase,
+        "require_lowercase": rules.require_lowercase,
+        "require_digit": rules.require_digit,
+        "require_special": rules.require_special,
+    }))
 }
 
 pub fn valid_email(e: &str) -> bool {

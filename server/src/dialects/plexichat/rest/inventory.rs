@@ -3,7 +3,7 @@
 //! Chorus serves. `served`: routed and in `spec/plexichat-rest.yaml`; `not yet`: a known gap.
 //! Paths are under `/api/v1`. The test below keeps the table honest both ways: each `served`
 //! row is an operation of the OpenAPI document and each `not yet` row is not.
-//! (108 of 129 rows served.)
+//! (115 of 129 rows served.)
 //!
 //! | group | method | path | status | note |
 //! |---|---|---|---|---|
@@ -25,7 +25,7 @@
 //! | auth | GET | `/auth/sessions` | not yet | the core's token table has no device, IP or user-agent columns |
 //! | auth | DELETE | `/auth/sessions/{session_id}` | not yet |  |
 //! | auth | POST | `/auth/sessions/revoke-all` | not yet |  |
-//! | auth | GET | `/auth/password-requirements` | not yet |  |
+//! | auth | GET | `/auth/password-requirements` | served | the policy registration enforces |
 //! | auth | POST | `/auth/password-reset/request` | not yet | needs outgoing email |
 //! | auth | POST | `/auth/password-reset/confirm` | not yet | needs outgoing email |
 //! | users | GET | `/users/@me` | served |  |
@@ -37,7 +37,7 @@
 //! | users | GET | `/users/@me/messaging-settings` | served |  |
 //! | users | PATCH | `/users/@me/messaging-settings` | served | `allow_dms_from` and `read_receipts_enabled` are enforced |
 //! | users | GET | `/users/@me/unread` | served |  |
-//! | users | GET | `/users/@me/notes` | not yet |  |
+//! | users | GET | `/users/@me/notes` | served | a private core room, made on first use |
 //! | users | PUT | `/users/@me/presence` | served | PRESENCE_UPDATE |
 //! | users | GET | `/users/{user_id}/presence` | served |  |
 //! | users | GET | `/users/@me/channels` | served |  |
@@ -64,7 +64,7 @@
 //! | servers | DELETE | `/servers/{server_id}` | served |  |
 //! | servers | POST | `/servers/{server_id}/leave` | served |  |
 //! | servers | GET | `/servers/{server_id}/permissions` | served |  |
-//! | servers | GET | `/servers/{server_id}/audit-logs` | not yet |  |
+//! | servers | GET | `/servers/{server_id}/audit-logs` | served | the core log shared with the OriginChats modlog |
 //! | servers | POST | `/servers/{server_id}/icon` | not yet | uploads |
 //! | servers | GET | `/servers/{server_id}/channels` | served |  |
 //! | servers | POST | `/servers/{server_id}/channels` | served | CHANNEL_CREATE |
@@ -87,7 +87,7 @@
 //! | channels | POST | `/channels/{channel_id}/attachments` | served |  |
 //! | channels | GET | `/channels/{channel_id}/webhooks` | served |  |
 //! | messages | GET | `/channels/{channel_id}/messages` | served |  |
-//! | messages | POST | `/channels/{channel_id}/messages` | served | MESSAGE_CREATE; polls not yet |
+//! | messages | POST | `/channels/{channel_id}/messages` | served | MESSAGE_CREATE; `poll` creates a core poll |
 //! | messages | GET | `/channels/{channel_id}/messages/{message_id}` | served |  |
 //! | messages | PATCH | `/channels/{channel_id}/messages/{message_id}` | served | MESSAGE_UPDATE |
 //! | messages | DELETE | `/channels/{channel_id}/messages/{message_id}` | served | MESSAGE_DELETE |
@@ -97,7 +97,7 @@
 //! | messages | GET | `/channels/{channel_id}/messages/last-read` | served |  |
 //! | messages | POST | `/channels/{channel_id}/messages/mark-unread` | served |  |
 //! | messages | POST | `/channels/ack/bulk` | served |  |
-//! | messages | GET | `/channels/{channel_id}/messages/search` | not yet | search |
+//! | messages | GET | `/channels/{channel_id}/messages/search` | served |  |
 //! | messages | GET | `/channels/{channel_id}/messages/export` | not yet | transcript export |
 //! | messages | POST | `/channels/{channel_id}/typing` | served | TYPING_START |
 //! | pins | GET | `/channels/{channel_id}/pins` | served |  |
@@ -126,14 +126,14 @@
 //! | webhooks | POST | `/webhooks/{webhook_id}/{token}` | served | MESSAGE_CREATE (the reference sends none) |
 //! | bots | POST | `/applications` | served |  |
 //! | bots | POST | `/applications/{application_id}/bot` | served |  |
-//! | polls | POST | `/polls/{poll_id}/vote` | not yet | polls |
+//! | polls | POST | `/polls/{poll_id}/vote` | served | core polls, shared with OriginChats |
 //! | reports | POST | `/reports/messages` | not yet |  |
 //! | reports | POST | `/reports/users` | not yet |  |
 //! | uploads | POST | `/media/upload/session` | not yet | uploads |
 //! | uploads | GET | `/media/attachments/{filename}` | served | uploads (app-level route, outside the router) |
 //! | search | GET | `/search/messages` | served |  |
-//! | search | GET | `/search/users` | not yet | search |
-//! | search | GET | `/search/servers` | not yet | search |
+//! | search | GET | `/search/users` | served | members of shared servers, relationships, DM partners |
+//! | search | GET | `/search/servers` | served | joined servers only; no categories |
 //! | voice | GET | `/voice/ice-servers` | not yet | signalling is relayed peer to peer over the gateway |
 //! | voice | GET | `/voice/channels/{channel_id}/info` | not yet |  |
 

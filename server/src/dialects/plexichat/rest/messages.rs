@@ -143,11 +143,10 @@ pub async fn list(
                 .map_err(|e| ApiError::core(e, "Channel"))?
         }
     };
-    let out: Vec<_> = msgs
-        .iter()
-        .filter(|m| !m.deleted)
-        .map(|m| wire::message(m, Some(&me.0)))
-        .collect();
+    let mut out = Vec::with_capacity(msgs.len());
+    for m in msgs.iter().filter(|m| !m.deleted) {
+        out.push(super::polls::message_for(px, m, me).await);
+    }
     Ok(ok(&out))
 }
 
@@ -162,7 +161,7 @@ pub async fn create(
     let req = body(&text, CreateMessageRequest::decode)?;
     let content = req.content.unwrap_or_default();
     let wants_attachments = req.attachments.as_ref().is_some_and(|a| !a.is_empty());
-    if content.trim().is_empty() && !wants_attachments {
+    if content.trim().is_empty() && !wants_attachments && req.poll.is_none() {
         return Err(ApiError::bad_request(
             "Message must have content, attachments, embeds, or a poll",
         ));
@@ -182,6 +181,11 @@ pub async fn create(
         let found = super::media::message_attachments(&px.core, &auth.user, list).await?;
         let items: Vec<_> = found.iter().map(|a| a.to_extra()).collect();
         extra = Some(serde_json::json!({ "attachments": items }));
+    }
+    if let Some(poll) = &req.poll {
+        let m = super::polls::create(px, &auth.user, room, content, poll, extra).await?;
+        super::notifications::notify_mentions(px, &m).await;
+        return Ok(ok(&super::polls::message_for(px, &m, &auth.user.id).await));
     }
     let new = NewMessage {
         room_id: room,
@@ -230,8 +234,9 @@ pub async fn get_one(
     auth: Authed,
     Path((channel, message)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let m = from_path(px(&st), &auth.user.id, &channel, &message).await?;
-    Ok(ok(&wire::message(&m, Some(&auth.user.id.0))))
+    let px = px(&st);
+    let m = from_path(px, &auth.user.id, &channel, &message).await?;
+    Ok(ok(&super::polls::message_for(px, &m, &auth.user.id).await))
 }
 
 pub async fn edit(

@@ -1,6 +1,7 @@
 //! The REST core under `/api/v1`: errors as `{"error":{"code","message"}}`, string ids,
 //! millisecond times, 200 for almost every success, `X-RateLimit-*` headers.
 
+pub mod audit;
 pub mod auth;
 pub mod bots;
 pub mod docs;
@@ -11,11 +12,14 @@ pub mod members;
 pub mod message_extras;
 pub mod messages;
 pub mod moderation;
+pub mod notes;
 pub mod notifications;
+pub mod polls;
 pub mod ratelimit;
 pub mod read_state;
 pub mod relationships;
 pub mod roles;
+pub mod search;
 pub mod servers;
 pub mod system;
 pub mod threads;
@@ -47,6 +51,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/health", get(system::health))
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
+        .route(
+            "/auth/password-requirements",
+            get(auth::password_requirements),
+        )
         .route("/auth/logout", post(auth::logout))
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/2fa", post(twofa::complete))
@@ -57,6 +65,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/users/@me", get(users::me).patch(me::update_me))
         .route("/users/@me/channels", get(users::dms).post(users::open_dm))
         .route("/users/@me/presence", put(users::set_presence))
+        .route("/users/@me/notes", get(notes::get))
         .route("/users/{user_id}", get(users::get_user))
         .route("/servers", get(servers::redirect).post(servers::redirect))
         .route("/servers/", get(servers::list).post(servers::create))
@@ -117,6 +126,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             put(roles::add_member_role).delete(roles::remove_member_role),
         )
         .route("/servers/{server_id}/permissions", get(roles::permissions))
+        .route("/servers/{server_id}/audit-logs", get(audit::list))
         .route("/servers/{server_id}/members", get(members::list))
         .route(
             "/servers/{server_id}/members/{member_id}",
@@ -168,6 +178,13 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                 .delete(threads::delete),
         )
         .route("/search/messages", get(threads::search))
+        .route("/polls/{poll_id}/vote", post(polls::vote))
+        .route("/search/users", get(search::users))
+        .route("/search/servers", get(search::servers))
+        .route(
+            "/channels/{channel_id}/messages/search",
+            get(search::channel_messages),
+        )
         // user state, read state, message extras
         .route("/status", get(system::status))
         .route("/ready", get(system::ready))

@@ -35,6 +35,7 @@ fn public(path: &str) -> bool {
         "/api/v1/auth/login"
             | "/api/v1/auth/register"
             | "/api/v1/auth/2fa"
+            | "/api/v1/auth/password-requirements"
             | "/api/v1/status"
             | "/api/v1/ready"
             | "/api/v1/health"

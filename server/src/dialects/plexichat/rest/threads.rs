@@ -272,7 +272,7 @@ pub async fn delete(
     Ok(success())
 }
 
-fn limit_of(v: &str) -> Result<u32, ApiError> {
+pub(super) fn limit_of(v: &str) -> Result<u32, ApiError> {
     match v.parse::<i64>() {
         Ok(n) if (1..=100).contains(&n) => Ok(n as u32),
         Ok(n) if n > 100 => Err(ApiError::bad_request(
