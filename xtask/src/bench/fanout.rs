@@ -291,23 +291,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct Shared {
-    delivered: AtomicU64,
-    last_delivery: AtomicU64,
-    sent: AtomicU64,
-    last_send: AtomicU64,
+/// Counters every client task of a run updates.
+#[derive(Default)]
+pub(super) struct Shared {
+    pub delivered: AtomicU64,
+    pub last_delivery: AtomicU64,
+    pub sent: AtomicU64,
+    pub last_send: AtomicU64,
 }
 
-struct ReceiverResult {
-    latencies_us: Vec<u32>,
-    errors: u64,
-    first_error: Option<String>,
-    other: u64,
-    closed: bool,
-    close_reason: Option<String>,
+pub(super) struct ReceiverResult {
+    pub latencies_us: Vec<u32>,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    pub other: u64,
+    pub closed: bool,
+    pub close_reason: Option<String>,
 }
 
-async fn receiver(
+/// Reads one client's frames until `stop`: a frame carrying a bench marker is a delivery (its
+/// latency recorded), anything else is counted.
+pub(super) async fn receiver(
     mut stream: futures_util::stream::SplitStream<Ws>,
     mut stop: watch::Receiver<bool>,
     shared: Arc<Shared>,
@@ -384,12 +388,7 @@ async fn load(
     );
     anyhow::ensure!(!clients.is_empty(), "no client could connect");
     let connected = clients.len();
-    let shared = Arc::new(Shared {
-        delivered: AtomicU64::new(0),
-        last_delivery: AtomicU64::new(0),
-        sent: AtomicU64::new(0),
-        last_send: AtomicU64::new(0),
-    });
+    let shared = Arc::new(Shared::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut sinks = Vec::new();
     let mut idle_sinks = Vec::new();
