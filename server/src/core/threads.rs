@@ -470,6 +470,27 @@ mod tests {
         (Core::new(Arc::new(store), hub), dir)
     }
 
+    /// A public forum `support` in the default space.
+    async fn support_forum(core: &Core, owner: &User) -> Arc<Room> {
+        core.create_room(
+            owner,
+            NewRoom {
+                space_id: Some(core.default_space().clone()),
+                kind: RoomKind::Forum,
+                name: "support".into(),
+                topic: None,
+                parent_id: None,
+                position: None,
+                is_public: true,
+                max_members: None,
+                members: Vec::new(),
+                extra: None,
+            },
+        )
+        .await
+        .unwrap()
+    }
+
     fn post(room: &RoomId, who: &User, text: &str) -> NewMessage {
         NewMessage {
             room_id: room.clone(),
@@ -493,24 +514,7 @@ mod tests {
             .create_account("boss", "pw", Some("owner"))
             .await
             .unwrap();
-        let forum = core
-            .create_room(
-                &boss,
-                NewRoom {
-                    space_id: Some(core.default_space().clone()),
-                    kind: RoomKind::Forum,
-                    name: "support".into(),
-                    topic: None,
-                    parent_id: None,
-                    position: None,
-                    is_public: true,
-                    max_members: None,
-                    members: Vec::new(),
-                    extra: None,
-                },
-            )
-            .await
-            .unwrap();
+        let forum = support_forum(&core, &boss).await;
         let t = core
             .create_thread(&boss, &forum.id, "Help", None)
             .await
@@ -540,24 +544,7 @@ mod tests {
             .unwrap();
         let bob = core.create_account("bob", "pw", None).await.unwrap();
         let carol = core.create_account("carol", "pw", None).await.unwrap();
-        let forum = core
-            .create_room(
-                &boss,
-                NewRoom {
-                    space_id: Some(core.default_space().clone()),
-                    kind: RoomKind::Forum,
-                    name: "support".into(),
-                    topic: None,
-                    parent_id: None,
-                    position: None,
-                    is_public: true,
-                    max_members: None,
-                    members: Vec::new(),
-                    extra: None,
-                },
-            )
-            .await
-            .unwrap();
+        let forum = support_forum(&core, &boss).await;
         assert!(matches!(
             core.create_thread(&bob, &forum.id, "  ", None).await,
             Err(CoreError::Invalid(_))

@@ -1407,10 +1407,8 @@ mod tests {
         }
     }
 
-    /// Many queued messages share multi-row inserts: they keep queue order (seq and hooks), and
-    /// one bad message (unknown room) fails alone.
-    #[tokio::test]
-    async fn batched_message_inserts_keep_order_and_isolate_failures() {
+    /// A store in a fresh temporary directory (removed by the test at its end).
+    async fn temp_store() -> (SqliteStore, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!(
             "chorus-store-{}-{}",
             std::process::id(),
@@ -1419,6 +1417,14 @@ mod tests {
         let store = SqliteStore::open(&dir.join("chorus.db"), SqliteSettings::default())
             .await
             .unwrap();
+        (store, dir)
+    }
+
+    /// Many queued messages share multi-row inserts: they keep queue order (seq and hooks), and
+    /// one bad message (unknown room) fails alone.
+    #[tokio::test]
+    async fn batched_message_inserts_keep_order_and_isolate_failures() {
+        let (store, dir) = temp_store().await;
         let user = store
             .create_user(
                 User {
@@ -1485,14 +1491,7 @@ mod tests {
     /// the writes batched with it commit.
     #[tokio::test]
     async fn a_failed_custom_write_is_undone_and_its_batch_commits() {
-        let dir = std::env::temp_dir().join(format!(
-            "chorus-store-{}-{}",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        ));
-        let store = SqliteStore::open(&dir.join("chorus.db"), SqliteSettings::default())
-            .await
-            .unwrap();
+        let (store, dir) = temp_store().await;
         let insert = |key: &'static str, fail: bool| {
             store.write(
                 move |conn| {
