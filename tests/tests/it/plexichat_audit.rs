@@ -22,17 +22,9 @@ async fn audit_log_lists_moderation_under_reference_names_to_those_allowed() {
     let t = alice.post("/servers/", json!({"name": "Team"})).await.body;
     let sid = t["id"].as_str().unwrap().to_owned();
     let general = t["default_channel_id"].as_str().unwrap().to_owned();
-    let code = alice
-        .post(&format!("/channels/{general}/invites"), json!({}))
-        .await
-        .body["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = alice.invite_code(&general).await;
     for u in [&bob, &carol] {
-        u.post(&format!("/channels/invites/{code}"), json!({}))
-            .await
-            .assert_status(200);
+        u.join(&code).await;
     }
     let logs = format!("/servers/{sid}/audit-logs");
 

@@ -18,16 +18,8 @@ fn votes(results: &Value) -> Vec<i64> {
 async fn team(alice: &Api, bob: &Api) -> String {
     let t = alice.post("/servers/", json!({"name": "Team"})).await.body;
     let general = t["default_channel_id"].as_str().unwrap().to_owned();
-    let code = alice
-        .post(&format!("/channels/{general}/invites"), json!({}))
-        .await
-        .body["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    bob.post(&format!("/channels/invites/{code}"), json!({}))
-        .await
-        .assert_status(200);
+    let code = alice.invite_code(&general).await;
+    bob.join(&code).await;
     general
 }
 

@@ -20,16 +20,8 @@ async fn team(server: &Server) -> (Api, Api, Api, String, String) {
     t.assert_status(200);
     let id = t.body["id"].as_str().unwrap().to_owned();
     let general = t.body["default_channel_id"].as_str().unwrap().to_owned();
-    let code = alice
-        .post(&format!("/channels/{general}/invites"), json!({}))
-        .await
-        .body["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    bob.post(&format!("/channels/invites/{code}"), json!({}))
-        .await
-        .assert_status(200);
+    let code = alice.invite_code(&general).await;
+    bob.join(&code).await;
     (alice, bob, carol, id, general)
 }
 

@@ -236,6 +236,21 @@ pub struct Api {
 }
 
 impl Api {
+    /// A fresh invite code to `channel` (this user must be allowed to invite).
+    pub async fn invite_code(&self, channel: &str) -> String {
+        let r = self
+            .post(&format!("/channels/{channel}/invites"), json!({}))
+            .await;
+        r.body["code"].as_str().expect("an invite code").to_owned()
+    }
+
+    /// Joins a server by invite code.
+    pub async fn join(&self, code: &str) {
+        self.post(&format!("/channels/invites/{code}"), json!({}))
+            .await
+            .assert_status(200);
+    }
+
     pub fn new(server: &Server) -> Api {
         Api {
             addr: server.addr,
