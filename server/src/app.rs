@@ -102,12 +102,13 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         dialects::messaging::Messaging::new(core.clone(), sqlite.clone(), config.messaging.clone())
             .await?,
     );
-    // Plexichat (issue 5)
+    // Plexichat
     let plexichat = Arc::new(crate::dialects::plexichat::Plexichat::new(
         core.clone(),
         config.plexichat.clone(),
         sqlite.clone(),
     ));
+    plexichat.start_notifications();
     let tracker = TaskTracker::new();
     let config = Arc::new(config);
     let state = AppState {

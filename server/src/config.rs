@@ -22,7 +22,7 @@ pub struct Config {
     pub log: LogConfig,
     // messaging dialect
     pub messaging: MessagingConfig,
-    // Plexichat (issue 5)
+    // Plexichat
     pub plexichat: PlexichatConfig,
     // attachments, custom emoji
     pub files: crate::core::attachments::FilesConfig,
@@ -119,7 +119,7 @@ impl Default for MessagingConfig {
 }
 // ---- end messaging dialect
 
-// ---- Plexichat (issue 5) ----
+// ---- Plexichat ----
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PlexichatConfig {

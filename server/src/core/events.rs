@@ -61,7 +61,7 @@ pub enum Event {
         text: Arc<str>,
     },
     // ---- end messaging dialect
-    // ---- Plexichat (issue 5) ----
+    // ---- Plexichat ----
     /// A user started (or stopped) typing in a room; not stored. Topic: the room.
     Typing {
         room_id: RoomId,
@@ -218,7 +218,7 @@ impl Event {
             Event::RoomMembersChanged { room, .. } => Topic::Room(room.id.clone()),
             // messaging dialect
             Event::MessagingFrame { topic, .. } => topic.clone(),
-            // Plexichat (issue 5)
+            // Plexichat
             Event::Typing { room_id, .. } => Topic::Room(room_id.clone()),
             Event::SpaceJoined { user, .. } | Event::PresenceChanged { user, .. } => {
                 Topic::User(user.clone())

@@ -14,7 +14,7 @@ use std::sync::Arc;
 pub const REACTIONS: DialectId = 0;
 // messaging dialect
 pub const MESSAGING: DialectId = 1;
-/// Plexichat (issue 5).
+/// Plexichat.
 pub const PLEXICHAT: DialectId = 2;
 // originchats
 pub const ORIGINCHATS: DialectId = 3;
@@ -28,7 +28,7 @@ pub fn renderers() -> Vec<Arc<dyn Renderer>> {
         Arc::new(reactions::ReactionsRenderer),
         // messaging dialect
         Arc::new(messaging::MessagingRenderer),
-        // Plexichat (issue 5)
+        // Plexichat
         Arc::new(plexichat::gateway::render::PlexichatRenderer),
         // originchats
         Arc::new(originchats::OriginChatsRenderer),

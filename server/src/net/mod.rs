@@ -39,7 +39,7 @@ pub struct AppState {
     pub trusted: Arc<TrustedProxies>,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
-    // Plexichat (issue 5)
+    // Plexichat
     pub plexichat: Arc<crate::dialects::plexichat::Plexichat>,
 }
 
@@ -52,7 +52,7 @@ pub fn router(state: AppState) -> Router {
         // messaging dialect
         .route("/messaging/", get(messaging::messaging_ws))
         .route("/messaging", get(messaging::messaging_ws))
-        // Plexichat (issue 5): /api/v1, /health, /gateway
+        // Plexichat: /api/v1, /health, /gateway
         .merge(crate::dialects::plexichat::routes(&state))
         .route("/healthz", get(|| async { "ok" }))
         .merge(crate::dialects::originchats::http::http_routes())

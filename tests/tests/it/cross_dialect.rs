@@ -163,3 +163,24 @@ async fn voice_participants_are_shared_by_originchats_and_plexichat() {
     assert_eq!(st["participants"].as_array().unwrap().len(), 1, "{st}");
     assert_eq!(st["participants"][0]["peer_id"], "p-boss");
 }
+
+/// A mention written in another dialect notifies the Plexichat user it names, as one written over
+/// REST does.
+#[tokio::test]
+async fn a_mention_from_originchats_becomes_a_plexichat_notification() {
+    let server = crate::originchats::cracked();
+    let mut boss = crate::originchats_threads::member(&server, "boss", "owner").await;
+    let pat = Api::new(&server).register("pat").await;
+    let (mut gw, _) = Gateway::ready(&server, pat.token.as_deref().unwrap()).await;
+    boss.send(json!({"cmd": "message_new", "channel": "general", "content": "lunch @pat?"}))
+        .await;
+    assert_eq!(boss.recv().await["cmd"], "message_new");
+    let m = gw.dispatch().await;
+    assert_eq!(m["t"], "MESSAGE_CREATE");
+    let n = gw.dispatch().await;
+    assert_eq!(n["t"], "NOTIFICATION_CREATE", "{n}");
+    assert_eq!(n["d"]["title"], "boss mentioned you");
+    assert_eq!(n["d"]["content"], "lunch @pat?");
+    let list = pat.get("/users/@me/notifications").await;
+    assert_eq!(list.body["unread_count"], 1, "{}", list.body);
+}

@@ -1,4 +1,4 @@
-//! OriginChats extras (issue 3, second half): `server_info` and the HTTP routes on the same
+//! OriginChats extras: `server_info` and the HTTP routes on the same
 //! port (`/info` with the reference's CORS headers). Every WebSocket frame received is validated
 //! against `spec/originchats.yaml` (through the `originchats` helpers).
 

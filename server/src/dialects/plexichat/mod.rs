@@ -64,6 +64,22 @@ impl Plexichat {
     }
 }
 
+impl Plexichat {
+    /// Follows every core event from now on: a message from any dialect that mentions
+    /// Plexichat users (`<@id>`, `@username`) notifies them (call once, before serving).
+    pub fn start_notifications(self: &Arc<Self>) {
+        let mut tap = self.core.hub().tap(4096);
+        let px = self.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = tap.recv().await {
+                if let crate::core::events::Event::MessageCreated { message } = ev {
+                    rest::notifications::notify_mentions(&px, &message).await;
+                }
+            }
+        });
+    }
+}
+
 /// Every Plexichat route (`/api/v1/...`, `/health`, `/gateway`), to merge into the main router.
 pub fn routes(state: &AppState) -> Router<AppState> {
     rest::routes(state).merge(gateway::routes())

@@ -184,7 +184,6 @@ pub async fn create(
     }
     if let Some(poll) = &req.poll {
         let m = super::polls::create(px, &auth.user, room, content, poll, extra).await?;
-        super::notifications::notify_mentions(px, &m).await;
         return Ok(ok(&super::polls::message_for(px, &m, &auth.user.id).await));
     }
     let new = NewMessage {
@@ -208,10 +207,7 @@ pub async fn create(
         Err(e) => Err(e),
     };
     match sent {
-        Ok(m) => {
-            super::notifications::notify_mentions(px, &m).await;
-            Ok(ok(&wire::message(&m, Some(&auth.user.id.0))))
-        }
+        Ok(m) => Ok(ok(&wire::message(&m, Some(&auth.user.id.0)))),
         Err(CoreError::Forbidden(_)) => Err(ApiError::forbidden(
             "You do not have permission to send messages in this channel",
         )),
