@@ -251,6 +251,7 @@ impl Hub {
     fn deliver(&self, topic: &Topic, event: &Event) {
         self.notify_observers(topic, event);
         let created_seq = event.created_seq().unwrap_or(0);
+        let skipped = event.skipped_conn();
         let mut rendered: Vec<Option<Option<Utf8Bytes>>> = vec![None; self.renderers.len()];
         let mut dead: Vec<(Topic, ConnId)> = Vec::new();
         let parent = self
@@ -279,6 +280,9 @@ impl Hub {
                             .map(move |(c, s)| (p, c, s))
                     }));
             for (from, conn, sub) in all {
+                if skipped == Some(*conn) {
+                    continue;
+                }
                 let Some(slot) = rendered.get_mut(sub.dialect) else {
                     continue;
                 };

@@ -67,6 +67,9 @@ pub enum Event {
         room_id: RoomId,
         user: UserRef,
         started: bool,
+        /// The connection that typed, when it answers its own client itself: the hub gives it
+        /// no copy.
+        from_conn: Option<crate::hub::ConnId>,
     },
     /// A user joined (or created) a space; Plexichat sends GUILD_CREATE. Topic: the user.
     SpaceJoined {
@@ -255,6 +258,14 @@ impl Event {
     pub fn created_seq(&self) -> Option<i64> {
         match self {
             Event::MessageCreated { message } => Some(message.seq),
+            _ => None,
+        }
+    }
+
+    /// The one connection that must not receive this event.
+    pub fn skipped_conn(&self) -> Option<crate::hub::ConnId> {
+        match self {
+            Event::Typing { from_conn, .. } => *from_conn,
             _ => None,
         }
     }

@@ -184,3 +184,30 @@ async fn a_mention_from_originchats_becomes_a_plexichat_notification() {
     let list = pat.get("/users/@me/notifications").await;
     assert_eq!(list.body["unread_count"], 1, "{}", list.body);
 }
+
+/// Typing is the core's: OriginChats `typing` shows on the gateway as TYPING_START, and a
+/// Plexichat client typing shows in OriginChats as `typing`.
+#[tokio::test]
+async fn typing_crosses_between_originchats_and_plexichat() {
+    let server = crate::originchats::cracked();
+    let mut boss = crate::originchats_threads::member(&server, "boss", "owner").await;
+    let pat = Api::new(&server).register("pat").await;
+    let (mut gw, _) = Gateway::ready(&server, pat.token.as_deref().unwrap()).await;
+    let general = general_channel();
+
+    boss.send(json!({"cmd": "typing", "channel": "general"}))
+        .await;
+    let echo = boss.recv().await;
+    assert_eq!(echo["cmd"], "typing");
+    let t = gw.dispatch().await;
+    assert_eq!(t["t"], "TYPING_START", "{t}");
+    assert_eq!(t["d"]["channel_id"], general.as_str());
+    assert_eq!(t["d"]["username"], "boss");
+
+    pat.post(&format!("/channels/{general}/typing"), json!({}))
+        .await
+        .assert_status(200);
+    boss.expect(json!({"cmd": "typing", "channel": "general", "user": "pat",
+        "thread_id": null, "global": true}))
+        .await;
+}

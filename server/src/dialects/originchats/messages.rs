@@ -1,11 +1,13 @@
 //! Chat commands (§2.1): message_new, typing, …
 
+use super::Account;
 use super::OriginChats;
 use super::channels::Channel;
 use super::frames::{encode, error, with_listener};
 use super::session::Cx;
 use crate::core::CoreError;
-use crate::core::ids::MessageId;
+use crate::core::events::Event;
+use crate::core::ids::{MessageId, RoomId};
 use crate::core::messages::{NewMessage, UserRef};
 use crate::net::ws::Reply;
 use chorus_protocol::originchats as proto;
@@ -238,9 +240,9 @@ impl OriginChats {
                     return send(cx, internal(SRC, e, l));
                 }
             };
-            let Some(parent) = c.thread.as_ref().map(|t| t.parent.id.clone()) else {
+            if c.thread.is_none() {
                 return send(cx, fail(SRC, "Thread has no parent channel", l));
-            };
+            }
             if !c.allows(&account, "send") {
                 return send(
                     cx,
@@ -253,8 +255,8 @@ impl OriginChats {
             }
             let frame = json!({"cmd": "typing", "channel": c.channel_name(),
                 "user": account.user.username, "thread_id": tid, "global": true});
-            self.conns
-                .send_viewers(&parent, &encode(&frame), Some(cx.conn));
+            // The thread room's topic reaches the forum's followers.
+            self.publish_typing(&account, &c.room.id, cx.conn);
             return send(cx, with_listener(frame, l));
         }
         let Some(name) = r.channel.as_deref() else {
@@ -270,9 +272,22 @@ impl OriginChats {
         }
         let frame = json!({"cmd": "typing", "channel": channel.room.name,
             "user": account.user.username, "thread_id": null, "global": true});
-        self.conns
-            .send_viewers(&channel.room.id, &encode(&frame), Some(cx.conn));
+        self.publish_typing(&account, &channel.room.id, cx.conn);
         send(cx, with_listener(frame, l))
+    }
+
+    /// Typing goes through the core, so every dialect's viewers see it (Plexichat as
+    /// TYPING_START); the typing connection has its reply instead of a copy.
+    fn publish_typing(&self, account: &Account, room: &RoomId, conn: crate::hub::ConnId) {
+        self.core.hub().publish(Event::Typing {
+            room_id: room.clone(),
+            user: UserRef {
+                id: account.user.id.clone(),
+                username: account.user.username.clone(),
+            },
+            started: true,
+            from_conn: Some(conn),
+        });
     }
 }
 

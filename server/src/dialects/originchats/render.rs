@@ -217,6 +217,17 @@ impl Renderer for OriginChatsRenderer {
                 "user": user.username,
                 "global": true,
             }),
+            // Typing from every dialect (OriginChats has no "stopped typing").
+            Event::Typing {
+                room_id,
+                user,
+                started: true,
+                ..
+            } => {
+                let place = CACHE.place(room_id)?;
+                json!({"cmd": "typing", "channel": place.channel, "user": user.username,
+                    "thread_id": place.thread_id, "global": true})
+            }
             Event::VoiceChanged {
                 room_id,
                 participant,

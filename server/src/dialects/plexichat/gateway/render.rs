@@ -217,6 +217,7 @@ impl Renderer for PlexichatRenderer {
                 room_id,
                 user,
                 started: true,
+                ..
             } => record(
                 &mut out,
                 "TYPING_START",
@@ -231,6 +232,7 @@ impl Renderer for PlexichatRenderer {
                 room_id,
                 user,
                 started: false,
+                ..
             } => record(
                 &mut out,
                 "TYPING_STOP",

@@ -385,6 +385,7 @@ pub async fn publish_typing(
             username: user.username.clone(),
         },
         started,
+        from_conn: None,
     });
     Ok(())
 }
