@@ -665,6 +665,68 @@ impl serde::Serialize for LoginRequest {
     }
 }
 
+/// `POST /auth/sessions/revoke-all`
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevokeAllSessionsRequest {
+    /// Keep the session of this request
+    pub except_current: Option<bool>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RevokeAllSessionsRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RevokeAllSessionsRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RevokeAllSessionsRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_except_current: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "except_current" => slot_except_current = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RevokeAllSessionsRequest {
+                    except_current: slot_except_current,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for RevokeAllSessionsRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for RevokeAllSessionsRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.except_current {
+            map.serialize_entry("except_current", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RevokeAllSessionsRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `PATCH /users/@me`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpdateUserRequest {
@@ -4680,6 +4742,204 @@ impl crate::de::SerializeFields for Success {
 }
 
 impl serde::Serialize for Success {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// One session (`GET /auth/sessions`)
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// The session id (the snowflake of a Plexichat token; 32 hex characters for a token another dialect issued)
+    pub id: String,
+    /// Always null (Chorus records no device ids)
+    pub device_id: ::serde_json::Value,
+    /// The client address at login (null for tokens other dialects issued)
+    pub ip_address: Option<String>,
+    /// The `User-Agent` at login
+    pub user_agent: Option<String>,
+    /// Milliseconds since the Unix epoch
+    pub created_at: i64,
+    /// When the token expires (null for tokens without expiry)
+    pub expires_at: Option<i64>,
+    /// The last authenticated REST request with it (to the minute), or `created_at`
+    pub last_activity: i64,
+    /// Whether this is the token of the request
+    pub current: bool,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Session {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Session;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Session object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_device_id: Option<::serde_json::Value> = None;
+                let mut slot_ip_address: Option<Option<String>> = None;
+                let mut slot_user_agent: Option<Option<String>> = None;
+                let mut slot_created_at: Option<i64> = None;
+                let mut slot_expires_at: Option<Option<i64>> = None;
+                let mut slot_last_activity: Option<i64> = None;
+                let mut slot_current: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "device_id" => {
+                            slot_device_id = Some(map.next_value::<::serde_json::Value>()?)
+                        }
+                        "ip_address" => slot_ip_address = Some(map.next_value::<Option<String>>()?),
+                        "user_agent" => slot_user_agent = Some(map.next_value::<Option<String>>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "expires_at" => {
+                            slot_expires_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "last_activity" => {
+                            slot_last_activity = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "current" => slot_current = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Session {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    device_id: slot_device_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("device_id")
+                    })?,
+                    ip_address: slot_ip_address.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("ip_address")
+                    })?,
+                    user_agent: slot_user_agent.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("user_agent")
+                    })?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                    expires_at: slot_expires_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("expires_at")
+                    })?,
+                    last_activity: slot_last_activity.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_activity")
+                    })?,
+                    current: slot_current
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("current"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Session {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_json_type(&self.device_id, crate::de::JsonTypes(&["null"]))
+            .map_err(|e| e.at_key("device_id"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Session {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("device_id", &self.device_id)?;
+        map.serialize_entry("ip_address", &self.ip_address)?;
+        map.serialize_entry("user_agent", &self.user_agent)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        map.serialize_entry("expires_at", &self.expires_at)?;
+        map.serialize_entry("last_activity", &self.last_activity)?;
+        map.serialize_entry("current", &self.current)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Session {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /auth/sessions/revoke-all`
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevokeAllSessionsResponse {
+    /// Always true
+    pub success: bool,
+    /// Sessions revoked
+    pub revoked_count: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RevokeAllSessionsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RevokeAllSessionsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RevokeAllSessionsResponse object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_success: Option<bool> = None;
+                let mut slot_revoked_count: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => slot_success = Some(map.next_value::<bool>()?),
+                        "revoked_count" => {
+                            slot_revoked_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RevokeAllSessionsResponse {
+                    success: slot_success
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("success"))?,
+                    revoked_count: slot_revoked_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("revoked_count")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for RevokeAllSessionsResponse {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for RevokeAllSessionsResponse {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("success", &self.success)?;
+        map.serialize_entry("revoked_count", &self.revoked_count)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RevokeAllSessionsResponse {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         crate::de::SerializeFields::serialize_fields(self, &mut map)?;
@@ -10609,6 +10869,20 @@ impl crate::de::Validate for AckBulkRequest {
     }
 }
 
+/// `GET /auth/sessions`
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct SessionList(pub Vec<Session>);
+
+impl crate::de::Validate for SessionList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
 /// Messages, newest first (oldest first with `after`)
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(transparent)]
@@ -10864,6 +11138,21 @@ impl LoginRequest {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_LOGIN_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_REVOKE_ALL_SESSIONS_REQUEST: &[crate::de::Wording] = &[];
+
+impl RevokeAllSessionsRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_REVOKE_ALL_SESSIONS_REQUEST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -11651,6 +11940,36 @@ impl Success {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_SUCCESS, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_SESSION_LIST: &[crate::de::Wording] = &[];
+
+impl SessionList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_SESSION_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_REVOKE_ALL_SESSIONS_RESPONSE: &[crate::de::Wording] = &[];
+
+impl RevokeAllSessionsResponse {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_REVOKE_ALL_SESSIONS_RESPONSE, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -12806,6 +13125,146 @@ pub const REFRESH: crate::rest::Route = crate::rest::Route {
                 schema: "#/components/schemas/LoginResponse",
                 media: "#/components/responses/LoggedIn/content/application~1json",
                 reencode: LoginResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/auth/sessions`: The caller's live session tokens, oldest first (tokens other dialects issued included, without IP or user agent)
+pub const LIST_SESSIONS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/auth/sessions",
+    operation_id: "listSessions",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "SessionList",
+                schema: "#/components/schemas/SessionList",
+                media: "#/paths/~1api~1v1~1auth~1sessions/get/responses/200/content/application~1json",
+                reencode: SessionList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/auth/sessions/{session_id}`: Revokes one of the caller's sessions: its token stops working and gateway connections identified with it close with 4004 (SECURITY_ALERT `session_revoked` to the user)
+pub const REVOKE_SESSION: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/auth/sessions/{session_id}",
+    operation_id: "revokeSession",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/auth/sessions/revoke-all`: Revokes every session of the caller, except the current one unless `except_current` is false (an empty body keeps the current one)
+pub const REVOKE_ALL_SESSIONS: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/auth/sessions/revoke-all",
+    operation_id: "revokeAllSessions",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "RevokeAllSessionsRequest",
+        schema: "#/components/schemas/RevokeAllSessionsRequest",
+        media: "#/paths/~1api~1v1~1auth~1sessions~1revoke-all/post/requestBody/content/application~1json",
+        reencode: RevokeAllSessionsRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "RevokeAllSessionsResponse",
+                schema: "#/components/schemas/RevokeAllSessionsResponse",
+                media: "#/paths/~1api~1v1~1auth~1sessions~1revoke-all/post/responses/200/content/application~1json",
+                reencode: RevokeAllSessionsResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
             }),
         },
         crate::rest::Response {
@@ -19250,6 +19709,9 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &LOGIN,
     &LOGOUT,
     &REFRESH,
+    &LIST_SESSIONS,
+    &REVOKE_SESSION,
+    &REVOKE_ALL_SESSIONS,
     &GET_CURRENT_USER,
     &UPDATE_CURRENT_USER,
     &LIST_MESSAGES,

@@ -34,6 +34,7 @@ mod plexichat_gateway_extras;
 mod plexichat_notes;
 mod plexichat_polls;
 mod plexichat_search;
+mod plexichat_sessions;
 mod plexichat_support;
 mod plexichat_threads;
 mod plexichat_user_state;

@@ -607,3 +607,136 @@ impl Db {
             .collect()
     }
 }
+
+/// One live token of a user, as `/auth/sessions` shows it.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub digest: String,
+    /// None for tokens another dialect issued (they have no Plexichat session row).
+    pub id: Option<String>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_activity: Option<i64>,
+}
+
+impl Db {
+    /// Records where a just-issued session token came from.
+    pub async fn insert_session(
+        &self,
+        digest: &str,
+        id: &str,
+        user: &str,
+        ip_address: Option<String>,
+        user_agent: Option<String>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (digest, id, user) = (digest.to_owned(), id.to_owned(), user.to_owned());
+        self.store
+            .write(
+                move |conn| {
+                    let (digest, id, user) = (digest.clone(), id.clone(), user.clone());
+                    let (ip, ua) = (ip_address.clone(), user_agent.clone());
+                    async move {
+                        sqlx::query(
+                            "INSERT OR REPLACE INTO plexichat_sessions
+                             (digest, id, user_id, ip_address, user_agent, created_at,
+                              last_activity)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                        )
+                        .bind(&digest)
+                        .bind(&id)
+                        .bind(&user)
+                        .bind(&ip)
+                        .bind(&ua)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+
+    /// Every unexpired token of `user` (any dialect's), oldest first.
+    pub async fn sessions(&self, user: &str, now: i64) -> StoreResult<Vec<SessionRow>> {
+        let rows = sqlx::query(
+            "SELECT t.digest, s.id, s.ip_address, s.user_agent, t.created_at, t.expires_at,
+                    s.last_activity
+             FROM tokens t LEFT JOIN plexichat_sessions s ON s.digest = t.digest
+             WHERE t.user_id = ?1 AND (t.expires_at IS NULL OR t.expires_at > ?2)
+             ORDER BY t.created_at, t.digest",
+        )
+        .bind(user)
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SessionRow {
+                    digest: r.try_get(0)?,
+                    id: r.try_get(1)?,
+                    ip_address: r.try_get(2)?,
+                    user_agent: r.try_get(3)?,
+                    created_at: r.try_get(4)?,
+                    expires_at: r.try_get(5)?,
+                    last_activity: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn touch_session(&self, digest: &str, now: i64) -> StoreResult<()> {
+        let digest = digest.to_owned();
+        self.store
+            .write(
+                move |conn| {
+                    let digest = digest.clone();
+                    async move {
+                        sqlx::query(
+                            "UPDATE plexichat_sessions SET last_activity = ?2 WHERE digest = ?1",
+                        )
+                        .bind(&digest)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+
+    /// Deletes the given tokens of `user` (their session rows go with them); how many existed.
+    pub async fn revoke_tokens(&self, user: &str, digests: Vec<String>) -> StoreResult<u64> {
+        let user = user.to_owned();
+        let list =
+            serde_json::to_string(&digests).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.store
+            .write(
+                move |conn| {
+                    let (user, list) = (user.clone(), list.clone());
+                    async move {
+                        let done = sqlx::query(
+                            "DELETE FROM tokens WHERE user_id = ?1
+                             AND digest IN (SELECT value FROM json_each(?2))",
+                        )
+                        .bind(&user)
+                        .bind(&list)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(done.rows_affected())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+}

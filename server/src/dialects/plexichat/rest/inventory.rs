@@ -3,7 +3,7 @@
 //! Chorus serves. `served`: routed and in `spec/plexichat-rest.yaml`; `not yet`: a known gap.
 //! Paths are under `/api/v1`. The test below keeps the table honest both ways: each `served`
 //! row is an operation of the OpenAPI document and each `not yet` row is not.
-//! (115 of 129 rows served.)
+//! (118 of 129 rows served.)
 //!
 //! | group | method | path | status | note |
 //! |---|---|---|---|---|
@@ -22,9 +22,9 @@
 //! | auth | POST | `/auth/2fa/disable` | served |  |
 //! | auth | POST | `/auth/logout` | served |  |
 //! | auth | POST | `/auth/refresh` | served |  |
-//! | auth | GET | `/auth/sessions` | not yet | the core's token table has no device, IP or user-agent columns |
-//! | auth | DELETE | `/auth/sessions/{session_id}` | not yet |  |
-//! | auth | POST | `/auth/sessions/revoke-all` | not yet |  |
+//! | auth | GET | `/auth/sessions` | served | every live token of the user, IP and user agent from Plexichat logins |
+//! | auth | DELETE | `/auth/sessions/{session_id}` | served | also closes gateway sessions using it (4004) |
+//! | auth | POST | `/auth/sessions/revoke-all` | served |  |
 //! | auth | GET | `/auth/password-requirements` | served | the policy registration enforces |
 //! | auth | POST | `/auth/password-reset/request` | not yet | needs outgoing email |
 //! | auth | POST | `/auth/password-reset/confirm` | not yet | needs outgoing email |

@@ -21,6 +21,7 @@ pub mod relationships;
 pub mod roles;
 pub mod search;
 pub mod servers;
+pub mod sessions;
 pub mod system;
 pub mod threads;
 pub mod twofa;
@@ -57,6 +58,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/auth/logout", post(auth::logout))
         .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/sessions", get(sessions::list))
+        .route(
+            "/auth/sessions/{session_id}",
+            axum::routing::delete(sessions::delete),
+        )
+        .route("/auth/sessions/revoke-all", post(sessions::revoke_all))
         .route("/auth/2fa", post(twofa::complete))
         .route("/auth/2fa/status", get(twofa::status))
         .route("/auth/2fa/enable", post(twofa::enable))
@@ -401,7 +408,10 @@ impl FromRequestParts<AppState> for Authed {
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?.ok_or_else(|| ApiError::unauthorized("Not authenticated"))?;
         match st.plexichat.core.authenticate(&token).await {
-            Ok(user) => Ok(Authed { user, token }),
+            Ok(user) => {
+                sessions::touch(&st.plexichat, crate::core::users::token_digest(&token));
+                Ok(Authed { user, token })
+            }
             Err(CoreError::Unauthorized) => Err(ApiError::unauthorized("Invalid or expired token")),
             Err(e) => Err(ApiError::core(e, "User")),
         }

@@ -105,7 +105,11 @@ pub async fn challenge(px: &Plexichat, user: &User) -> Result<Option<Response>, 
 }
 
 /// `POST /auth/2fa`: finishes a login.
-pub async fn complete(State(st): State<AppState>, text: String) -> Result<Response, ApiError> {
+pub async fn complete(
+    State(st): State<AppState>,
+    client: super::sessions::ClientInfo,
+    text: String,
+) -> Result<Response, ApiError> {
     let px = px(&st);
     let req = body(&text, TwoFactorRequest::decode)?;
     let user_id = px
@@ -123,7 +127,7 @@ pub async fn complete(State(st): State<AppState>, text: String) -> Result<Respon
         .user(user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("Invalid challenge"))?;
-    let token = super::auth::issue(px, &user).await?;
+    let token = super::auth::issue(px, &user, client).await?;
     super::auth::logged_in(px, &user, token).await
 }
 
