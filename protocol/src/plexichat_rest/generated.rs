@@ -830,6 +830,75 @@ impl serde::Serialize for UpdateUserRequest {
     }
 }
 
+/// `DELETE /users/@me`
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteAccountRequest {
+    /// The current password
+    pub password: String,
+    /// A TOTP or backup code (required when 2FA is on)
+    pub code: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for DeleteAccountRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = DeleteAccountRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a DeleteAccountRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_password: Option<String> = None;
+                let mut slot_code: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "password" => slot_password = Some(map.next_value::<String>()?),
+                        "code" => slot_code = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DeleteAccountRequest {
+                    password: slot_password
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("password"))?,
+                    code: slot_code,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for DeleteAccountRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for DeleteAccountRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("password", &self.password)?;
+        if let Some(v) = &self.code {
+            map.serialize_entry("code", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for DeleteAccountRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// An already-uploaded file (see `POST /channels/{id}/attachments`)
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attachment {
@@ -11187,6 +11256,21 @@ impl UpdateUserRequest {
     }
 }
 
+const WORDING_DELETE_ACCOUNT_REQUEST: &[crate::de::Wording] = &[];
+
+impl DeleteAccountRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_DELETE_ACCOUNT_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
 const WORDING_CREATE_MESSAGE_REQUEST: &[crate::de::Wording] = &[];
 
 impl CreateMessageRequest {
@@ -13388,6 +13472,68 @@ pub const UPDATE_CURRENT_USER: crate::rest::Route = crate::rest::Route {
         },
         crate::rest::Response {
             status: 409,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/users/@me`: Deletes the caller's account at once (the reference schedules it for 30 days later): it leaves every server, its tokens stop working and gateway sessions close with 4004; messages keep their author
+pub const DELETE_CURRENT_USER: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/users/@me",
+    operation_id: "deleteCurrentUser",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "DeleteAccountRequest",
+        schema: "#/components/schemas/DeleteAccountRequest",
+        media: "#/paths/~1api~1v1~1users~1@me/delete/requestBody/content/application~1json",
+        reencode: DeleteAccountRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
             body: Some(crate::rest::Body {
                 type_name: "Error",
                 schema: "#/components/schemas/Error",
@@ -19714,6 +19860,7 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &REVOKE_ALL_SESSIONS,
     &GET_CURRENT_USER,
     &UPDATE_CURRENT_USER,
+    &DELETE_CURRENT_USER,
     &LIST_MESSAGES,
     &CREATE_MESSAGE,
     &GET_MESSAGE,

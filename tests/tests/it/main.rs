@@ -28,6 +28,7 @@ mod originchats_slash;
 mod originchats_channels_more;
 mod originchats_threads;
 mod plexichat;
+mod plexichat_account;
 mod plexichat_audit;
 mod plexichat_gateway;
 mod plexichat_gateway_extras;

@@ -740,3 +740,32 @@ impl Db {
             .await
     }
 }
+
+impl Db {
+    /// Drops the Plexichat account data of a removed user (its email becomes free again).
+    pub async fn forget_account(&self, user: &str) -> StoreResult<()> {
+        let user = user.to_owned();
+        self.store
+            .write(
+                move |conn| {
+                    let user = user.clone();
+                    async move {
+                        for sql in [
+                            "DELETE FROM plexichat_accounts WHERE user_id = ?1",
+                            "DELETE FROM plexichat_settings WHERE user_id = ?1",
+                            "DELETE FROM plexichat_messaging_settings WHERE user_id = ?1",
+                            "DELETE FROM plexichat_notifications WHERE user_id = ?1",
+                            "DELETE FROM plexichat_relationships
+                             WHERE user_id = ?1 OR other_id = ?1",
+                        ] {
+                            sqlx::query(sql).bind(&user).execute(&mut *conn).await?;
+                        }
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+}

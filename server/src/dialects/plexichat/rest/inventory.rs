@@ -3,7 +3,7 @@
 //! Chorus serves. `served`: routed and in `spec/plexichat-rest.yaml`; `not yet`: a known gap.
 //! Paths are under `/api/v1`. The test below keeps the table honest both ways: each `served`
 //! row is an operation of the OpenAPI document and each `not yet` row is not.
-//! (118 of 129 rows served.)
+//! (119 of 129 rows served.)
 //!
 //! | group | method | path | status | note |
 //! |---|---|---|---|---|
@@ -30,7 +30,7 @@
 //! | auth | POST | `/auth/password-reset/confirm` | not yet | needs outgoing email |
 //! | users | GET | `/users/@me` | served |  |
 //! | users | PATCH | `/users/@me` | served | USER_UPDATE |
-//! | users | DELETE | `/users/@me` | not yet | scheduled account deletion |
+//! | users | DELETE | `/users/@me` | served | removed at once, not after a 30-day freeze |
 //! | users | POST | `/users/@me/avatar` | not yet | uploads |
 //! | users | GET | `/users/{user_id}` | served |  |
 //! | users | GET | `/users/search` | served |  |

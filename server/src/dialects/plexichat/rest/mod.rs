@@ -1,6 +1,7 @@
 //! The REST core under `/api/v1`: errors as `{"error":{"code","message"}}`, string ids,
 //! millisecond times, 200 for almost every success, `X-RateLimit-*` headers.
 
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod bots;
@@ -69,7 +70,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/auth/2fa/enable", post(twofa::enable))
         .route("/auth/2fa/confirm", post(twofa::confirm))
         .route("/auth/2fa/disable", post(twofa::disable))
-        .route("/users/@me", get(users::me).patch(me::update_me))
+        .route(
+            "/users/@me",
+            get(users::me)
+                .patch(me::update_me)
+                .delete(account::delete_me),
+        )
         .route("/users/@me/channels", get(users::dms).post(users::open_dm))
         .route("/users/@me/presence", put(users::set_presence))
         .route("/users/@me/notes", get(notes::get))

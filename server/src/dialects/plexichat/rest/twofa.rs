@@ -72,7 +72,7 @@ fn invalid_code() -> ApiError {
 }
 
 /// Checks a TOTP or backup code; a used backup code is removed.
-async fn verify(px: &Plexichat, user: &UserId, tf: &TwoFactor, code: &str) -> bool {
+pub(super) async fn verify(px: &Plexichat, user: &UserId, tf: &TwoFactor, code: &str) -> bool {
     let Some(secret) = &tf.secret else {
         return false;
     };
@@ -139,7 +139,11 @@ pub async fn status(State(st): State<AppState>, auth: Authed) -> Result<Response
     })))
 }
 
-async fn check_password(px: &Plexichat, user: &User, password: &str) -> Result<(), ApiError> {
+pub(super) async fn check_password(
+    px: &Plexichat,
+    user: &User,
+    password: &str,
+) -> Result<(), ApiError> {
     match px.core.login(&user.username, password).await {
         Ok(_) => Ok(()),
         Err(CoreError::Unauthorized) => Err(ApiError::unauthorized("Invalid password")),
