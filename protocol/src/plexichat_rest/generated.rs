@@ -16097,6 +16097,212 @@ pub const GET_MEDIA_ATTACHMENT: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `POST /api/v1/users/@me/avatar`: Sets the caller's avatar (multipart field `file`); `avatar_url` becomes `/api/v1/avatars/users/{id}?v=<upload id>` and USER_UPDATE follows
+pub const UPLOAD_AVATAR: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/users/@me/avatar",
+    operation_id: "uploadAvatar",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "User",
+                schema: "#/components/schemas/User",
+                media: "#/paths/~1api~1v1~1users~1@me~1avatar/post/responses/200/content/application~1json",
+                reencode: User::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/servers/{server_id}/icon`: Sets the server's icon (multipart field `file`, `server.manage`); `icon_url` becomes `/api/v1/avatars/servers/{id}?v=<upload id>` and GUILD_UPDATE follows
+pub const UPLOAD_SERVER_ICON: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/servers/{server_id}/icon",
+    operation_id: "uploadServerIcon",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Server",
+                schema: "#/components/schemas/Server",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1icon/post/responses/200/content/application~1json",
+                reencode: Server::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/avatars/users/{user_id}`: A user's uploaded avatar (public; `ETag`, `Cache-Control: public, max-age=3600`)
+pub const GET_USER_AVATAR: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/avatars/users/{user_id}",
+    operation_id: "getUserAvatar",
+    public: true,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 206,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 304,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 416,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/avatars/servers/{server_id}`: A server's uploaded icon (public; `ETag`, `Cache-Control: public, max-age=3600`)
+pub const GET_SERVER_ICON: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/avatars/servers/{server_id}",
+    operation_id: "getServerIcon",
+    public: true,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 206,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 304,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 416,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
 /// `POST /api/v1/webhooks/{webhook_id}/{token}`: Posts a message through a webhook (no auth; emits MESSAGE_CREATE)
 pub const EXECUTE_WEBHOOK: crate::rest::Route = crate::rest::Route {
     method: "POST",
@@ -19901,6 +20107,10 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &LIST_SERVER_WEBHOOKS,
     &UPLOAD_ATTACHMENT,
     &GET_MEDIA_ATTACHMENT,
+    &UPLOAD_AVATAR,
+    &UPLOAD_SERVER_ICON,
+    &GET_USER_AVATAR,
+    &GET_SERVER_ICON,
     &EXECUTE_WEBHOOK,
     &CREATE_APPLICATION,
     &CREATE_BOT,

@@ -30,6 +30,7 @@ mod originchats_threads;
 mod plexichat;
 mod plexichat_account;
 mod plexichat_audit;
+mod plexichat_avatars;
 mod plexichat_gateway;
 mod plexichat_gateway_extras;
 mod plexichat_notes;

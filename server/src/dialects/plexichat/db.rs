@@ -769,3 +769,49 @@ impl Db {
             .await
     }
 }
+
+impl Db {
+    /// Makes `attachment` the current image of the user or server (`kind` `user`/`server`).
+    pub async fn set_image(
+        &self,
+        kind: &'static str,
+        owner: &str,
+        attachment: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (owner, attachment) = (owner.to_owned(), attachment.to_owned());
+        self.store
+            .write(
+                move |conn| {
+                    let (owner, attachment) = (owner.clone(), attachment.clone());
+                    async move {
+                        sqlx::query(
+                            "INSERT OR REPLACE INTO plexichat_images
+                             (kind, owner_id, attachment_id, updated_at) VALUES (?1, ?2, ?3, ?4)",
+                        )
+                        .bind(kind)
+                        .bind(&owner)
+                        .bind(&attachment)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+
+    /// The attachment id of the current image of a user or server.
+    pub async fn image(&self, kind: &str, owner: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT attachment_id FROM plexichat_images WHERE kind = ?1 AND owner_id = ?2",
+        )
+        .bind(kind)
+        .bind(owner)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+}

@@ -3,7 +3,7 @@
 //! Chorus serves. `served`: routed and in `spec/plexichat-rest.yaml`; `not yet`: a known gap.
 //! Paths are under `/api/v1`. The test below keeps the table honest both ways: each `served`
 //! row is an operation of the OpenAPI document and each `not yet` row is not.
-//! (119 of 129 rows served.)
+//! (121 of 129 rows served.)
 //!
 //! | group | method | path | status | note |
 //! |---|---|---|---|---|
@@ -31,7 +31,7 @@
 //! | users | GET | `/users/@me` | served |  |
 //! | users | PATCH | `/users/@me` | served | USER_UPDATE |
 //! | users | DELETE | `/users/@me` | served | removed at once, not after a 30-day freeze |
-//! | users | POST | `/users/@me/avatar` | not yet | uploads |
+//! | users | POST | `/users/@me/avatar` | served | USER_UPDATE; served back at `/avatars/users/{id}` |
 //! | users | GET | `/users/{user_id}` | served |  |
 //! | users | GET | `/users/search` | served |  |
 //! | users | GET | `/users/@me/messaging-settings` | served |  |
@@ -65,7 +65,7 @@
 //! | servers | POST | `/servers/{server_id}/leave` | served |  |
 //! | servers | GET | `/servers/{server_id}/permissions` | served |  |
 //! | servers | GET | `/servers/{server_id}/audit-logs` | served | the core log shared with the OriginChats modlog |
-//! | servers | POST | `/servers/{server_id}/icon` | not yet | uploads |
+//! | servers | POST | `/servers/{server_id}/icon` | served | GUILD_UPDATE; served back at `/avatars/servers/{id}` |
 //! | servers | GET | `/servers/{server_id}/channels` | served |  |
 //! | servers | POST | `/servers/{server_id}/channels` | served | CHANNEL_CREATE |
 //! | servers | GET | `/servers/{server_id}/members` | served |  |

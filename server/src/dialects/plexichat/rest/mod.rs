@@ -4,6 +4,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod avatars;
 pub mod bots;
 pub mod docs;
 pub mod inventory;
@@ -79,6 +80,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/users/@me/channels", get(users::dms).post(users::open_dm))
         .route("/users/@me/presence", put(users::set_presence))
         .route("/users/@me/notes", get(notes::get))
+        .route("/users/@me/avatar", post(avatars::upload_avatar))
+        .route("/servers/{server_id}/icon", post(avatars::upload_icon))
+        .route("/avatars/users/{user_id}", get(avatars::user_avatar))
+        .route("/avatars/servers/{server_id}", get(avatars::server_icon))
         .route("/users/{user_id}", get(users::get_user))
         .route("/servers", get(servers::redirect).post(servers::redirect))
         .route("/servers/", get(servers::list).post(servers::create))
