@@ -6734,6 +6734,362 @@ impl serde::Serialize for AttachmentUpload {
     }
 }
 
+/// One ICE server, as `RTCPeerConnection` takes it
+#[derive(Debug, Clone, PartialEq)]
+pub struct IceServer {
+    /// Its URLs
+    pub urls: Vec<String>,
+    /// TURN user name
+    pub username: Option<String>,
+    /// TURN password
+    pub credential: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for IceServer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = IceServer;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a IceServer object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_urls: Option<Vec<String>> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_credential: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "urls" => slot_urls = Some(map.next_value::<Vec<String>>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "credential" => slot_credential = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(IceServer {
+                    urls: slot_urls
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("urls"))?,
+                    username: slot_username,
+                    credential: slot_credential,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for IceServer {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for IceServer {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("urls", &self.urls)?;
+        if let Some(v) = &self.username {
+            map.serialize_entry("username", v)?;
+        }
+        if let Some(v) = &self.credential {
+            map.serialize_entry("credential", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for IceServer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /voice/ice-servers`
+#[derive(Debug, Clone, PartialEq)]
+pub struct IceServerList {
+    /// The configured servers
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for IceServerList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = IceServerList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a IceServerList object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_ice_servers: Option<Vec<IceServer>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "ice_servers" => {
+                            slot_ice_servers = Some(map.next_value::<Vec<IceServer>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(IceServerList {
+                    ice_servers: slot_ice_servers.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("ice_servers")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for IceServerList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.ice_servers).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("ice_servers"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for IceServerList {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("ice_servers", &self.ice_servers)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for IceServerList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// One participant
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceChannelInfoParticipantsItem {
+    /// The user
+    pub user_id: String,
+    /// Their name
+    pub username: String,
+    /// Muted themselves
+    pub self_mute: bool,
+    /// Deafened themselves
+    pub self_deaf: bool,
+    /// Camera on
+    pub self_video: bool,
+    /// Streaming
+    pub self_stream: bool,
+    /// Milliseconds since the Unix epoch
+    pub joined_at: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceChannelInfoParticipantsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceChannelInfoParticipantsItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceChannelInfoParticipantsItem object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_self_mute: Option<bool> = None;
+                let mut slot_self_deaf: Option<bool> = None;
+                let mut slot_self_video: Option<bool> = None;
+                let mut slot_self_stream: Option<bool> = None;
+                let mut slot_joined_at: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "self_mute" => slot_self_mute = Some(map.next_value::<bool>()?),
+                        "self_deaf" => slot_self_deaf = Some(map.next_value::<bool>()?),
+                        "self_video" => slot_self_video = Some(map.next_value::<bool>()?),
+                        "self_stream" => slot_self_stream = Some(map.next_value::<bool>()?),
+                        "joined_at" => slot_joined_at = Some(map.next_value::<crate::de::Int>()?.0),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceChannelInfoParticipantsItem {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    self_mute: slot_self_mute.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("self_mute")
+                    })?,
+                    self_deaf: slot_self_deaf.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("self_deaf")
+                    })?,
+                    self_video: slot_self_video.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("self_video")
+                    })?,
+                    self_stream: slot_self_stream.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("self_stream")
+                    })?,
+                    joined_at: slot_joined_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("joined_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for VoiceChannelInfoParticipantsItem {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for VoiceChannelInfoParticipantsItem {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("username", &self.username)?;
+        map.serialize_entry("self_mute", &self.self_mute)?;
+        map.serialize_entry("self_deaf", &self.self_deaf)?;
+        map.serialize_entry("self_video", &self.self_video)?;
+        map.serialize_entry("self_stream", &self.self_stream)?;
+        map.serialize_entry("joined_at", &self.joined_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for VoiceChannelInfoParticipantsItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /voice/channels/{id}/info`
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceChannelInfo {
+    /// The channel
+    pub channel_id: String,
+    /// The caller's gateway session in this channel (null when not in it)
+    pub session_id: Option<String>,
+    /// As `GET /voice/ice-servers`
+    pub ice_servers: Vec<IceServer>,
+    /// Bits per second
+    pub bitrate: i64,
+    /// Who is in the channel (a Chorus addition)
+    pub participants: Vec<VoiceChannelInfoParticipantsItem>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceChannelInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceChannelInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceChannelInfo object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_session_id: Option<Option<String>> = None;
+                let mut slot_ice_servers: Option<Vec<IceServer>> = None;
+                let mut slot_bitrate: Option<i64> = None;
+                let mut slot_participants: Option<Vec<VoiceChannelInfoParticipantsItem>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "session_id" => slot_session_id = Some(map.next_value::<Option<String>>()?),
+                        "ice_servers" => {
+                            slot_ice_servers = Some(map.next_value::<Vec<IceServer>>()?)
+                        }
+                        "bitrate" => slot_bitrate = Some(map.next_value::<crate::de::Int>()?.0),
+                        "participants" => {
+                            slot_participants =
+                                Some(map.next_value::<Vec<VoiceChannelInfoParticipantsItem>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceChannelInfo {
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    session_id: slot_session_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("session_id")
+                    })?,
+                    ice_servers: slot_ice_servers.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("ice_servers")
+                    })?,
+                    bitrate: slot_bitrate
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("bitrate"))?,
+                    participants: slot_participants.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("participants")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for VoiceChannelInfo {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.ice_servers).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("ice_servers"))?;
+        }
+        for (i0, x0) in (&self.participants).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("participants"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for VoiceChannelInfo {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("session_id", &self.session_id)?;
+        map.serialize_entry("ice_servers", &self.ice_servers)?;
+        map.serialize_entry("bitrate", &self.bitrate)?;
+        map.serialize_entry("participants", &self.participants)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for VoiceChannelInfo {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `SuccessResponse` (`success`, `message`), or with `wait=true` the message (`id`, `webhook_id`, ...)
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookResult {
@@ -12332,6 +12688,36 @@ impl AttachmentUpload {
     }
 }
 
+const WORDING_ICE_SERVER_LIST: &[crate::de::Wording] = &[];
+
+impl IceServerList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_ICE_SERVER_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_VOICE_CHANNEL_INFO: &[crate::de::Wording] = &[];
+
+impl VoiceChannelInfo {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_VOICE_CHANNEL_INFO, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
 const WORDING_WEBHOOK_RESULT: &[crate::de::Wording] = &[];
 
 impl WebhookResult {
@@ -16303,6 +16689,102 @@ pub const GET_SERVER_ICON: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `GET /api/v1/voice/ice-servers`: The STUN/TURN servers for voice peer connections (`plexichat.ice_servers`; none by default)
+pub const LIST_ICE_SERVERS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/voice/ice-servers",
+    operation_id: "listIceServers",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "IceServerList",
+                schema: "#/components/schemas/IceServerList",
+                media: "#/paths/~1api~1v1~1voice~1ice-servers/get/responses/200/content/application~1json",
+                reencode: IceServerList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/voice/channels/{channel_id}/info`: A voice channel's connection details and who is in it (404 unless the caller sees it, 400 for other channels)
+pub const GET_VOICE_CHANNEL_INFO: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/voice/channels/{channel_id}/info",
+    operation_id: "getVoiceChannelInfo",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "VoiceChannelInfo",
+                schema: "#/components/schemas/VoiceChannelInfo",
+                media: "#/paths/~1api~1v1~1voice~1channels~1{channel_id}~1info/get/responses/200/content/application~1json",
+                reencode: VoiceChannelInfo::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
 /// `POST /api/v1/webhooks/{webhook_id}/{token}`: Posts a message through a webhook (no auth; emits MESSAGE_CREATE)
 pub const EXECUTE_WEBHOOK: crate::rest::Route = crate::rest::Route {
     method: "POST",
@@ -20111,6 +20593,8 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &UPLOAD_SERVER_ICON,
     &GET_USER_AVATAR,
     &GET_SERVER_ICON,
+    &LIST_ICE_SERVERS,
+    &GET_VOICE_CHANNEL_INFO,
     &EXECUTE_WEBHOOK,
     &CREATE_APPLICATION,
     &CREATE_BOT,

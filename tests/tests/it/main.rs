@@ -40,6 +40,7 @@ mod plexichat_sessions;
 mod plexichat_support;
 mod plexichat_threads;
 mod plexichat_user_state;
+mod plexichat_voice_rest;
 mod reactions;
 // members, roles and moderation
 mod originchats_members;

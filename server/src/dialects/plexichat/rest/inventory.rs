@@ -3,7 +3,7 @@
 //! Chorus serves. `served`: routed and in `spec/plexichat-rest.yaml`; `not yet`: a known gap.
 //! Paths are under `/api/v1`. The test below keeps the table honest both ways: each `served`
 //! row is an operation of the OpenAPI document and each `not yet` row is not.
-//! (121 of 129 rows served.)
+//! (123 of 129 rows served.)
 //!
 //! | group | method | path | status | note |
 //! |---|---|---|---|---|
@@ -134,8 +134,8 @@
 //! | search | GET | `/search/messages` | served |  |
 //! | search | GET | `/search/users` | served | members of shared servers, relationships, DM partners |
 //! | search | GET | `/search/servers` | served | joined servers only; no categories |
-//! | voice | GET | `/voice/ice-servers` | not yet | signalling is relayed peer to peer over the gateway |
-//! | voice | GET | `/voice/channels/{channel_id}/info` | not yet |  |
+//! | voice | GET | `/voice/ice-servers` | served | `plexichat.ice_servers` (none by default) |
+//! | voice | GET | `/voice/channels/{channel_id}/info` | served | plus `participants`; no SFU session |
 
 #[cfg(test)]
 mod tests {

@@ -28,6 +28,7 @@ pub mod system;
 pub mod threads;
 pub mod twofa;
 pub mod users;
+pub mod voice;
 pub mod webhooks;
 // files
 pub mod media;
@@ -84,6 +85,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/servers/{server_id}/icon", post(avatars::upload_icon))
         .route("/avatars/users/{user_id}", get(avatars::user_avatar))
         .route("/avatars/servers/{server_id}", get(avatars::server_icon))
+        .route("/voice/ice-servers", get(voice::list_ice_servers))
+        .route(
+            "/voice/channels/{channel_id}/info",
+            get(voice::channel_info),
+        )
         .route("/users/{user_id}", get(users::get_user))
         .route("/servers", get(servers::redirect).post(servers::redirect))
         .route("/servers/", get(servers::list).post(servers::create))
