@@ -2053,6 +2053,202 @@ impl serde::Serialize for UpdateWebhookRequest {
     }
 }
 
+/// `POST /reports/messages`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportMessageRequest {
+    /// The message
+    pub message_id: String,
+    /// Its channel
+    pub channel_id: String,
+    /// 1..500 characters
+    pub reason: String,
+    /// A free-form category of at most 50 characters (default `other`)
+    pub category: Option<String>,
+    /// At most 2000 characters
+    pub details: Option<Option<String>>,
+    /// Ignored (the channel decides the server)
+    pub server_id: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ReportMessageRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ReportMessageRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ReportMessageRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_reason: Option<String> = None;
+                let mut slot_category: Option<String> = None;
+                let mut slot_details: Option<Option<String>> = None;
+                let mut slot_server_id: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "reason" => slot_reason = Some(map.next_value::<String>()?),
+                        "category" => slot_category = Some(map.next_value::<String>()?),
+                        "details" => slot_details = Some(map.next_value::<Option<String>>()?),
+                        "server_id" => slot_server_id = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReportMessageRequest {
+                    message_id: slot_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_id")
+                    })?,
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    reason: slot_reason
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("reason"))?,
+                    category: slot_category,
+                    details: slot_details,
+                    server_id: slot_server_id,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ReportMessageRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ReportMessageRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("message_id", &self.message_id)?;
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("reason", &self.reason)?;
+        if let Some(v) = &self.category {
+            map.serialize_entry("category", v)?;
+        }
+        if let Some(v) = &self.details {
+            map.serialize_entry("details", v)?;
+        }
+        if let Some(v) = &self.server_id {
+            map.serialize_entry("server_id", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ReportMessageRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /reports/users`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportUserRequest {
+    /// The user
+    pub user_id: String,
+    /// 1..500 characters
+    pub reason: String,
+    /// A free-form category of at most 50 characters (default `other`)
+    pub category: Option<String>,
+    /// At most 2000 characters
+    pub details: Option<Option<String>>,
+    /// Up to 20 message ids
+    pub evidence_message_ids: Option<Option<Vec<String>>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ReportUserRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ReportUserRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ReportUserRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_reason: Option<String> = None;
+                let mut slot_category: Option<String> = None;
+                let mut slot_details: Option<Option<String>> = None;
+                let mut slot_evidence_message_ids: Option<Option<Vec<String>>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "reason" => slot_reason = Some(map.next_value::<String>()?),
+                        "category" => slot_category = Some(map.next_value::<String>()?),
+                        "details" => slot_details = Some(map.next_value::<Option<String>>()?),
+                        "evidence_message_ids" => {
+                            slot_evidence_message_ids =
+                                Some(map.next_value::<Option<Vec<String>>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReportUserRequest {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    reason: slot_reason
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("reason"))?,
+                    category: slot_category,
+                    details: slot_details,
+                    evidence_message_ids: slot_evidence_message_ids,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ReportUserRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ReportUserRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("reason", &self.reason)?;
+        if let Some(v) = &self.category {
+            map.serialize_entry("category", v)?;
+        }
+        if let Some(v) = &self.details {
+            map.serialize_entry("details", v)?;
+        }
+        if let Some(v) = &self.evidence_message_ids {
+            map.serialize_entry("evidence_message_ids", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ReportUserRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `POST /webhooks/{id}/{token}`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecuteWebhookRequest {
@@ -7090,6 +7286,82 @@ impl serde::Serialize for VoiceChannelInfo {
     }
 }
 
+/// The answer of the report routes
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSubmitted {
+    /// Always true
+    pub success: bool,
+    /// A snowflake
+    pub report_id: String,
+    /// A confirmation
+    pub message: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ReportSubmitted {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ReportSubmitted;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ReportSubmitted object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_success: Option<bool> = None;
+                let mut slot_report_id: Option<String> = None;
+                let mut slot_message: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => slot_success = Some(map.next_value::<bool>()?),
+                        "report_id" => slot_report_id = Some(map.next_value::<String>()?),
+                        "message" => slot_message = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReportSubmitted {
+                    success: slot_success
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("success"))?,
+                    report_id: slot_report_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("report_id")
+                    })?,
+                    message: slot_message
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("message"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ReportSubmitted {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ReportSubmitted {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("success", &self.success)?;
+        map.serialize_entry("report_id", &self.report_id)?;
+        map.serialize_entry("message", &self.message)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ReportSubmitted {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `SuccessResponse` (`success`, `message`), or with `wait=true` the message (`id`, `webhook_id`, ...)
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookResult {
@@ -11851,6 +12123,36 @@ impl UpdateWebhookRequest {
     }
 }
 
+const WORDING_REPORT_MESSAGE_REQUEST: &[crate::de::Wording] = &[];
+
+impl ReportMessageRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_REPORT_MESSAGE_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_REPORT_USER_REQUEST: &[crate::de::Wording] = &[];
+
+impl ReportUserRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_REPORT_USER_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
 const WORDING_EXECUTE_WEBHOOK_REQUEST: &[crate::de::Wording] = &[];
 
 impl ExecuteWebhookRequest {
@@ -12710,6 +13012,21 @@ impl VoiceChannelInfo {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_VOICE_CHANNEL_INFO, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_REPORT_SUBMITTED: &[crate::de::Wording] = &[];
+
+impl ReportSubmitted {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_REPORT_SUBMITTED, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -16785,6 +17102,130 @@ pub const GET_VOICE_CHANNEL_INFO: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `POST /api/v1/reports/messages`: Reports a message the caller can read (404 otherwise); stored for the moderators
+pub const REPORT_MESSAGE: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/reports/messages",
+    operation_id: "reportMessage",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "ReportMessageRequest",
+        schema: "#/components/schemas/ReportMessageRequest",
+        media: "#/paths/~1api~1v1~1reports~1messages/post/requestBody/content/application~1json",
+        reencode: ReportMessageRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ReportSubmitted",
+                schema: "#/components/schemas/ReportSubmitted",
+                media: "#/paths/~1api~1v1~1reports~1messages/post/responses/200/content/application~1json",
+                reencode: ReportSubmitted::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/reports/users`: Reports a user (not oneself), optionally citing messages; stored for the moderators
+pub const REPORT_USER: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/reports/users",
+    operation_id: "reportUser",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "ReportUserRequest",
+        schema: "#/components/schemas/ReportUserRequest",
+        media: "#/paths/~1api~1v1~1reports~1users/post/requestBody/content/application~1json",
+        reencode: ReportUserRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ReportSubmitted",
+                schema: "#/components/schemas/ReportSubmitted",
+                media: "#/paths/~1api~1v1~1reports~1users/post/responses/200/content/application~1json",
+                reencode: ReportSubmitted::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
 /// `POST /api/v1/webhooks/{webhook_id}/{token}`: Posts a message through a webhook (no auth; emits MESSAGE_CREATE)
 pub const EXECUTE_WEBHOOK: crate::rest::Route = crate::rest::Route {
     method: "POST",
@@ -20595,6 +21036,8 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &GET_SERVER_ICON,
     &LIST_ICE_SERVERS,
     &GET_VOICE_CHANNEL_INFO,
+    &REPORT_MESSAGE,
+    &REPORT_USER,
     &EXECUTE_WEBHOOK,
     &CREATE_APPLICATION,
     &CREATE_BOT,

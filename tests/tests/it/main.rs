@@ -35,6 +35,7 @@ mod plexichat_gateway;
 mod plexichat_gateway_extras;
 mod plexichat_notes;
 mod plexichat_polls;
+mod plexichat_reports;
 mod plexichat_search;
 mod plexichat_sessions;
 mod plexichat_support;

@@ -815,3 +815,60 @@ impl Db {
         .await?)
     }
 }
+
+/// A report to keep (`plexichat_reports`).
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub id: String,
+    /// `message` or `user`
+    pub kind: &'static str,
+    pub reporter_id: String,
+    pub target_user_id: Option<String>,
+    pub message_id: Option<String>,
+    pub room_id: Option<String>,
+    pub space_id: Option<String>,
+    pub reason: String,
+    pub category: String,
+    pub details: Option<String>,
+    pub evidence: Vec<String>,
+    pub created_at: i64,
+}
+
+impl Db {
+    pub async fn insert_report(&self, r: NewReport) -> StoreResult<()> {
+        let evidence =
+            serde_json::to_string(&r.evidence).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.store
+            .write(
+                move |conn| {
+                    let (r, evidence) = (r.clone(), evidence.clone());
+                    async move {
+                        sqlx::query(
+                            "INSERT INTO plexichat_reports
+                             (id, kind, reporter_id, target_user_id, message_id, room_id, space_id,
+                              reason, category, details, evidence, created_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                        )
+                        .bind(&r.id)
+                        .bind(r.kind)
+                        .bind(&r.reporter_id)
+                        .bind(&r.target_user_id)
+                        .bind(&r.message_id)
+                        .bind(&r.room_id)
+                        .bind(&r.space_id)
+                        .bind(&r.reason)
+                        .bind(&r.category)
+                        .bind(&r.details)
+                        .bind(&evidence)
+                        .bind(r.created_at)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+}

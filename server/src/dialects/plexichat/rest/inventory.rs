@@ -3,7 +3,7 @@
 //! Chorus serves. `served`: routed and in `spec/plexichat-rest.yaml`; `not yet`: a known gap.
 //! Paths are under `/api/v1`. The test below keeps the table honest both ways: each `served`
 //! row is an operation of the OpenAPI document and each `not yet` row is not.
-//! (123 of 129 rows served.)
+//! (125 of 129 rows served.)
 //!
 //! | group | method | path | status | note |
 //! |---|---|---|---|---|
@@ -127,8 +127,8 @@
 //! | bots | POST | `/applications` | served |  |
 //! | bots | POST | `/applications/{application_id}/bot` | served |  |
 //! | polls | POST | `/polls/{poll_id}/vote` | served | core polls, shared with OriginChats |
-//! | reports | POST | `/reports/messages` | not yet |  |
-//! | reports | POST | `/reports/users` | not yet |  |
+//! | reports | POST | `/reports/messages` | served | stored; no review route |
+//! | reports | POST | `/reports/users` | served | stored; no review route |
 //! | uploads | POST | `/media/upload/session` | not yet | uploads |
 //! | uploads | GET | `/media/attachments/{filename}` | served | uploads (app-level route, outside the router) |
 //! | search | GET | `/search/messages` | served |  |

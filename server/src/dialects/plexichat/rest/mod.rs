@@ -20,6 +20,7 @@ pub mod polls;
 pub mod ratelimit;
 pub mod read_state;
 pub mod relationships;
+pub mod reports;
 pub mod roles;
 pub mod search;
 pub mod servers;
@@ -86,6 +87,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/avatars/users/{user_id}", get(avatars::user_avatar))
         .route("/avatars/servers/{server_id}", get(avatars::server_icon))
         .route("/voice/ice-servers", get(voice::list_ice_servers))
+        .route("/reports/messages", post(reports::report_message))
+        .route("/reports/users", post(reports::report_user))
         .route(
             "/voice/channels/{channel_id}/info",
             get(voice::channel_info),
