@@ -10673,6 +10673,114 @@ impl serde::Serialize for ServerSearchResults {
     }
 }
 
+/// `GET /channels/{id}/messages/export`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    /// The channel
+    pub channel_id: String,
+    /// Its name
+    pub channel_name: String,
+    /// Milliseconds since the Unix epoch
+    pub exported_at: i64,
+    /// Messages in the transcript
+    pub message_count: i64,
+    /// Whether older-than-the-cap messages were left out (only the first 10000 are kept)
+    pub truncated: bool,
+    /// Oldest first
+    pub messages: Vec<Message>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Transcript {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Transcript;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Transcript object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_channel_name: Option<String> = None;
+                let mut slot_exported_at: Option<i64> = None;
+                let mut slot_message_count: Option<i64> = None;
+                let mut slot_truncated: Option<bool> = None;
+                let mut slot_messages: Option<Vec<Message>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "channel_name" => slot_channel_name = Some(map.next_value::<String>()?),
+                        "exported_at" => {
+                            slot_exported_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "message_count" => {
+                            slot_message_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "truncated" => slot_truncated = Some(map.next_value::<bool>()?),
+                        "messages" => slot_messages = Some(map.next_value::<Vec<Message>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Transcript {
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    channel_name: slot_channel_name.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_name")
+                    })?,
+                    exported_at: slot_exported_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("exported_at")
+                    })?,
+                    message_count: slot_message_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_count")
+                    })?,
+                    truncated: slot_truncated.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("truncated")
+                    })?,
+                    messages: slot_messages
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("messages"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Transcript {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.messages).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("messages"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Transcript {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("channel_name", &self.channel_name)?;
+        map.serialize_entry("exported_at", &self.exported_at)?;
+        map.serialize_entry("message_count", &self.message_count)?;
+        map.serialize_entry("truncated", &self.truncated)?;
+        map.serialize_entry("messages", &self.messages)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Transcript {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// Who acted
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditLogEntryUser {
@@ -13522,6 +13630,21 @@ impl ServerSearchResults {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_SERVER_SEARCH_RESULTS, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_TRANSCRIPT: &[crate::de::Wording] = &[];
+
+impl Transcript {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_TRANSCRIPT, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -20711,6 +20834,72 @@ pub const SEARCH_SERVERS: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `GET /api/v1/channels/{channel_id}/messages/export`: A JSON transcript of the channel, oldest first, at most 10000 messages (`Content-Disposition: attachment`); needs read access to the history
+pub const EXPORT_TRANSCRIPT: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/channels/{channel_id}/messages/export",
+    operation_id: "exportTranscript",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Transcript",
+                schema: "#/components/schemas/Transcript",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1messages~1export/get/responses/200/content/application~1json",
+                reencode: Transcript::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
 /// `GET /api/v1/channels/{channel_id}/messages/search`: The channel's messages containing `content` (case-insensitive), newest first
 pub const SEARCH_CHANNEL_MESSAGES: crate::rest::Route = crate::rest::Route {
     method: "GET",
@@ -21099,6 +21288,7 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &SEARCH_MESSAGES,
     &SEARCH_USER_DIRECTORY,
     &SEARCH_SERVERS,
+    &EXPORT_TRANSCRIPT,
     &SEARCH_CHANNEL_MESSAGES,
     &LIST_AUDIT_LOGS,
     &GET_PASSWORD_REQUIREMENTS,

@@ -31,6 +31,7 @@ mod plexichat;
 mod plexichat_account;
 mod plexichat_audit;
 mod plexichat_avatars;
+mod plexichat_export;
 mod plexichat_gateway;
 mod plexichat_gateway_extras;
 mod plexichat_notes;

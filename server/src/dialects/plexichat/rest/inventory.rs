@@ -3,7 +3,7 @@
 //! Chorus serves. `served`: routed and in `spec/plexichat-rest.yaml`; `not yet`: a known gap.
 //! Paths are under `/api/v1`. The test below keeps the table honest both ways: each `served`
 //! row is an operation of the OpenAPI document and each `not yet` row is not.
-//! (125 of 129 rows served.)
+//! (126 of 129 rows served.)
 //!
 //! | group | method | path | status | note |
 //! |---|---|---|---|---|
@@ -98,7 +98,7 @@
 //! | messages | POST | `/channels/{channel_id}/messages/mark-unread` | served |  |
 //! | messages | POST | `/channels/ack/bulk` | served |  |
 //! | messages | GET | `/channels/{channel_id}/messages/search` | served |  |
-//! | messages | GET | `/channels/{channel_id}/messages/export` | not yet | transcript export |
+//! | messages | GET | `/channels/{channel_id}/messages/export` | served | JSON transcript, first 10000 messages |
 //! | messages | POST | `/channels/{channel_id}/typing` | served | TYPING_START |
 //! | pins | GET | `/channels/{channel_id}/pins` | served |  |
 //! | pins | PUT | `/channels/{channel_id}/pins/{message_id}` | served | MESSAGE_UPDATE, CHANNEL_PINS_UPDATE |

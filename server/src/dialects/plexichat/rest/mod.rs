@@ -7,6 +7,7 @@ pub mod auth;
 pub mod avatars;
 pub mod bots;
 pub mod docs;
+pub mod export;
 pub mod inventory;
 pub mod invites;
 pub mod me;
@@ -88,6 +89,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/avatars/servers/{server_id}", get(avatars::server_icon))
         .route("/voice/ice-servers", get(voice::list_ice_servers))
         .route("/reports/messages", post(reports::report_message))
+        .route(
+            "/channels/{channel_id}/messages/export",
+            get(export::export),
+        )
         .route("/reports/users", post(reports::report_user))
         .route(
             "/voice/channels/{channel_id}/info",
