@@ -147,6 +147,20 @@ pub struct PlexichatConfig {
     /// Most dispatches a gateway connection receives per minute (the reference's 120); the
     /// rest are dropped without a sequence number. 0: no limit.
     pub gateway_events_per_minute: u32,
+    /// STUN/TURN servers `/voice/ice-servers` hands to clients (none by default: no third-party
+    /// server is contacted unless configured).
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// One WebRTC ICE server entry, as clients pass it to `RTCPeerConnection`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
 }
 
 impl Default for PlexichatConfig {
@@ -164,6 +178,7 @@ impl Default for PlexichatConfig {
             access_tokens: Vec::new(),
             media_signing_key: String::new(),
             gateway_events_per_minute: 120,
+            ice_servers: Vec::new(),
         }
     }
 }
@@ -360,6 +375,10 @@ access_token_required = false
 access_tokens = []
 # Most dispatches one gateway connection gets per minute (the rest are dropped); 0: no limit.
 gateway_events_per_minute = 120
+# STUN/TURN servers GET /api/v1/voice/ice-servers lists, e.g.
+# [{ urls = ["stun:stun.example.org:3478"] },
+#  { urls = ["turn:turn.example.org:3478"], username = "chorus", credential = "secret" }]
+ice_servers = []
 
 # Key of signed attachment URLs (/api/v1/media/attachments/...?fid=&exp=&sig=); "" picks a
 # random key at every start (URLs handed out before a restart stop working).

@@ -10568,7 +10568,7 @@ impl serde::Serialize for NotificationDelete {
 pub struct SecurityAlertData {
     /// The account.
     pub user_id: String,
-    /// What happened (`account_locked`).
+    /// What happened (`account_locked`, `session_revoked`).
     pub action: String,
     /// Details of the event (empty for `account_locked`).
     pub detail: ::serde_json::Value,
@@ -10644,7 +10644,7 @@ impl serde::Serialize for SecurityAlertData {
 ///
 /// A security event of the account (it was locked after five failed logins); sent only to that user.
 ///
-/// Chorus: The reference sends `user_id` as a JSON number; Chorus sends a string like everywhere else. Of the reference's alerts only `account_locked` is emitted so far.
+/// Chorus: The reference sends `user_id` as a JSON number; Chorus sends a string like everywhere else. Of the reference's alerts only `account_locked` and `session_revoked` (detail `{revoked_count}`) are emitted so far.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecurityAlert {
     /// The dispatch sequence number of this connection (1 for READY, +1 per event sent).
@@ -11274,7 +11274,7 @@ pub enum ServerFrame {
     ///
     /// A security event of the account (it was locked after five failed logins); sent only to that user.
     ///
-    /// Chorus: The reference sends `user_id` as a JSON number; Chorus sends a string like everywhere else. Of the reference's alerts only `account_locked` is emitted so far.
+    /// Chorus: The reference sends `user_id` as a JSON number; Chorus sends a string like everywhere else. Of the reference's alerts only `account_locked` and `session_revoked` (detail `{revoked_count}`) are emitted so far.
     SecurityAlert(SecurityAlert),
 }
 

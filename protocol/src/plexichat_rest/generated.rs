@@ -665,6 +665,68 @@ impl serde::Serialize for LoginRequest {
     }
 }
 
+/// `POST /auth/sessions/revoke-all`
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevokeAllSessionsRequest {
+    /// Keep the session of this request
+    pub except_current: Option<bool>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RevokeAllSessionsRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RevokeAllSessionsRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RevokeAllSessionsRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_except_current: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "except_current" => slot_except_current = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RevokeAllSessionsRequest {
+                    except_current: slot_except_current,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for RevokeAllSessionsRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for RevokeAllSessionsRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        if let Some(v) = &self.except_current {
+            map.serialize_entry("except_current", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RevokeAllSessionsRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `PATCH /users/@me`
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpdateUserRequest {
@@ -761,6 +823,75 @@ impl crate::de::SerializeFields for UpdateUserRequest {
 }
 
 impl serde::Serialize for UpdateUserRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `DELETE /users/@me`
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteAccountRequest {
+    /// The current password
+    pub password: String,
+    /// A TOTP or backup code (required when 2FA is on)
+    pub code: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for DeleteAccountRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = DeleteAccountRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a DeleteAccountRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_password: Option<String> = None;
+                let mut slot_code: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "password" => slot_password = Some(map.next_value::<String>()?),
+                        "code" => slot_code = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(DeleteAccountRequest {
+                    password: slot_password
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("password"))?,
+                    code: slot_code,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for DeleteAccountRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for DeleteAccountRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("password", &self.password)?;
+        if let Some(v) = &self.code {
+            map.serialize_entry("code", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for DeleteAccountRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         crate::de::SerializeFields::serialize_fields(self, &mut map)?;
@@ -1915,6 +2046,202 @@ impl crate::de::SerializeFields for UpdateWebhookRequest {
 }
 
 impl serde::Serialize for UpdateWebhookRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /reports/messages`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportMessageRequest {
+    /// The message
+    pub message_id: String,
+    /// Its channel
+    pub channel_id: String,
+    /// 1..500 characters
+    pub reason: String,
+    /// A free-form category of at most 50 characters (default `other`)
+    pub category: Option<String>,
+    /// At most 2000 characters
+    pub details: Option<Option<String>>,
+    /// Ignored (the channel decides the server)
+    pub server_id: Option<Option<String>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ReportMessageRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ReportMessageRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ReportMessageRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_message_id: Option<String> = None;
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_reason: Option<String> = None;
+                let mut slot_category: Option<String> = None;
+                let mut slot_details: Option<Option<String>> = None;
+                let mut slot_server_id: Option<Option<String>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "message_id" => slot_message_id = Some(map.next_value::<String>()?),
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "reason" => slot_reason = Some(map.next_value::<String>()?),
+                        "category" => slot_category = Some(map.next_value::<String>()?),
+                        "details" => slot_details = Some(map.next_value::<Option<String>>()?),
+                        "server_id" => slot_server_id = Some(map.next_value::<Option<String>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReportMessageRequest {
+                    message_id: slot_message_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_id")
+                    })?,
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    reason: slot_reason
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("reason"))?,
+                    category: slot_category,
+                    details: slot_details,
+                    server_id: slot_server_id,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ReportMessageRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ReportMessageRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("message_id", &self.message_id)?;
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("reason", &self.reason)?;
+        if let Some(v) = &self.category {
+            map.serialize_entry("category", v)?;
+        }
+        if let Some(v) = &self.details {
+            map.serialize_entry("details", v)?;
+        }
+        if let Some(v) = &self.server_id {
+            map.serialize_entry("server_id", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ReportMessageRequest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /reports/users`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportUserRequest {
+    /// The user
+    pub user_id: String,
+    /// 1..500 characters
+    pub reason: String,
+    /// A free-form category of at most 50 characters (default `other`)
+    pub category: Option<String>,
+    /// At most 2000 characters
+    pub details: Option<Option<String>>,
+    /// Up to 20 message ids
+    pub evidence_message_ids: Option<Option<Vec<String>>>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ReportUserRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ReportUserRequest;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ReportUserRequest object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_reason: Option<String> = None;
+                let mut slot_category: Option<String> = None;
+                let mut slot_details: Option<Option<String>> = None;
+                let mut slot_evidence_message_ids: Option<Option<Vec<String>>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "reason" => slot_reason = Some(map.next_value::<String>()?),
+                        "category" => slot_category = Some(map.next_value::<String>()?),
+                        "details" => slot_details = Some(map.next_value::<Option<String>>()?),
+                        "evidence_message_ids" => {
+                            slot_evidence_message_ids =
+                                Some(map.next_value::<Option<Vec<String>>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReportUserRequest {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    reason: slot_reason
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("reason"))?,
+                    category: slot_category,
+                    details: slot_details,
+                    evidence_message_ids: slot_evidence_message_ids,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ReportUserRequest {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ReportUserRequest {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("reason", &self.reason)?;
+        if let Some(v) = &self.category {
+            map.serialize_entry("category", v)?;
+        }
+        if let Some(v) = &self.details {
+            map.serialize_entry("details", v)?;
+        }
+        if let Some(v) = &self.evidence_message_ids {
+            map.serialize_entry("evidence_message_ids", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ReportUserRequest {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         crate::de::SerializeFields::serialize_fields(self, &mut map)?;
@@ -4687,6 +5014,204 @@ impl serde::Serialize for Success {
     }
 }
 
+/// One session (`GET /auth/sessions`)
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// The session id (the snowflake of a Plexichat token; 32 hex characters for a token another dialect issued)
+    pub id: String,
+    /// Always null (Chorus records no device ids)
+    pub device_id: ::serde_json::Value,
+    /// The client address at login (null for tokens other dialects issued)
+    pub ip_address: Option<String>,
+    /// The `User-Agent` at login
+    pub user_agent: Option<String>,
+    /// Milliseconds since the Unix epoch
+    pub created_at: i64,
+    /// When the token expires (null for tokens without expiry)
+    pub expires_at: Option<i64>,
+    /// The last authenticated REST request with it (to the minute), or `created_at`
+    pub last_activity: i64,
+    /// Whether this is the token of the request
+    pub current: bool,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Session {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Session;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Session object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_id: Option<String> = None;
+                let mut slot_device_id: Option<::serde_json::Value> = None;
+                let mut slot_ip_address: Option<Option<String>> = None;
+                let mut slot_user_agent: Option<Option<String>> = None;
+                let mut slot_created_at: Option<i64> = None;
+                let mut slot_expires_at: Option<Option<i64>> = None;
+                let mut slot_last_activity: Option<i64> = None;
+                let mut slot_current: Option<bool> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "id" => slot_id = Some(map.next_value::<String>()?),
+                        "device_id" => {
+                            slot_device_id = Some(map.next_value::<::serde_json::Value>()?)
+                        }
+                        "ip_address" => slot_ip_address = Some(map.next_value::<Option<String>>()?),
+                        "user_agent" => slot_user_agent = Some(map.next_value::<Option<String>>()?),
+                        "created_at" => {
+                            slot_created_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "expires_at" => {
+                            slot_expires_at =
+                                Some(map.next_value::<Option<crate::de::Int>>()?.map(|i| i.0))
+                        }
+                        "last_activity" => {
+                            slot_last_activity = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "current" => slot_current = Some(map.next_value::<bool>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Session {
+                    id: slot_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("id"))?,
+                    device_id: slot_device_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("device_id")
+                    })?,
+                    ip_address: slot_ip_address.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("ip_address")
+                    })?,
+                    user_agent: slot_user_agent.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("user_agent")
+                    })?,
+                    created_at: slot_created_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("created_at")
+                    })?,
+                    expires_at: slot_expires_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("expires_at")
+                    })?,
+                    last_activity: slot_last_activity.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("last_activity")
+                    })?,
+                    current: slot_current
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("current"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Session {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        crate::de::check_json_type(&self.device_id, crate::de::JsonTypes(&["null"]))
+            .map_err(|e| e.at_key("device_id"))?;
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Session {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("device_id", &self.device_id)?;
+        map.serialize_entry("ip_address", &self.ip_address)?;
+        map.serialize_entry("user_agent", &self.user_agent)?;
+        map.serialize_entry("created_at", &self.created_at)?;
+        map.serialize_entry("expires_at", &self.expires_at)?;
+        map.serialize_entry("last_activity", &self.last_activity)?;
+        map.serialize_entry("current", &self.current)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Session {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `POST /auth/sessions/revoke-all`
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevokeAllSessionsResponse {
+    /// Always true
+    pub success: bool,
+    /// Sessions revoked
+    pub revoked_count: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for RevokeAllSessionsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = RevokeAllSessionsResponse;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a RevokeAllSessionsResponse object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_success: Option<bool> = None;
+                let mut slot_revoked_count: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => slot_success = Some(map.next_value::<bool>()?),
+                        "revoked_count" => {
+                            slot_revoked_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(RevokeAllSessionsResponse {
+                    success: slot_success
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("success"))?,
+                    revoked_count: slot_revoked_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("revoked_count")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for RevokeAllSessionsResponse {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for RevokeAllSessionsResponse {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("success", &self.success)?;
+        map.serialize_entry("revoked_count", &self.revoked_count)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for RevokeAllSessionsResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// `UserResponse`
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
@@ -6398,6 +6923,438 @@ impl crate::de::SerializeFields for AttachmentUpload {
 }
 
 impl serde::Serialize for AttachmentUpload {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// One ICE server, as `RTCPeerConnection` takes it
+#[derive(Debug, Clone, PartialEq)]
+pub struct IceServer {
+    /// Its URLs
+    pub urls: Vec<String>,
+    /// TURN user name
+    pub username: Option<String>,
+    /// TURN password
+    pub credential: Option<String>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for IceServer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = IceServer;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a IceServer object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_urls: Option<Vec<String>> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_credential: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "urls" => slot_urls = Some(map.next_value::<Vec<String>>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "credential" => slot_credential = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(IceServer {
+                    urls: slot_urls
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("urls"))?,
+                    username: slot_username,
+                    credential: slot_credential,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for IceServer {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for IceServer {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("urls", &self.urls)?;
+        if let Some(v) = &self.username {
+            map.serialize_entry("username", v)?;
+        }
+        if let Some(v) = &self.credential {
+            map.serialize_entry("credential", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde::Serialize for IceServer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /voice/ice-servers`
+#[derive(Debug, Clone, PartialEq)]
+pub struct IceServerList {
+    /// The configured servers
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for IceServerList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = IceServerList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a IceServerList object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_ice_servers: Option<Vec<IceServer>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "ice_servers" => {
+                            slot_ice_servers = Some(map.next_value::<Vec<IceServer>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(IceServerList {
+                    ice_servers: slot_ice_servers.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("ice_servers")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for IceServerList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.ice_servers).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("ice_servers"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for IceServerList {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("ice_servers", &self.ice_servers)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for IceServerList {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// One participant
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceChannelInfoParticipantsItem {
+    /// The user
+    pub user_id: String,
+    /// Their name
+    pub username: String,
+    /// Muted themselves
+    pub self_mute: bool,
+    /// Deafened themselves
+    pub self_deaf: bool,
+    /// Camera on
+    pub self_video: bool,
+    /// Streaming
+    pub self_stream: bool,
+    /// Milliseconds since the Unix epoch
+    pub joined_at: i64,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceChannelInfoParticipantsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceChannelInfoParticipantsItem;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceChannelInfoParticipantsItem object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_user_id: Option<String> = None;
+                let mut slot_username: Option<String> = None;
+                let mut slot_self_mute: Option<bool> = None;
+                let mut slot_self_deaf: Option<bool> = None;
+                let mut slot_self_video: Option<bool> = None;
+                let mut slot_self_stream: Option<bool> = None;
+                let mut slot_joined_at: Option<i64> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "user_id" => slot_user_id = Some(map.next_value::<String>()?),
+                        "username" => slot_username = Some(map.next_value::<String>()?),
+                        "self_mute" => slot_self_mute = Some(map.next_value::<bool>()?),
+                        "self_deaf" => slot_self_deaf = Some(map.next_value::<bool>()?),
+                        "self_video" => slot_self_video = Some(map.next_value::<bool>()?),
+                        "self_stream" => slot_self_stream = Some(map.next_value::<bool>()?),
+                        "joined_at" => slot_joined_at = Some(map.next_value::<crate::de::Int>()?.0),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceChannelInfoParticipantsItem {
+                    user_id: slot_user_id
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("user_id"))?,
+                    username: slot_username
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("username"))?,
+                    self_mute: slot_self_mute.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("self_mute")
+                    })?,
+                    self_deaf: slot_self_deaf.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("self_deaf")
+                    })?,
+                    self_video: slot_self_video.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("self_video")
+                    })?,
+                    self_stream: slot_self_stream.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("self_stream")
+                    })?,
+                    joined_at: slot_joined_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("joined_at")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for VoiceChannelInfoParticipantsItem {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for VoiceChannelInfoParticipantsItem {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("user_id", &self.user_id)?;
+        map.serialize_entry("username", &self.username)?;
+        map.serialize_entry("self_mute", &self.self_mute)?;
+        map.serialize_entry("self_deaf", &self.self_deaf)?;
+        map.serialize_entry("self_video", &self.self_video)?;
+        map.serialize_entry("self_stream", &self.self_stream)?;
+        map.serialize_entry("joined_at", &self.joined_at)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for VoiceChannelInfoParticipantsItem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// `GET /voice/channels/{id}/info`
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceChannelInfo {
+    /// The channel
+    pub channel_id: String,
+    /// The caller's gateway session in this channel (null when not in it)
+    pub session_id: Option<String>,
+    /// As `GET /voice/ice-servers`
+    pub ice_servers: Vec<IceServer>,
+    /// Bits per second
+    pub bitrate: i64,
+    /// Who is in the channel (a Chorus addition)
+    pub participants: Vec<VoiceChannelInfoParticipantsItem>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for VoiceChannelInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = VoiceChannelInfo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a VoiceChannelInfo object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_session_id: Option<Option<String>> = None;
+                let mut slot_ice_servers: Option<Vec<IceServer>> = None;
+                let mut slot_bitrate: Option<i64> = None;
+                let mut slot_participants: Option<Vec<VoiceChannelInfoParticipantsItem>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "session_id" => slot_session_id = Some(map.next_value::<Option<String>>()?),
+                        "ice_servers" => {
+                            slot_ice_servers = Some(map.next_value::<Vec<IceServer>>()?)
+                        }
+                        "bitrate" => slot_bitrate = Some(map.next_value::<crate::de::Int>()?.0),
+                        "participants" => {
+                            slot_participants =
+                                Some(map.next_value::<Vec<VoiceChannelInfoParticipantsItem>>()?)
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(VoiceChannelInfo {
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    session_id: slot_session_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("session_id")
+                    })?,
+                    ice_servers: slot_ice_servers.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("ice_servers")
+                    })?,
+                    bitrate: slot_bitrate
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("bitrate"))?,
+                    participants: slot_participants.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("participants")
+                    })?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for VoiceChannelInfo {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.ice_servers).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("ice_servers"))?;
+        }
+        for (i0, x0) in (&self.participants).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("participants"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for VoiceChannelInfo {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("session_id", &self.session_id)?;
+        map.serialize_entry("ice_servers", &self.ice_servers)?;
+        map.serialize_entry("bitrate", &self.bitrate)?;
+        map.serialize_entry("participants", &self.participants)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for VoiceChannelInfo {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
+/// The answer of the report routes
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSubmitted {
+    /// Always true
+    pub success: bool,
+    /// A snowflake
+    pub report_id: String,
+    /// A confirmation
+    pub message: String,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for ReportSubmitted {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = ReportSubmitted;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a ReportSubmitted object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_success: Option<bool> = None;
+                let mut slot_report_id: Option<String> = None;
+                let mut slot_message: Option<String> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "success" => slot_success = Some(map.next_value::<bool>()?),
+                        "report_id" => slot_report_id = Some(map.next_value::<String>()?),
+                        "message" => slot_message = Some(map.next_value::<String>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ReportSubmitted {
+                    success: slot_success
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("success"))?,
+                    report_id: slot_report_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("report_id")
+                    })?,
+                    message: slot_message
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("message"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for ReportSubmitted {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for ReportSubmitted {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("success", &self.success)?;
+        map.serialize_entry("report_id", &self.report_id)?;
+        map.serialize_entry("message", &self.message)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for ReportSubmitted {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         crate::de::SerializeFields::serialize_fields(self, &mut map)?;
@@ -9716,6 +10673,114 @@ impl serde::Serialize for ServerSearchResults {
     }
 }
 
+/// `GET /channels/{id}/messages/export`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    /// The channel
+    pub channel_id: String,
+    /// Its name
+    pub channel_name: String,
+    /// Milliseconds since the Unix epoch
+    pub exported_at: i64,
+    /// Messages in the transcript
+    pub message_count: i64,
+    /// Whether older-than-the-cap messages were left out (only the first 10000 are kept)
+    pub truncated: bool,
+    /// Oldest first
+    pub messages: Vec<Message>,
+}
+
+/// Only a JSON object decodes (never an array); unknown keys are ignored; a repeated key keeps
+/// its last value, as JSON Schema validators do.
+impl<'de> serde::Deserialize<'de> for Transcript {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+            type Value = Transcript;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Transcript object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut slot_channel_id: Option<String> = None;
+                let mut slot_channel_name: Option<String> = None;
+                let mut slot_exported_at: Option<i64> = None;
+                let mut slot_message_count: Option<i64> = None;
+                let mut slot_truncated: Option<bool> = None;
+                let mut slot_messages: Option<Vec<Message>> = None;
+                while let Some(key) = map.next_key::<crate::de::Key<'de>>()? {
+                    match key.as_str() {
+                        "channel_id" => slot_channel_id = Some(map.next_value::<String>()?),
+                        "channel_name" => slot_channel_name = Some(map.next_value::<String>()?),
+                        "exported_at" => {
+                            slot_exported_at = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "message_count" => {
+                            slot_message_count = Some(map.next_value::<crate::de::Int>()?.0)
+                        }
+                        "truncated" => slot_truncated = Some(map.next_value::<bool>()?),
+                        "messages" => slot_messages = Some(map.next_value::<Vec<Message>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Transcript {
+                    channel_id: slot_channel_id.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_id")
+                    })?,
+                    channel_name: slot_channel_name.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("channel_name")
+                    })?,
+                    exported_at: slot_exported_at.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("exported_at")
+                    })?,
+                    message_count: slot_message_count.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("message_count")
+                    })?,
+                    truncated: slot_truncated.ok_or_else(|| {
+                        <A::Error as serde::de::Error>::missing_field("truncated")
+                    })?,
+                    messages: slot_messages
+                        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field("messages"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl crate::de::Validate for Transcript {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.messages).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0).at_key("messages"))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::de::SerializeFields for Transcript {
+    fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("channel_id", &self.channel_id)?;
+        map.serialize_entry("channel_name", &self.channel_name)?;
+        map.serialize_entry("exported_at", &self.exported_at)?;
+        map.serialize_entry("message_count", &self.message_count)?;
+        map.serialize_entry("truncated", &self.truncated)?;
+        map.serialize_entry("messages", &self.messages)?;
+        Ok(())
+    }
+}
+
+impl serde::Serialize for Transcript {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        crate::de::SerializeFields::serialize_fields(self, &mut map)?;
+        map.end()
+    }
+}
+
 /// Who acted
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditLogEntryUser {
@@ -10609,6 +11674,20 @@ impl crate::de::Validate for AckBulkRequest {
     }
 }
 
+/// `GET /auth/sessions`
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct SessionList(pub Vec<Session>);
+
+impl crate::de::Validate for SessionList {
+    fn validate(&self) -> Result<(), crate::de::Violation> {
+        for (i0, x0) in (&self.0).iter().enumerate() {
+            crate::de::Validate::validate(x0).map_err(|e| e.at_index(i0))?;
+        }
+        Ok(())
+    }
+}
+
 /// Messages, newest first (oldest first with `after`)
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(transparent)]
@@ -10872,6 +11951,21 @@ impl LoginRequest {
     }
 }
 
+const WORDING_REVOKE_ALL_SESSIONS_REQUEST: &[crate::de::Wording] = &[];
+
+impl RevokeAllSessionsRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_REVOKE_ALL_SESSIONS_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
 const WORDING_UPDATE_USER_REQUEST: &[crate::de::Wording] = &[
     crate::de::Wording {
         path: "username",
@@ -10890,6 +11984,21 @@ impl UpdateUserRequest {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_UPDATE_USER_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_DELETE_ACCOUNT_REQUEST: &[crate::de::Wording] = &[];
+
+impl DeleteAccountRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_DELETE_ACCOUNT_REQUEST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -11114,6 +12223,36 @@ impl UpdateWebhookRequest {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_UPDATE_WEBHOOK_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_REPORT_MESSAGE_REQUEST: &[crate::de::Wording] = &[];
+
+impl ReportMessageRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_REPORT_MESSAGE_REQUEST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_REPORT_USER_REQUEST: &[crate::de::Wording] = &[];
+
+impl ReportUserRequest {
+    /// Decodes a request body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_REPORT_USER_REQUEST, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -11659,6 +12798,36 @@ impl Success {
     }
 }
 
+const WORDING_SESSION_LIST: &[crate::de::Wording] = &[];
+
+impl SessionList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse::<Self>(input, None, WORDING_SESSION_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_REVOKE_ALL_SESSIONS_RESPONSE: &[crate::de::Wording] = &[];
+
+impl RevokeAllSessionsResponse {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_REVOKE_ALL_SESSIONS_RESPONSE, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
 const WORDING_USER: &[crate::de::Wording] = &[];
 
 impl User {
@@ -11921,6 +13090,51 @@ impl AttachmentUpload {
     /// API's wording.
     pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
         crate::de::parse_body::<Self>(input, WORDING_ATTACHMENT_UPLOAD, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_ICE_SERVER_LIST: &[crate::de::Wording] = &[];
+
+impl IceServerList {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_ICE_SERVER_LIST, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_VOICE_CHANNEL_INFO: &[crate::de::Wording] = &[];
+
+impl VoiceChannelInfo {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_VOICE_CHANNEL_INFO, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
+const WORDING_REPORT_SUBMITTED: &[crate::de::Wording] = &[];
+
+impl ReportSubmitted {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_REPORT_SUBMITTED, &ERRORS)
     }
 
     /// Decodes a body and encodes it again (the route table's generic view of this type).
@@ -12424,6 +13638,21 @@ impl ServerSearchResults {
     }
 }
 
+const WORDING_TRANSCRIPT: &[crate::de::Wording] = &[];
+
+impl Transcript {
+    /// Decodes a response body, enforcing every constraint of its schema; errors carry the
+    /// API's wording.
+    pub fn decode(input: &str) -> Result<Self, crate::de::DecodeError> {
+        crate::de::parse_body::<Self>(input, WORDING_TRANSCRIPT, &ERRORS)
+    }
+
+    /// Decodes a body and encodes it again (the route table's generic view of this type).
+    pub fn reencode(input: &str) -> Result<String, crate::de::DecodeError> {
+        Self::decode(input).map(|body| serde_json::to_string(&body).expect("bodies always encode"))
+    }
+}
+
 const WORDING_AUDIT_LOG_LIST: &[crate::de::Wording] = &[];
 
 impl AuditLogList {
@@ -12829,6 +14058,146 @@ pub const REFRESH: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `GET /api/v1/auth/sessions`: The caller's live session tokens, oldest first (tokens other dialects issued included, without IP or user agent)
+pub const LIST_SESSIONS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/auth/sessions",
+    operation_id: "listSessions",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "SessionList",
+                schema: "#/components/schemas/SessionList",
+                media: "#/paths/~1api~1v1~1auth~1sessions/get/responses/200/content/application~1json",
+                reencode: SessionList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/auth/sessions/{session_id}`: Revokes one of the caller's sessions: its token stops working and gateway connections identified with it close with 4004 (SECURITY_ALERT `session_revoked` to the user)
+pub const REVOKE_SESSION: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/auth/sessions/{session_id}",
+    operation_id: "revokeSession",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/auth/sessions/revoke-all`: Revokes every session of the caller, except the current one unless `except_current` is false (an empty body keeps the current one)
+pub const REVOKE_ALL_SESSIONS: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/auth/sessions/revoke-all",
+    operation_id: "revokeAllSessions",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "RevokeAllSessionsRequest",
+        schema: "#/components/schemas/RevokeAllSessionsRequest",
+        media: "#/paths/~1api~1v1~1auth~1sessions~1revoke-all/post/requestBody/content/application~1json",
+        reencode: RevokeAllSessionsRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "RevokeAllSessionsResponse",
+                schema: "#/components/schemas/RevokeAllSessionsResponse",
+                media: "#/paths/~1api~1v1~1auth~1sessions~1revoke-all/post/responses/200/content/application~1json",
+                reencode: RevokeAllSessionsResponse::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
 /// `GET /api/v1/users/@me`: The authenticated user
 pub const GET_CURRENT_USER: crate::rest::Route = crate::rest::Route {
     method: "GET",
@@ -12929,6 +14298,68 @@ pub const UPDATE_CURRENT_USER: crate::rest::Route = crate::rest::Route {
         },
         crate::rest::Response {
             status: 409,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `DELETE /api/v1/users/@me`: Deletes the caller's account at once (the reference schedules it for 30 days later): it leaves every server, its tokens stop working and gateway sessions close with 4004; messages keep their author
+pub const DELETE_CURRENT_USER: crate::rest::Route = crate::rest::Route {
+    method: "DELETE",
+    path: "/api/v1/users/@me",
+    operation_id: "deleteCurrentUser",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "DeleteAccountRequest",
+        schema: "#/components/schemas/DeleteAccountRequest",
+        media: "#/paths/~1api~1v1~1users~1@me/delete/requestBody/content/application~1json",
+        reencode: DeleteAccountRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Success",
+                schema: "#/components/schemas/Success",
+                media: "#/components/responses/Success/content/application~1json",
+                reencode: Success::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
             body: Some(crate::rest::Body {
                 type_name: "Error",
                 schema: "#/components/schemas/Error",
@@ -15479,6 +16910,432 @@ pub const GET_MEDIA_ATTACHMENT: crate::rest::Route = crate::rest::Route {
         crate::rest::Response {
             status: 416,
             body: None,
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/users/@me/avatar`: Sets the caller's avatar (multipart field `file`); `avatar_url` becomes `/api/v1/avatars/users/{id}?v=<upload id>` and USER_UPDATE follows
+pub const UPLOAD_AVATAR: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/users/@me/avatar",
+    operation_id: "uploadAvatar",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "User",
+                schema: "#/components/schemas/User",
+                media: "#/paths/~1api~1v1~1users~1@me~1avatar/post/responses/200/content/application~1json",
+                reencode: User::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/servers/{server_id}/icon`: Sets the server's icon (multipart field `file`, `server.manage`); `icon_url` becomes `/api/v1/avatars/servers/{id}?v=<upload id>` and GUILD_UPDATE follows
+pub const UPLOAD_SERVER_ICON: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/servers/{server_id}/icon",
+    operation_id: "uploadServerIcon",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Server",
+                schema: "#/components/schemas/Server",
+                media: "#/paths/~1api~1v1~1servers~1{server_id}~1icon/post/responses/200/content/application~1json",
+                reencode: Server::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/avatars/users/{user_id}`: A user's uploaded avatar (public; `ETag`, `Cache-Control: public, max-age=3600`)
+pub const GET_USER_AVATAR: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/avatars/users/{user_id}",
+    operation_id: "getUserAvatar",
+    public: true,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 206,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 304,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 416,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/avatars/servers/{server_id}`: A server's uploaded icon (public; `ETag`, `Cache-Control: public, max-age=3600`)
+pub const GET_SERVER_ICON: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/avatars/servers/{server_id}",
+    operation_id: "getServerIcon",
+    public: true,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 206,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 304,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 416,
+            body: None,
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/voice/ice-servers`: The STUN/TURN servers for voice peer connections (`plexichat.ice_servers`; none by default)
+pub const LIST_ICE_SERVERS: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/voice/ice-servers",
+    operation_id: "listIceServers",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "IceServerList",
+                schema: "#/components/schemas/IceServerList",
+                media: "#/paths/~1api~1v1~1voice~1ice-servers/get/responses/200/content/application~1json",
+                reencode: IceServerList::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `GET /api/v1/voice/channels/{channel_id}/info`: A voice channel's connection details and who is in it (404 unless the caller sees it, 400 for other channels)
+pub const GET_VOICE_CHANNEL_INFO: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/voice/channels/{channel_id}/info",
+    operation_id: "getVoiceChannelInfo",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "VoiceChannelInfo",
+                schema: "#/components/schemas/VoiceChannelInfo",
+                media: "#/paths/~1api~1v1~1voice~1channels~1{channel_id}~1info/get/responses/200/content/application~1json",
+                reencode: VoiceChannelInfo::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/reports/messages`: Reports a message the caller can read (404 otherwise); stored for the moderators
+pub const REPORT_MESSAGE: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/reports/messages",
+    operation_id: "reportMessage",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "ReportMessageRequest",
+        schema: "#/components/schemas/ReportMessageRequest",
+        media: "#/paths/~1api~1v1~1reports~1messages/post/requestBody/content/application~1json",
+        reencode: ReportMessageRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ReportSubmitted",
+                schema: "#/components/schemas/ReportSubmitted",
+                media: "#/paths/~1api~1v1~1reports~1messages/post/responses/200/content/application~1json",
+                reencode: ReportSubmitted::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
+/// `POST /api/v1/reports/users`: Reports a user (not oneself), optionally citing messages; stored for the moderators
+pub const REPORT_USER: crate::rest::Route = crate::rest::Route {
+    method: "POST",
+    path: "/api/v1/reports/users",
+    operation_id: "reportUser",
+    public: false,
+    request: Some(crate::rest::Body {
+        type_name: "ReportUserRequest",
+        schema: "#/components/schemas/ReportUserRequest",
+        media: "#/paths/~1api~1v1~1reports~1users/post/requestBody/content/application~1json",
+        reencode: ReportUserRequest::reencode,
+    }),
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "ReportSubmitted",
+                schema: "#/components/schemas/ReportSubmitted",
+                media: "#/paths/~1api~1v1~1reports~1users/post/responses/200/content/application~1json",
+                reencode: ReportSubmitted::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
         },
         crate::rest::Response {
             status: 429,
@@ -18977,6 +20834,72 @@ pub const SEARCH_SERVERS: crate::rest::Route = crate::rest::Route {
     ],
 };
 
+/// `GET /api/v1/channels/{channel_id}/messages/export`: A JSON transcript of the channel, oldest first, at most 10000 messages (`Content-Disposition: attachment`); needs read access to the history
+pub const EXPORT_TRANSCRIPT: crate::rest::Route = crate::rest::Route {
+    method: "GET",
+    path: "/api/v1/channels/{channel_id}/messages/export",
+    operation_id: "exportTranscript",
+    public: false,
+    request: None,
+    success_status: 200,
+    responses: &[
+        crate::rest::Response {
+            status: 200,
+            body: Some(crate::rest::Body {
+                type_name: "Transcript",
+                schema: "#/components/schemas/Transcript",
+                media: "#/paths/~1api~1v1~1channels~1{channel_id}~1messages~1export/get/responses/200/content/application~1json",
+                reencode: Transcript::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 400,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 401,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 403,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 404,
+            body: Some(crate::rest::Body {
+                type_name: "Error",
+                schema: "#/components/schemas/Error",
+                media: "#/components/responses/Error/content/application~1json",
+                reencode: Error::reencode,
+            }),
+        },
+        crate::rest::Response {
+            status: 429,
+            body: Some(crate::rest::Body {
+                type_name: "RateLimited",
+                schema: "#/components/schemas/RateLimited",
+                media: "#/components/responses/RateLimited/content/application~1json",
+                reencode: RateLimited::reencode,
+            }),
+        },
+    ],
+};
+
 /// `GET /api/v1/channels/{channel_id}/messages/search`: The channel's messages containing `content` (case-insensitive), newest first
 pub const SEARCH_CHANNEL_MESSAGES: crate::rest::Route = crate::rest::Route {
     method: "GET",
@@ -19250,8 +21173,12 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &LOGIN,
     &LOGOUT,
     &REFRESH,
+    &LIST_SESSIONS,
+    &REVOKE_SESSION,
+    &REVOKE_ALL_SESSIONS,
     &GET_CURRENT_USER,
     &UPDATE_CURRENT_USER,
+    &DELETE_CURRENT_USER,
     &LIST_MESSAGES,
     &CREATE_MESSAGE,
     &GET_MESSAGE,
@@ -19292,6 +21219,14 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &LIST_SERVER_WEBHOOKS,
     &UPLOAD_ATTACHMENT,
     &GET_MEDIA_ATTACHMENT,
+    &UPLOAD_AVATAR,
+    &UPLOAD_SERVER_ICON,
+    &GET_USER_AVATAR,
+    &GET_SERVER_ICON,
+    &LIST_ICE_SERVERS,
+    &GET_VOICE_CHANNEL_INFO,
+    &REPORT_MESSAGE,
+    &REPORT_USER,
     &EXECUTE_WEBHOOK,
     &CREATE_APPLICATION,
     &CREATE_BOT,
@@ -19353,6 +21288,7 @@ pub const ROUTES: &[&crate::rest::Route] = &[
     &SEARCH_MESSAGES,
     &SEARCH_USER_DIRECTORY,
     &SEARCH_SERVERS,
+    &EXPORT_TRANSCRIPT,
     &SEARCH_CHANNEL_MESSAGES,
     &LIST_AUDIT_LOGS,
     &GET_PASSWORD_REQUIREMENTS,

@@ -571,7 +571,7 @@ fn unbase32(s: &str) -> Vec<u8> {
 }
 
 /// The RFC 6238 code of `secret` (base32) `offset` steps from now.
-fn totp(secret: &str, offset: u64) -> String {
+pub fn totp(secret: &str, offset: u64) -> String {
     use hmac::{KeyInit, Mac};
     let step = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -607,3 +607,268 @@ impl Db {
             .collect()
     }
 }
+
+/// One live token of a user, as `/auth/sessions` shows it.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub digest: String,
+    /// None for tokens another dialect issued (they have no Plexichat session row).
+    pub id: Option<String>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_activity: Option<i64>,
+}
+
+impl Db {
+    /// Records where a just-issued session token came from.
+    pub async fn insert_session(
+        &self,
+        digest: &str,
+        id: &str,
+        user: &str,
+        ip_address: Option<String>,
+        user_agent: Option<String>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (digest, id, user) = (digest.to_owned(), id.to_owned(), user.to_owned());
+        self.store
+            .write(
+                move |conn| {
+                    let (digest, id, user) = (digest.clone(), id.clone(), user.clone());
+                    let (ip, ua) = (ip_address.clone(), user_agent.clone());
+                    async move {
+                        sqlx::query(
+                            "INSERT OR REPLACE INTO plexichat_sessions
+                             (digest, id, user_id, ip_address, user_agent, created_at,
+                              last_activity)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                        )
+                        .bind(&digest)
+                        .bind(&id)
+                        .bind(&user)
+                        .bind(&ip)
+                        .bind(&ua)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+
+    /// Every unexpired token of `user` (any dialect's), oldest first.
+    pub async fn sessions(&self, user: &str, now: i64) -> StoreResult<Vec<SessionRow>> {
+        let rows = sqlx::query(
+            "SELECT t.digest, s.id, s.ip_address, s.user_agent, t.created_at, t.expires_at,
+                    s.last_activity
+             FROM tokens t LEFT JOIN plexichat_sessions s ON s.digest = t.digest
+             WHERE t.user_id = ?1 AND (t.expires_at IS NULL OR t.expires_at > ?2)
+             ORDER BY t.created_at, t.digest",
+        )
+        .bind(user)
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SessionRow {
+                    digest: r.try_get(0)?,
+                    id: r.try_get(1)?,
+                    ip_address: r.try_get(2)?,
+                    user_agent: r.try_get(3)?,
+                    created_at: r.try_get(4)?,
+                    expires_at: r.try_get(5)?,
+                    last_activity: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn touch_session(&self, digest: &str, now: i64) -> StoreResult<()> {
+        let digest = digest.to_owned();
+        self.store
+            .write(
+                move |conn| {
+                    let digest = digest.clone();
+                    async move {
+                        sqlx::query(
+                            "UPDATE plexichat_sessions SET last_activity = ?2 WHERE digest = ?1",
+                        )
+                        .bind(&digest)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+
+    /// Deletes the given tokens of `user` (their session rows go with them); how many existed.
+    pub async fn revoke_tokens(&self, user: &str, digests: Vec<String>) -> StoreResult<u64> {
+        let user = user.to_owned();
+        let list =
+            serde_json::to_string(&digests).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.store
+            .write(
+                move |conn| {
+                    let (user, list) = (user.clone(), list.clone());
+                    async move {
+                        let done = sqlx::query(
+                            "DELETE FROM tokens WHERE user_id = ?1
+                             AND digest IN (SELECT value FROM json_each(?2))",
+                        )
+                        .bind(&user)
+                        .bind(&list)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(done.rows_affected())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+}
+
+impl Db {
+    /// Drops the Plexichat account data of a removed user (its email becomes free again).
+    pub async fn forget_account(&self, user: &str) -> StoreResult<()> {
+        let user = user.to_owned();
+        self.store
+            .write(
+                move |conn| {
+                    let user = user.clone();
+                    async move {
+                        for sql in [
+                            "DELETE FROM plexichat_accounts WHERE user_id = ?1",
+                            "DELETE FROM plexichat_settings WHERE user_id = ?1",
+                            "DELETE FROM plexichat_messaging_settings WHERE user_id = ?1",
+                            "DELETE FROM plexichat_notifications WHERE user_id = ?1",
+                            "DELETE FROM plexichat_relationships
+                             WHERE user_id = ?1 OR other_id = ?1",
+                        ] {
+                            sqlx::query(sql).bind(&user).execute(&mut *conn).await?;
+                        }
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+}
+
+impl Db {
+    /// Makes `attachment` the current image of the user or server (`kind` `user`/`server`).
+    pub async fn set_image(
+        &self,
+        kind: &'static str,
+        owner: &str,
+        attachment: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (owner, attachment) = (owner.to_owned(), attachment.to_owned());
+        self.store
+            .write(
+                move |conn| {
+                    let (owner, attachment) = (owner.clone(), attachment.clone());
+                    async move {
+                        sqlx::query(
+                            "INSERT OR REPLACE INTO plexichat_images
+                             (kind, owner_id, attachment_id, updated_at) VALUES (?1, ?2, ?3, ?4)",
+                        )
+                        .bind(kind)
+                        .bind(&owner)
+                        .bind(&attachment)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+
+    /// The attachment id of the current image of a user or server.
+    pub async fn image(&self, kind: &str, owner: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT attachment_id FROM plexichat_images WHERE kind = ?1 AND owner_id = ?2",
+        )
+        .bind(kind)
+        .bind(owner)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+}
+
+/// A report to keep (`plexichat_reports`).
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub id: String,
+    /// `message` or `user`
+    pub kind: &'static str,
+    pub reporter_id: String,
+    pub target_user_id: Option<String>,
+    pub message_id: Option<String>,
+    pub room_id: Option<String>,
+    pub space_id: Option<String>,
+    pub reason: String,
+    pub category: String,
+    pub details: Option<String>,
+    pub evidence: Vec<String>,
+    pub created_at: i64,
+}
+
+impl Db {
+    pub async fn insert_report(&self, r: NewReport) -> StoreResult<()> {
+        let evidence =
+            serde_json::to_string(&r.evidence).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.store
+            .write(
+                move |conn| {
+                    let (r, evidence) = (r.clone(), evidence.clone());
+                    async move {
+                        sqlx::query(
+                            "INSERT INTO plexichat_reports
+                             (id, kind, reporter_id, target_user_id, message_id, room_id, space_id,
+                              reason, category, details, evidence, created_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                        )
+                        .bind(&r.id)
+                        .bind(r.kind)
+                        .bind(&r.reporter_id)
+                        .bind(&r.target_user_id)
+                        .bind(&r.message_id)
+                        .bind(&r.room_id)
+                        .bind(&r.space_id)
+                        .bind(&r.reason)
+                        .bind(&r.category)
+                        .bind(&r.details)
+                        .bind(&evidence)
+                        .bind(r.created_at)
+                        .execute(&mut *conn)
+                        .await?;
+                        Ok(())
+                    }
+                    .boxed()
+                },
+                None,
+            )
+            .await
+    }
+}

@@ -40,6 +40,8 @@ pub struct Plexichat {
     pub statuses: presence::Statuses,
     /// Settings, notifications, relationships (`0010_plexichat_user_state.sql`).
     pub state: state::StateDb,
+    /// When each session token's last use was recorded.
+    pub activity: rest::sessions::Activity,
 }
 
 impl Plexichat {
@@ -59,6 +61,7 @@ impl Plexichat {
             lockout: rest::auth::Lockout::default(),
             challenges: rest::twofa::Challenges::default(),
             started: Instant::now(),
+            activity: rest::sessions::Activity::default(),
             config,
         }
     }

@@ -127,7 +127,8 @@ impl Connection {
                     break Some(SERVER_SHUTDOWN);
                 }
                 _ = async { match &kick { Some(k) => k.kicked().await, None => std::future::pending().await } } => {
-                    break Some(SLOW_CONSUMER_CLOSE);
+                    let revoked = cx.session.as_ref().is_some_and(|s| s.revoked.load(std::sync::atomic::Ordering::Acquire));
+                    break Some(if revoked { AUTHENTICATION_FAILED } else { SLOW_CONSUMER_CLOSE });
                 }
                 frame = async { match cx.rx.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
                     let Some(frame) = frame else { break Some(SLOW_CONSUMER_CLOSE) };
@@ -413,6 +414,7 @@ async fn identify(cx: &mut Cx, ws: &mut WebSocket, d: gw::IdentifyData) -> Resul
         events_per_minute: px.config.gateway_events_per_minute,
         conn,
         kick,
+        revoked: Default::default(),
         tx,
         state: Mutex::new(SessionState::new(
             px.config.replay_buffer,

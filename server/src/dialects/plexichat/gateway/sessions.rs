@@ -91,6 +91,8 @@ pub struct GwSession {
     /// left when it ends).
     pub conn: ConnId,
     pub kick: Arc<Kick>,
+    /// Set when the session's token was revoked: the kick then closes with 4004.
+    pub revoked: std::sync::atomic::AtomicBool,
     /// The sending side of the session's hub queue (for rooms subscribed later).
     pub tx: mpsc::Sender<Frame>,
     pub state: Mutex<SessionState>,
@@ -395,6 +397,23 @@ impl Sessions {
     /// Every live or resumable session.
     pub fn all(&self) -> Vec<Arc<GwSession>> {
         self.lock().values().cloned().collect()
+    }
+
+    /// Closes every session identified with one of the revoked token `digests`: a connected
+    /// one is kicked (its connection closes with 4004), a resumable one ends now.
+    pub fn close_revoked(&self, digests: &HashSet<String>, core: &Core) {
+        for session in self.all() {
+            if !digests.contains(&session.token_digest) {
+                continue;
+            }
+            session
+                .revoked
+                .store(true, std::sync::atomic::Ordering::Release);
+            session.kick.kick();
+            if !session.lock().attached {
+                self.end(&session, core);
+            }
+        }
     }
 
     /// A connection let go of `session`: it stays resumable for `window`, then ends.

@@ -1,5 +1,6 @@
 //! `/auth/register`, `/auth/login`, `/auth/logout`, `/auth/refresh`.
 
+use super::sessions::ClientInfo;
 use super::{ApiError, Authed, body, ok, px, success};
 use crate::core::CoreError;
 use crate::core::ids::now_ms;
@@ -125,15 +126,28 @@ pub fn valid_email(e: &str) -> bool {
         && !e.chars().any(char::is_whitespace)
 }
 
-/// A new session token for `user`.
-pub async fn issue(px: &Plexichat, user: &User) -> Result<String, ApiError> {
+/// A new session token for `user`, recorded with where the login came from.
+pub async fn issue(px: &Plexichat, user: &User, client: ClientInfo) -> Result<String, ApiError> {
     let token = tokens::new_session_token();
-    let expires = now_ms() + px.config.session_hours as i64 * 3_600_000;
+    let now = now_ms();
+    let expires = now + px.config.session_hours as i64 * 3_600_000;
+    let digest = users::token_digest(&token);
     px.core
         .store()
-        .insert_token(users::token_digest(&token), user.id.clone(), Some(expires))
+        .insert_token(digest.clone(), user.id.clone(), Some(expires))
         .await
         .map_err(|e| ApiError::core(e.into(), "User"))?;
+    let id = token.split('.').next().unwrap_or_default();
+    px.db
+        .insert_session(
+            &digest,
+            id,
+            &user.id.0,
+            client.ip_address,
+            client.user_agent,
+            now,
+        )
+        .await?;
     Ok(token)
 }
 
@@ -160,7 +174,11 @@ pub async fn logged_in(px: &Plexichat, user: &User, token: String) -> Result<Res
     }))
 }
 
-pub async fn register(State(st): State<AppState>, text: String) -> Result<Response, ApiError> {
+pub async fn register(
+    State(st): State<AppState>,
+    client: ClientInfo,
+    text: String,
+) -> Result<Response, ApiError> {
     let px = px(&st);
     let req = body(&text, RegisterRequest::decode)?;
     users::validate_username(&req.username).map_err(|_| {
@@ -202,13 +220,17 @@ pub async fn register(State(st): State<AppState>, text: String) -> Result<Respon
         }
         return Err(e.into());
     }
-    let token = issue(px, &user)
+    let token = issue(px, &user, client)
         .await
         .map_err(|_| ApiError::unauthorized("Auto-login failed after registration"))?;
     logged_in(px, &user, token).await
 }
 
-pub async fn login(State(st): State<AppState>, text: String) -> Result<Response, ApiError> {
+pub async fn login(
+    State(st): State<AppState>,
+    client: ClientInfo,
+    text: String,
+) -> Result<Response, ApiError> {
     let px = px(&st);
     let req = body(&text, LoginRequest::decode)?;
     let username = if req.username.contains('@') {
@@ -232,7 +254,7 @@ pub async fn login(State(st): State<AppState>, text: String) -> Result<Response,
             if let Some(challenge) = super::twofa::challenge(px, &user).await? {
                 return Ok(challenge);
             }
-            let token = issue(px, &user).await?;
+            let token = issue(px, &user, client).await?;
             logged_in(px, &user, token).await
         }
         Err(CoreError::Unauthorized) => {

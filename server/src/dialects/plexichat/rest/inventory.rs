@@ -3,7 +3,7 @@
 //! Chorus serves. `served`: routed and in `spec/plexichat-rest.yaml`; `not yet`: a known gap.
 //! Paths are under `/api/v1`. The test below keeps the table honest both ways: each `served`
 //! row is an operation of the OpenAPI document and each `not yet` row is not.
-//! (115 of 129 rows served.)
+//! (126 of 129 rows served.)
 //!
 //! | group | method | path | status | note |
 //! |---|---|---|---|---|
@@ -22,16 +22,16 @@
 //! | auth | POST | `/auth/2fa/disable` | served |  |
 //! | auth | POST | `/auth/logout` | served |  |
 //! | auth | POST | `/auth/refresh` | served |  |
-//! | auth | GET | `/auth/sessions` | not yet | the core's token table has no device, IP or user-agent columns |
-//! | auth | DELETE | `/auth/sessions/{session_id}` | not yet |  |
-//! | auth | POST | `/auth/sessions/revoke-all` | not yet |  |
+//! | auth | GET | `/auth/sessions` | served | every live token of the user, IP and user agent from Plexichat logins |
+//! | auth | DELETE | `/auth/sessions/{session_id}` | served | also closes gateway sessions using it (4004) |
+//! | auth | POST | `/auth/sessions/revoke-all` | served |  |
 //! | auth | GET | `/auth/password-requirements` | served | the policy registration enforces |
 //! | auth | POST | `/auth/password-reset/request` | not yet | needs outgoing email |
 //! | auth | POST | `/auth/password-reset/confirm` | not yet | needs outgoing email |
 //! | users | GET | `/users/@me` | served |  |
 //! | users | PATCH | `/users/@me` | served | USER_UPDATE |
-//! | users | DELETE | `/users/@me` | not yet | scheduled account deletion |
-//! | users | POST | `/users/@me/avatar` | not yet | uploads |
+//! | users | DELETE | `/users/@me` | served | removed at once, not after a 30-day freeze |
+//! | users | POST | `/users/@me/avatar` | served | USER_UPDATE; served back at `/avatars/users/{id}` |
 //! | users | GET | `/users/{user_id}` | served |  |
 //! | users | GET | `/users/search` | served |  |
 //! | users | GET | `/users/@me/messaging-settings` | served |  |
@@ -65,7 +65,7 @@
 //! | servers | POST | `/servers/{server_id}/leave` | served |  |
 //! | servers | GET | `/servers/{server_id}/permissions` | served |  |
 //! | servers | GET | `/servers/{server_id}/audit-logs` | served | the core log shared with the OriginChats modlog |
-//! | servers | POST | `/servers/{server_id}/icon` | not yet | uploads |
+//! | servers | POST | `/servers/{server_id}/icon` | served | GUILD_UPDATE; served back at `/avatars/servers/{id}` |
 //! | servers | GET | `/servers/{server_id}/channels` | served |  |
 //! | servers | POST | `/servers/{server_id}/channels` | served | CHANNEL_CREATE |
 //! | servers | GET | `/servers/{server_id}/members` | served |  |
@@ -98,7 +98,7 @@
 //! | messages | POST | `/channels/{channel_id}/messages/mark-unread` | served |  |
 //! | messages | POST | `/channels/ack/bulk` | served |  |
 //! | messages | GET | `/channels/{channel_id}/messages/search` | served |  |
-//! | messages | GET | `/channels/{channel_id}/messages/export` | not yet | transcript export |
+//! | messages | GET | `/channels/{channel_id}/messages/export` | served | JSON transcript, first 10000 messages |
 //! | messages | POST | `/channels/{channel_id}/typing` | served | TYPING_START |
 //! | pins | GET | `/channels/{channel_id}/pins` | served |  |
 //! | pins | PUT | `/channels/{channel_id}/pins/{message_id}` | served | MESSAGE_UPDATE, CHANNEL_PINS_UPDATE |
@@ -127,15 +127,15 @@
 //! | bots | POST | `/applications` | served |  |
 //! | bots | POST | `/applications/{application_id}/bot` | served |  |
 //! | polls | POST | `/polls/{poll_id}/vote` | served | core polls, shared with OriginChats |
-//! | reports | POST | `/reports/messages` | not yet |  |
-//! | reports | POST | `/reports/users` | not yet |  |
+//! | reports | POST | `/reports/messages` | served | stored; no review route |
+//! | reports | POST | `/reports/users` | served | stored; no review route |
 //! | uploads | POST | `/media/upload/session` | not yet | uploads |
 //! | uploads | GET | `/media/attachments/{filename}` | served | uploads (app-level route, outside the router) |
 //! | search | GET | `/search/messages` | served |  |
 //! | search | GET | `/search/users` | served | members of shared servers, relationships, DM partners |
 //! | search | GET | `/search/servers` | served | joined servers only; no categories |
-//! | voice | GET | `/voice/ice-servers` | not yet | signalling is relayed peer to peer over the gateway |
-//! | voice | GET | `/voice/channels/{channel_id}/info` | not yet |  |
+//! | voice | GET | `/voice/ice-servers` | served | `plexichat.ice_servers` (none by default) |
+//! | voice | GET | `/voice/channels/{channel_id}/info` | served | plus `participants`; no SFU session |
 
 #[cfg(test)]
 mod tests {

@@ -188,7 +188,7 @@ const BLOCKED_EXT: &[&str] = &[
 ];
 
 /// The magic bytes the declared type must start with (none listed: anything goes).
-fn magic_ok(ct: &str, head: &[u8]) -> bool {
+pub(super) fn magic_ok(ct: &str, head: &[u8]) -> bool {
     let sigs: &[&[u8]] = match ct {
         "image/jpeg" => &[b"\xff\xd8\xff"],
         "image/png" => &[b"\x89PNG\r\n\x1a\n"],
@@ -209,7 +209,7 @@ fn magic_ok(ct: &str, head: &[u8]) -> bool {
 }
 
 /// The type a generic declaration really is, from the magic bytes.
-fn detect(head: &[u8], fallback: &str) -> String {
+pub(super) fn detect(head: &[u8], fallback: &str) -> String {
     for (sig, mime) in [
         (&b"\xff\xd8\xff"[..], "image/jpeg"),
         (b"\x89PNG\r\n\x1a\n", "image/png"),

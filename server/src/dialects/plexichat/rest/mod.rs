@@ -1,10 +1,13 @@
 //! The REST core under `/api/v1`: errors as `{"error":{"code","message"}}`, string ids,
 //! millisecond times, 200 for almost every success, `X-RateLimit-*` headers.
 
+pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod avatars;
 pub mod bots;
 pub mod docs;
+pub mod export;
 pub mod inventory;
 pub mod invites;
 pub mod me;
@@ -18,13 +21,16 @@ pub mod polls;
 pub mod ratelimit;
 pub mod read_state;
 pub mod relationships;
+pub mod reports;
 pub mod roles;
 pub mod search;
 pub mod servers;
+pub mod sessions;
 pub mod system;
 pub mod threads;
 pub mod twofa;
 pub mod users;
+pub mod voice;
 pub mod webhooks;
 // files
 pub mod media;
@@ -57,15 +63,41 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/auth/logout", post(auth::logout))
         .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/sessions", get(sessions::list))
+        .route(
+            "/auth/sessions/{session_id}",
+            axum::routing::delete(sessions::delete),
+        )
+        .route("/auth/sessions/revoke-all", post(sessions::revoke_all))
         .route("/auth/2fa", post(twofa::complete))
         .route("/auth/2fa/status", get(twofa::status))
         .route("/auth/2fa/enable", post(twofa::enable))
         .route("/auth/2fa/confirm", post(twofa::confirm))
         .route("/auth/2fa/disable", post(twofa::disable))
-        .route("/users/@me", get(users::me).patch(me::update_me))
+        .route(
+            "/users/@me",
+            get(users::me)
+                .patch(me::update_me)
+                .delete(account::delete_me),
+        )
         .route("/users/@me/channels", get(users::dms).post(users::open_dm))
         .route("/users/@me/presence", put(users::set_presence))
         .route("/users/@me/notes", get(notes::get))
+        .route("/users/@me/avatar", post(avatars::upload_avatar))
+        .route("/servers/{server_id}/icon", post(avatars::upload_icon))
+        .route("/avatars/users/{user_id}", get(avatars::user_avatar))
+        .route("/avatars/servers/{server_id}", get(avatars::server_icon))
+        .route("/voice/ice-servers", get(voice::list_ice_servers))
+        .route("/reports/messages", post(reports::report_message))
+        .route(
+            "/channels/{channel_id}/messages/export",
+            get(export::export),
+        )
+        .route("/reports/users", post(reports::report_user))
+        .route(
+            "/voice/channels/{channel_id}/info",
+            get(voice::channel_info),
+        )
         .route("/users/{user_id}", get(users::get_user))
         .route("/servers", get(servers::redirect).post(servers::redirect))
         .route("/servers/", get(servers::list).post(servers::create))
@@ -401,7 +433,10 @@ impl FromRequestParts<AppState> for Authed {
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?.ok_or_else(|| ApiError::unauthorized("Not authenticated"))?;
         match st.plexichat.core.authenticate(&token).await {
-            Ok(user) => Ok(Authed { user, token }),
+            Ok(user) => {
+                sessions::touch(&st.plexichat, crate::core::users::token_digest(&token));
+                Ok(Authed { user, token })
+            }
             Err(CoreError::Unauthorized) => Err(ApiError::unauthorized("Invalid or expired token")),
             Err(e) => Err(ApiError::core(e, "User")),
         }

@@ -43,6 +43,8 @@ fn public(path: &str) -> bool {
             | "/api/v1/version"
             | "/api/v1/version/negotiate"
             | "/api/v1/webhooks/{webhook_id}/{token}"
+            | "/api/v1/avatars/users/{user_id}"
+            | "/api/v1/avatars/servers/{server_id}"
     )
 }
 

@@ -157,10 +157,8 @@ pub async fn capabilities(State(st): State<AppState>) -> Response {
                 .map(String::from)
                 .to_vec(),
             max_size: 512,
-            max_file_size: 5_242_880,
-            allowed_types: ["image/jpeg", "image/png", "image/gif", "image/webp"]
-                .map(String::from)
-                .to_vec(),
+            max_file_size: super::avatars::MAX_IMAGE_BYTES as i64,
+            allowed_types: super::avatars::IMAGE_TYPES.map(String::from).to_vec(),
         },
         access_token_required: c.access_token_required && !c.access_tokens.is_empty(),
     })

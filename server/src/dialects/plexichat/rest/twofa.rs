@@ -72,7 +72,7 @@ fn invalid_code() -> ApiError {
 }
 
 /// Checks a TOTP or backup code; a used backup code is removed.
-async fn verify(px: &Plexichat, user: &UserId, tf: &TwoFactor, code: &str) -> bool {
+pub(super) async fn verify(px: &Plexichat, user: &UserId, tf: &TwoFactor, code: &str) -> bool {
     let Some(secret) = &tf.secret else {
         return false;
     };
@@ -105,7 +105,11 @@ pub async fn challenge(px: &Plexichat, user: &User) -> Result<Option<Response>, 
 }
 
 /// `POST /auth/2fa`: finishes a login.
-pub async fn complete(State(st): State<AppState>, text: String) -> Result<Response, ApiError> {
+pub async fn complete(
+    State(st): State<AppState>,
+    client: super::sessions::ClientInfo,
+    text: String,
+) -> Result<Response, ApiError> {
     let px = px(&st);
     let req = body(&text, TwoFactorRequest::decode)?;
     let user_id = px
@@ -123,7 +127,7 @@ pub async fn complete(State(st): State<AppState>, text: String) -> Result<Respon
         .user(user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("Invalid challenge"))?;
-    let token = super::auth::issue(px, &user).await?;
+    let token = super::auth::issue(px, &user, client).await?;
     super::auth::logged_in(px, &user, token).await
 }
 
@@ -135,7 +139,11 @@ pub async fn status(State(st): State<AppState>, auth: Authed) -> Result<Response
     })))
 }
 
-async fn check_password(px: &Plexichat, user: &User, password: &str) -> Result<(), ApiError> {
+pub(super) async fn check_password(
+    px: &Plexichat,
+    user: &User,
+    password: &str,
+) -> Result<(), ApiError> {
     match px.core.login(&user.username, password).await {
         Ok(_) => Ok(()),
         Err(CoreError::Unauthorized) => Err(ApiError::unauthorized("Invalid password")),
