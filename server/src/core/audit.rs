@@ -1,5 +1,6 @@
 //! The audit log (OriginChats `modlog`): what moderators and managers did, per space. Written by
-//! the role, member, ban, server, channel and message operations through [`Core::audit`].
+//! the role, member, ban, server, channel, message, emoji and webhook operations (and OriginChats
+//! `plugins_reload`) through [`Core::audit`].
 
 use super::ids::{SpaceId, UserId, now_ms};
 use super::messages::Message;

@@ -231,6 +231,21 @@ impl OriginChats {
         )
     }
 
+    /// The modlog's `server_management.plugins_reload`; `plugin` is null for all of them.
+    async fn audit_plugins_reload(&self, account: &Account, plugin: Value) {
+        use crate::core::audit::{AuditTarget, categories};
+        self.core
+            .audit(
+                &self.space,
+                Some(&account.user),
+                "plugins_reload",
+                categories::SERVER,
+                AuditTarget::None,
+                json!({"plugin": plugin}),
+            )
+            .await;
+    }
+
     pub async fn plugins_reload(&self, cx: &mut Cx, r: proto::PluginsReload) -> Reply {
         const SRC: &str = "plugins_reload";
         let l = r.listener.as_deref();
@@ -250,13 +265,16 @@ impl OriginChats {
                     );
                 };
                 match p.reload(&plugins.dir) {
-                    Ok(()) => send(
-                        cx,
-                        with_listener(
-                            json!({"cmd": SRC, "val": format!("Plugin '{name}' reloaded successfully")}),
-                            l,
-                        ),
-                    ),
+                    Ok(()) => {
+                        self.audit_plugins_reload(&account, json!(name)).await;
+                        send(
+                            cx,
+                            with_listener(
+                                json!({"cmd": SRC, "val": format!("Plugin '{name}' reloaded successfully")}),
+                                l,
+                            ),
+                        )
+                    }
                     Err(e) => {
                         tracing::warn!(plugin = name, error = %e, "originchats: plugin reload failed");
                         send(
@@ -272,6 +290,7 @@ impl OriginChats {
                         tracing::warn!(plugin = p.module(), error = %e, "originchats: plugin reload failed");
                     }
                 }
+                self.audit_plugins_reload(&account, Value::Null).await;
                 send(
                     cx,
                     with_listener(
