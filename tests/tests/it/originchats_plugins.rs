@@ -216,3 +216,138 @@ async fn automod_deletes_times_out_and_reports_and_owners_manage_it() {
         c.close().await;
     }
 }
+
+/// Reads until the reply `cmd` (plugin posts and side broadcasts may come first).
+async fn until(c: &mut Oc, cmd: &str) -> Value {
+    loop {
+        let f = c.recv().await;
+        if f["cmd"] == cmd || f["cmd"] == "error" {
+            return f;
+        }
+    }
+}
+
+/// The built-in `eventlog` plugin hears `server_start` and the role, member and moderation
+/// events (here from OriginChats commands) and reports each in its channel, in order.
+#[tokio::test]
+async fn eventlog_reports_server_role_and_moderation_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start_with(
+        Options::default()
+            .env("CHORUS__ORIGINCHATS__AUTH_MODE", "cracked-only")
+            .env("CHORUS__ORIGINCHATS__PLUGINS", r#"["eventlog"]"#)
+            .env(
+                "CHORUS__ORIGINCHATS__PLUGINS_DIR",
+                dir.path().display().to_string(),
+            ),
+    );
+    let mut root = owner(&s).await;
+    let mut bob = Oc::register(&s, "bob").await;
+    root.send(json!({"cmd": "plugins_list"})).await;
+    let list = until(&mut root, "plugins_list").await;
+    assert!(
+        list["plugins"]["eventlog"]["handles"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("user_timeout")),
+        "{list}"
+    );
+
+    let steps: [(bool, Value, &str); 12] = [
+        (
+            false,
+            json!({"cmd": "role_create", "name": "vip", "self_assignable": true}),
+            "role_create",
+        ),
+        (
+            true,
+            json!({"cmd": "self_role_add", "role": "vip"}),
+            "self_role_add",
+        ),
+        (
+            true,
+            json!({"cmd": "self_role_remove", "role": "vip"}),
+            "self_role_remove",
+        ),
+        (
+            false,
+            json!({"cmd": "role_update", "name": "vip", "color": "#00FF00"}),
+            "role_update",
+        ),
+        (
+            false,
+            json!({"cmd": "user_roles_set", "user": "bob", "roles": ["user", "vip"]}),
+            "user_roles_get",
+        ),
+        (
+            false,
+            json!({"cmd": "role_delete", "name": "vip"}),
+            "role_delete",
+        ),
+        (
+            false,
+            json!({"cmd": "user_timeout", "user": "bob", "timeout": 60}),
+            "user_timeout",
+        ),
+        (false, json!({"cmd": "user_ban", "user": "bob"}), "user_ban"),
+        (
+            false,
+            json!({"cmd": "user_unban", "user": "bob"}),
+            "user_unban",
+        ),
+        (
+            false,
+            json!({"cmd": "channel_create", "name": "news", "type": "text"}),
+            "channel_create",
+        ),
+        (
+            false,
+            json!({"cmd": "channel_move", "name": "news", "position": 0}),
+            "channel_move",
+        ),
+        (false, json!({"cmd": "roles_list"}), "roles_list"),
+    ];
+    for (by_bob, req, reply) in steps {
+        let who = if by_bob { &mut bob } else { &mut root };
+        who.send(req).await;
+        assert_eq!(until(who, reply).await["cmd"], reply);
+    }
+    let mut carol = Oc::register(&s, "carol").await;
+    carol.send(json!({"cmd": "user_leave"})).await;
+    until(&mut carol, "user_leave").await;
+
+    let expected = [
+        "server_start",
+        "role_create by root: vip",
+        "self_role_add by bob: vip",
+        "self_role_remove by bob: vip",
+        "role_update by root: vip",
+        "user_roles_set by root: bob",
+        "role_delete by root: vip",
+        "user_timeout by root: bob",
+        "user_ban by root: bob",
+        "user_unban by root: bob",
+        "channel_create: news",
+        "channel_move by root: news",
+        "user_leave by carol: carol",
+    ];
+    // The plugin posts as events arrive; wait for the last one.
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        root.send(json!({"cmd": "messages_get", "channel": "general", "limit": 50}))
+            .await;
+        let page = until(&mut root, "messages_get").await;
+        seen = page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["user"] == "originChats")
+            .map(|m| m["content"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>();
+        if seen.len() >= expected.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, expected);
+}
