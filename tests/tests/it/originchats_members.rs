@@ -932,3 +932,43 @@ async fn the_modlog_records_emoji_webhook_and_plugin_actions() {
         );
     }
 }
+
+/// A timeout set before a restart still holds in a channel with permission lists (where the
+/// reference's limiter alone decides) once the server is back.
+#[tokio::test]
+async fn timeouts_hold_in_listed_channels_after_a_restart() {
+    let (s, mut boss, mut bob) = pair().await;
+    boss.send(
+        json!({"cmd": "channel_create", "name": "lounge", "type": "text",
+        "permissions": {"view": ["user"], "send": ["user"]}}),
+    )
+    .await;
+    until(&mut boss, "channel_create").await;
+    until(&mut bob, "channels_get").await;
+    boss.send(json!({"cmd": "user_timeout", "user": "bob", "timeout": 600}))
+        .await;
+    until(&mut boss, "user_timeout").await;
+    assert_eq!(
+        until(&mut bob, "rate_limit").await["reason"],
+        "User timeout set"
+    );
+    drop(boss);
+    drop(bob);
+
+    let s = s.restart();
+    let mut bob = Oc::login(&s, "bob", "password").await;
+    assert_eq!(bob.recv().await["cmd"], "user_connect");
+    bob.send(json!({"cmd": "message_new", "channel": "lounge", "content": "back!"}))
+        .await;
+    let denied = bob.recv().await;
+    assert_eq!(denied["cmd"], "rate_limit", "{denied}");
+    assert!(
+        denied["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("You are in timeout for "),
+        "{denied}"
+    );
+    // The timeout is the same one, not a fresh ten minutes.
+    assert!(denied["length"].as_u64().unwrap() <= 600_000, "{denied}");
+}
