@@ -331,23 +331,71 @@ async fn eventlog_reports_server_role_and_moderation_events() {
         "channel_move by root: news",
         "user_leave by carol: carol",
     ];
-    // The plugin posts as events arrive; wait for the last one.
+    assert_eq!(reports(&mut root, expected.len()).await, expected);
+}
+
+/// The `originChats` posts of `general`, once there are `n` of them (the plugin posts as
+/// events arrive).
+async fn reports(c: &mut Oc, n: usize) -> Vec<String> {
     let mut seen = Vec::new();
     for _ in 0..50 {
-        root.send(json!({"cmd": "messages_get", "channel": "general", "limit": 50}))
+        c.send(json!({"cmd": "messages_get", "channel": "general", "limit": 50}))
             .await;
-        let page = until(&mut root, "messages_get").await;
+        let page = until(c, "messages_get").await;
         seen = page["messages"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|m| m["user"] == "originChats")
             .map(|m| m["content"].as_str().unwrap().to_owned())
-            .collect::<Vec<_>>();
-        if seen.len() >= expected.len() {
+            .collect();
+        if seen.len() >= n {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(seen, expected);
+    seen
+}
+
+/// Plugins hear the core's actions whichever dialect took them: a Plexichat ban and unban.
+#[tokio::test]
+async fn plugins_hear_actions_taken_over_plexichat() {
+    use crate::plexichat_support::Api;
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start_with(
+        Options::default()
+            .env("CHORUS__ORIGINCHATS__AUTH_MODE", "cracked-only")
+            .env("CHORUS__PLEXICHAT__RATE_LIMITS", "false")
+            .env("CHORUS__ORIGINCHATS__PLUGINS", r#"["eventlog"]"#)
+            .env(
+                "CHORUS__ORIGINCHATS__PLUGINS_DIR",
+                dir.path().display().to_string(),
+            ),
+    );
+    let mut root = owner(&s).await;
+    let out = s.cli(&["token", "issue", "root"]);
+    assert!(out.status.success(), "{out:?}");
+    let root_api = Api::new(&s).with_token(String::from_utf8(out.stdout).unwrap().trim());
+    let bob = Api::new(&s).register("bob").await;
+    let bob_id = bob.get("/users/@me").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let space = u128::from_str_radix("00000000000070008000000000000001", 16).unwrap();
+    root_api
+        .call("PUT", &format!("/servers/{space}/bans/{bob_id}"), None)
+        .await
+        .assert_status(200);
+    root_api
+        .call("DELETE", &format!("/servers/{space}/bans/{bob_id}"), None)
+        .await
+        .assert_status(200);
+    assert_eq!(
+        reports(&mut root, 3).await,
+        [
+            "server_start",
+            "user_ban by root: bob",
+            "user_unban by root: bob"
+        ]
+    );
 }
