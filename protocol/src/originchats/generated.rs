@@ -5083,7 +5083,7 @@ impl serde::Serialize for RolesList {
 ///
 /// Errors: "Role name is required", "Role '<n>' cannot be made self-assignable", "Role already exists".
 ///
-/// Chorus: New roles go just above `user` (the core's default role, always last) instead of below it; `position` is ignored.
+/// Chorus: `position` is a rank from the top: the new role goes below that many roles, and roles from there down move one lower (the reference stores the number as given, ties included). Without it, or past the end, the role goes just above `user` (the core's default role, always last) instead of below it. Placing it above the caller's own highest role gives "Cannot manage roles at or above your position" unless the caller owns the space.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoleCreate {
     /// Role name.
@@ -23569,7 +23569,7 @@ pub enum ClientFrame {
     ///
     /// Errors: "Role name is required", "Role '<n>' cannot be made self-assignable", "Role already exists".
     ///
-    /// Chorus: New roles go just above `user` (the core's default role, always last) instead of below it; `position` is ignored.
+    /// Chorus: `position` is a rank from the top: the new role goes below that many roles, and roles from there down move one lower (the reference stores the number as given, ties included). Without it, or past the end, the role goes just above `user` (the core's default role, always last) instead of below it. Placing it above the caller's own highest role gives "Cannot manage roles at or above your position" unless the caller owns the space.
     RoleCreate(RoleCreate),
     /// roleUpdate
     ///

@@ -1,5 +1,6 @@
 //! The audit log (OriginChats `modlog`): what moderators and managers did, per space. Written by
-//! the role, member, ban, server, channel and message operations through [`Core::audit`].
+//! the role, member, ban, server, channel, message, emoji and webhook operations (and OriginChats
+//! `plugins_reload`) through [`Core::audit`].
 
 use super::ids::{SpaceId, UserId, now_ms};
 use super::messages::Message;
@@ -100,9 +101,31 @@ impl Core {
             details,
             created_at: now_ms(),
         };
-        if let Err(e) = self.store().insert_audit(entry).await {
+        if let Err(e) = self.store().insert_audit(entry.clone()).await {
             tracing::warn!(error = %e, action, "cannot write the audit log");
         }
+        self.hub().publish(super::events::Event::ActionTaken {
+            entry: std::sync::Arc::new(entry),
+        });
+    }
+
+    /// Announces `user`'s own leaving of `space` (OriginChats' plugin event `user_leave`); the
+    /// audit log does not record it, as the reference's modlog does not.
+    pub fn announce_leave(&self, space: &SpaceId, user: &User) {
+        let entry = AuditEntry {
+            space_id: space.clone(),
+            actor_id: Some(user.id.0.clone()),
+            actor_name: Some(user.username.clone()),
+            action: "user_leave".into(),
+            category: categories::USERS.into(),
+            target_id: Some(user.id.0.clone()),
+            target_name: Some(user.username.clone()),
+            details: serde_json::json!({}),
+            created_at: now_ms(),
+        };
+        self.hub().publish(super::events::Event::ActionTaken {
+            entry: std::sync::Arc::new(entry),
+        });
     }
 
     /// Records a change to a space's channel. Threads and private rooms are not channels of

@@ -2,6 +2,7 @@
 //! `[A-Za-z0-9_]{1,64}` unique case-insensitively, images decoded and verified with the `image`
 //! crate and kept as uploaded under `<data_dir>/emojis/<space>/<id>.<format>`.
 
+use super::audit::{AuditTarget, categories};
 use super::ids::{SpaceId, UserId, now_ms};
 use super::permissions::Permissions;
 use super::users::User;
@@ -148,6 +149,15 @@ impl Core {
             let _ = self.store().delete_emoji(space.clone(), emoji.id).await;
             return Err(EmojiError::Core(e));
         }
+        self.audit(
+            space,
+            Some(actor),
+            "emoji_add",
+            categories::SERVER,
+            emoji_target(&emoji),
+            serde_json::json!({"file_name": emoji.file_name}),
+        )
+        .await;
         Ok(emoji)
     }
 
@@ -209,6 +219,24 @@ impl Core {
         {
             let _ = tokio::fs::remove_file(dir.join(&current.file_name)).await;
         }
+        if let Some(u) = &updated {
+            let mut changes = Vec::new();
+            if name.is_some() {
+                changes.push("name");
+            }
+            if new_image.is_some() {
+                changes.push("image");
+            }
+            self.audit(
+                space,
+                Some(actor),
+                "emoji_update",
+                categories::SERVER,
+                emoji_target(u),
+                serde_json::json!({"changes": changes, "old_name": current.name}),
+            )
+            .await;
+        }
         Ok(updated.is_some())
     }
 
@@ -223,6 +251,15 @@ impl Core {
         match self.store().delete_emoji(space.clone(), id).await? {
             Some(e) => {
                 let _ = tokio::fs::remove_file(self.emoji_path(&e)).await;
+                self.audit(
+                    space,
+                    Some(actor),
+                    "emoji_delete",
+                    categories::SERVER,
+                    emoji_target(&e),
+                    serde_json::json!({}),
+                )
+                .await;
                 Ok(true)
             }
             None => Ok(false),
@@ -245,6 +282,11 @@ impl Core {
             .emoji_by_name(space.clone(), name.trim().to_owned())
             .await?)
     }
+}
+
+/// An emoji as the target of an audit entry: its numeric id and name.
+fn emoji_target(e: &Emoji) -> AuditTarget {
+    AuditTarget::Named(e.id.to_string(), e.name.clone())
 }
 
 /// Writes a whole small file and syncs it.

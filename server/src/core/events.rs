@@ -132,6 +132,12 @@ pub enum Event {
         reason: Option<String>,
         banned: bool,
     },
+    /// A management or moderation action was taken: every audit log entry as it is written,
+    /// and self-service leaves (`user_leave`), which are not logged. Dialects render nothing;
+    /// OriginChats plugins hear it. Topic: the space.
+    ActionTaken {
+        entry: Arc<super::audit::AuditEntry>,
+    },
     /// A space's settings changed (GUILD_UPDATE). Topic: the space.
     SpaceUpdated {
         space: Arc<super::spaces::Space>,
@@ -239,6 +245,7 @@ impl Event {
             | Event::BanChanged { space_id, .. }
             | Event::SpaceDeleted { space_id } => Topic::Space(space_id.clone()),
             Event::SpaceUpdated { space } => Topic::Space(space.id.clone()),
+            Event::ActionTaken { entry } => Topic::Space(entry.space_id.clone()),
             Event::UserChanged { user } => Topic::User(user.id.clone()),
             Event::ThreadCreated { thread }
             | Event::ThreadUpdated { thread }

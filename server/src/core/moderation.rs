@@ -419,7 +419,9 @@ impl Core {
         if s.owner {
             return Err(CoreError::Forbidden("owner"));
         }
-        self.remove_from_space(space, user).await
+        self.remove_from_space(space, user).await?;
+        self.announce_leave(space, user);
+        Ok(())
     }
 
     async fn remove_from_space(&self, space: &SpaceId, user: &User) -> CoreResult<()> {
@@ -578,6 +580,7 @@ impl Core {
             return Ok(false);
         }
         let spaces = self.store().user_spaces(user.id.clone()).await?;
+        let left = spaces.clone();
         let hub = self.hub().clone();
         let who = UserRef {
             id: user.id.clone(),
@@ -600,6 +603,11 @@ impl Core {
             )
             .await?;
         self.invalidate_permissions();
+        if removed {
+            for space in &left {
+                self.announce_leave(space, user);
+            }
+        }
         Ok(removed)
     }
 

@@ -147,7 +147,10 @@ impl Core {
                 "this room does not hold messages".into(),
             ));
         }
-        if room.locked || room.archived {
+        // A poll is a message: an archived thread reopens for it as for any post.
+        if room.kind == super::rooms::RoomKind::Thread {
+            self.open_thread_for_send(&room).await?;
+        } else if room.locked || room.archived {
             return Err(CoreError::Forbidden("room is locked"));
         }
         if new.question.trim().is_empty() {

@@ -27,6 +27,9 @@ pub enum Placement {
     Top,
     /// Just above the default role (OriginChats appends new roles at the bottom).
     AboveDefault,
+    /// Below the `n` highest roles (OriginChats `position`, 0 = the top); never below the
+    /// default role. A member who is not the owner may not place it above their own top role.
+    Rank(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +65,14 @@ pub struct Standing {
     pub perms: Permissions,
     pub top: i64,
     pub member: Member,
+}
+
+/// The core position a new role takes to sit just below the `n` highest roles (ties ranked
+/// as OriginChats ranks them), and above the default role.
+fn rank_position(roles: &[Role], n: usize) -> i64 {
+    let mut ranked: Vec<&Role> = roles.iter().filter(|r| !r.is_default).collect();
+    ranked.sort_by(|a, b| b.position.cmp(&a.position).then(a.id.cmp(&b.id)));
+    ranked.get(n).map_or(1, |below| below.position.max(0) + 1)
 }
 
 impl Standing {
@@ -158,7 +169,8 @@ impl Core {
         space: &SpaceId,
         new: NewRole,
     ) -> CoreResult<Role> {
-        self.standing_with(&actor.id, space, Permissions::MANAGE_ROLES, "manage_roles")
+        let standing = self
+            .standing_with(&actor.id, space, Permissions::MANAGE_ROLES, "manage_roles")
             .await?;
         let name = new.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > MAX_ROLE_NAME_CHARS {
@@ -172,11 +184,23 @@ impl Core {
         }
         let position = match new.placement {
             Placement::Top => roles.iter().map(|r| r.position + 1).max().unwrap_or(1),
-            Placement::AboveDefault => {
-                // Make room at 1: every role from 1 up moves one higher.
+            Placement::AboveDefault | Placement::Rank(_) => {
+                let at = match new.placement {
+                    Placement::Rank(n) => {
+                        let at = rank_position(&roles, n);
+                        // The actor's own top role moves up with the others, so `at` may
+                        // equal it.
+                        if !standing.owner && at > standing.top {
+                            return Err(CoreError::Forbidden("hierarchy"));
+                        }
+                        at
+                    }
+                    _ => 1,
+                };
+                // Make room at `at`: every role from there up moves one higher.
                 let shifted: Vec<(RoleId, i64)> = roles
                     .iter()
-                    .filter(|r| !r.is_default && r.position >= 1)
+                    .filter(|r| !r.is_default && r.position >= at)
                     .map(|r| (r.id.clone(), r.position + 1))
                     .collect();
                 if !shifted.is_empty() {
@@ -199,7 +223,7 @@ impl Core {
                         )
                         .await?;
                 }
-                1
+                at
             }
         };
         let role = Role {

@@ -6,6 +6,7 @@
 //! Who may manage a webhook: its creator, or anyone with `MANAGE_WEBHOOKS` in its room or
 //! `MANAGE_SPACE` in its space.
 
+use super::audit::{AuditTarget, categories};
 use super::ids::{MessageId, RoomId, SpaceId, UserId, now_ms};
 use super::messages::{Message, NewMessage, UserRef};
 use super::operations::Pending;
@@ -144,10 +145,27 @@ impl Core {
             avatar_url,
             created_at: now,
         };
-        Ok(self
+        let w = self
             .store()
             .insert_webhook(w, users::token_digest(token))
-            .await?)
+            .await?;
+        self.audit_webhook(actor, "webhook_create", &w, json!({"channel": r.name}))
+            .await;
+        Ok(w)
+    }
+
+    /// Writes a webhook action to the space's audit log (`server_management`, as OriginChats
+    /// files them).
+    async fn audit_webhook(&self, actor: &User, action: &str, w: &Webhook, details: Value) {
+        self.audit(
+            &w.space_id,
+            Some(actor),
+            action,
+            categories::SERVER,
+            AuditTarget::Named(w.id.clone(), w.name.clone()),
+            details,
+        )
+        .await;
     }
 
     pub async fn webhook(&self, id: &str) -> CoreResult<Option<Webhook>> {
@@ -216,16 +234,35 @@ impl Core {
                 return Err(CoreError::Forbidden("manage_webhooks"));
             }
         }
+        let mut changes = Vec::new();
+        if name.is_some() {
+            changes.push("name");
+        }
+        if avatar_url.is_some() {
+            changes.push("avatar_url");
+        }
+        if room.as_ref().is_some_and(|r| r != &w.room_id) {
+            changes.push("channel");
+        }
         let change = WebhookChange {
             name,
             avatar_url,
             room_id: room,
             token_digest: None,
         };
-        self.store()
-            .update_webhook(w.id, change)
+        let updated = self
+            .store()
+            .update_webhook(w.id.clone(), change)
             .await?
-            .ok_or(CoreError::NotFound("webhook"))
+            .ok_or(CoreError::NotFound("webhook"))?;
+        self.audit_webhook(
+            actor,
+            "webhook_update",
+            &updated,
+            json!({"changes": changes, "old_name": w.name}),
+        )
+        .await;
+        Ok(updated)
     }
 
     /// Replaces a webhook's token with `token`: the old one stops working at once.
@@ -240,10 +277,14 @@ impl Core {
             token_digest: Some(users::token_digest(token)),
             ..WebhookChange::default()
         };
-        self.store()
+        let updated = self
+            .store()
             .update_webhook(w.id, change)
             .await?
-            .ok_or(CoreError::NotFound("webhook"))
+            .ok_or(CoreError::NotFound("webhook"))?;
+        self.audit_webhook(actor, "webhook_regenerate", &updated, json!({}))
+            .await;
+        Ok(updated)
     }
 
     pub async fn delete_webhook(&self, actor: &User, id: &str) -> CoreResult<Webhook> {
@@ -251,6 +292,8 @@ impl Core {
         if !self.store().delete_webhook(w.id.clone()).await? {
             return Err(CoreError::NotFound("webhook"));
         }
+        self.audit_webhook(actor, "webhook_delete", &w, json!({}))
+            .await;
         Ok(w)
     }
 

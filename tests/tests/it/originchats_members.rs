@@ -832,3 +832,143 @@ async fn server_update_is_stored_and_shown_everywhere() {
     let again = Oc::connect(&s).await;
     assert_eq!(again.handshake["val"]["server"]["name"], "Origin Lounge");
 }
+
+/// Emoji, webhook and plugin-reload actions are `server_management` entries of the modlog.
+#[tokio::test]
+async fn the_modlog_records_emoji_webhook_and_plugin_actions() {
+    use crate::files_support::{PNG, data_uri};
+    let (_s, mut boss, _bob) = pair().await;
+    let png = data_uri("image/png", PNG);
+    boss.send(json!({"cmd": "emoji_add", "name": "wave", "image": png}))
+        .await;
+    assert_eq!(until(&mut boss, "emoji_add").await["added"], true);
+    boss.send(json!({"cmd": "emoji_update", "emoji_id": 0, "name": "hello", "image": png}))
+        .await;
+    assert_eq!(until(&mut boss, "emoji_update").await["updated"], true);
+    // A refused change is not an action.
+    boss.send(json!({"cmd": "emoji_update", "emoji_id": 7, "name": "nobody"}))
+        .await;
+    assert_eq!(until(&mut boss, "emoji_update").await["updated"], false);
+    boss.send(json!({"cmd": "emoji_delete", "emoji_id": 0}))
+        .await;
+    assert_eq!(until(&mut boss, "emoji_delete").await["deleted"], true);
+
+    boss.send(json!({"cmd": "webhook_create", "channel": "general", "name": "CI"}))
+        .await;
+    let id = until(&mut boss, "webhook_create").await["webhook"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    boss.send(json!({"cmd": "webhook_update", "id": id, "name": "Deploy"}))
+        .await;
+    until(&mut boss, "webhook_update").await;
+    boss.send(json!({"cmd": "webhook_regenerate", "id": id}))
+        .await;
+    until(&mut boss, "webhook_regenerate").await;
+    boss.send(json!({"cmd": "webhook_delete", "id": id})).await;
+    until(&mut boss, "webhook_delete").await;
+    boss.send(json!({"cmd": "plugins_reload"})).await;
+    until(&mut boss, "plugins_reload").await;
+
+    boss.send(json!({"cmd": "modlog_get", "category": "server_management"}))
+        .await;
+    let log = until(&mut boss, "modlog_get").await;
+    assert_eq!(
+        actions(&log),
+        [
+            "plugins_reload",
+            "webhook_delete",
+            "webhook_regenerate",
+            "webhook_update",
+            "webhook_create",
+            "emoji_delete",
+            "emoji_update",
+            "emoji_add"
+        ],
+        "{log}"
+    );
+    let e = log["entries"].as_array().unwrap();
+    for entry in e {
+        assert_eq!(entry["category"], "server_management");
+        assert_eq!(entry["actor_name"], "boss");
+    }
+    assert_eq!(e[0]["details"], json!({"plugin": null}));
+    assert_eq!(e[0]["target_id"], Value::Null);
+    assert_eq!(e[4]["target_id"], id.as_str());
+    assert_eq!(e[4]["target_name"], "CI");
+    assert_eq!(e[4]["details"], json!({"channel": "general"}));
+    assert_eq!(e[3]["target_name"], "Deploy");
+    assert_eq!(
+        e[3]["details"],
+        json!({"changes": ["name"], "old_name": "CI"})
+    );
+    assert_eq!(e[1]["target_name"], "Deploy");
+    assert_eq!(e[7]["target_id"], "0");
+    assert_eq!(e[7]["target_name"], "wave");
+    assert_eq!(
+        e[6]["details"],
+        json!({"changes": ["name", "image"], "old_name": "wave"})
+    );
+    assert_eq!(e[6]["target_name"], "hello");
+    assert_eq!(e[5]["target_name"], "hello");
+
+    boss.send(json!({"cmd": "modlog_summary"})).await;
+    let summary = until(&mut boss, "modlog_summary").await;
+    assert_eq!(summary["category_totals"]["server_management"], 8);
+    for a in [
+        "emoji_add",
+        "emoji_update",
+        "emoji_delete",
+        "webhook_create",
+        "webhook_update",
+        "webhook_regenerate",
+        "webhook_delete",
+        "plugins_reload",
+    ] {
+        assert_eq!(
+            summary["action_counts"][format!("server_management.{a}")],
+            1,
+            "{summary}"
+        );
+    }
+}
+
+/// A timeout set before a restart still holds in a channel with permission lists (where the
+/// reference's limiter alone decides) once the server is back.
+#[tokio::test]
+async fn timeouts_hold_in_listed_channels_after_a_restart() {
+    let (s, mut boss, mut bob) = pair().await;
+    boss.send(
+        json!({"cmd": "channel_create", "name": "lounge", "type": "text",
+        "permissions": {"view": ["user"], "send": ["user"]}}),
+    )
+    .await;
+    until(&mut boss, "channel_create").await;
+    until(&mut bob, "channels_get").await;
+    boss.send(json!({"cmd": "user_timeout", "user": "bob", "timeout": 600}))
+        .await;
+    until(&mut boss, "user_timeout").await;
+    assert_eq!(
+        until(&mut bob, "rate_limit").await["reason"],
+        "User timeout set"
+    );
+    drop(boss);
+    drop(bob);
+
+    let s = s.restart();
+    let mut bob = Oc::login(&s, "bob", "password").await;
+    assert_eq!(bob.recv().await["cmd"], "user_connect");
+    bob.send(json!({"cmd": "message_new", "channel": "lounge", "content": "back!"}))
+        .await;
+    let denied = bob.recv().await;
+    assert_eq!(denied["cmd"], "rate_limit", "{denied}");
+    assert!(
+        denied["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("You are in timeout for "),
+        "{denied}"
+    );
+    // The timeout is the same one, not a fresh ten minutes.
+    assert!(denied["length"].as_u64().unwrap() <= 600_000, "{denied}");
+}

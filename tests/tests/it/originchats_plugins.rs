@@ -216,3 +216,186 @@ async fn automod_deletes_times_out_and_reports_and_owners_manage_it() {
         c.close().await;
     }
 }
+
+/// Reads until the reply `cmd` (plugin posts and side broadcasts may come first).
+async fn until(c: &mut Oc, cmd: &str) -> Value {
+    loop {
+        let f = c.recv().await;
+        if f["cmd"] == cmd || f["cmd"] == "error" {
+            return f;
+        }
+    }
+}
+
+/// The built-in `eventlog` plugin hears `server_start` and the role, member and moderation
+/// events (here from OriginChats commands) and reports each in its channel, in order.
+#[tokio::test]
+async fn eventlog_reports_server_role_and_moderation_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start_with(
+        Options::default()
+            .env("CHORUS__ORIGINCHATS__AUTH_MODE", "cracked-only")
+            .env("CHORUS__ORIGINCHATS__PLUGINS", r#"["eventlog"]"#)
+            .env(
+                "CHORUS__ORIGINCHATS__PLUGINS_DIR",
+                dir.path().display().to_string(),
+            ),
+    );
+    let mut root = owner(&s).await;
+    let mut bob = Oc::register(&s, "bob").await;
+    root.send(json!({"cmd": "plugins_list"})).await;
+    let list = until(&mut root, "plugins_list").await;
+    assert!(
+        list["plugins"]["eventlog"]["handles"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("user_timeout")),
+        "{list}"
+    );
+
+    let steps: [(bool, Value, &str); 12] = [
+        (
+            false,
+            json!({"cmd": "role_create", "name": "vip", "self_assignable": true}),
+            "role_create",
+        ),
+        (
+            true,
+            json!({"cmd": "self_role_add", "role": "vip"}),
+            "self_role_add",
+        ),
+        (
+            true,
+            json!({"cmd": "self_role_remove", "role": "vip"}),
+            "self_role_remove",
+        ),
+        (
+            false,
+            json!({"cmd": "role_update", "name": "vip", "color": "#00FF00"}),
+            "role_update",
+        ),
+        (
+            false,
+            json!({"cmd": "user_roles_set", "user": "bob", "roles": ["user", "vip"]}),
+            "user_roles_get",
+        ),
+        (
+            false,
+            json!({"cmd": "role_delete", "name": "vip"}),
+            "role_delete",
+        ),
+        (
+            false,
+            json!({"cmd": "user_timeout", "user": "bob", "timeout": 60}),
+            "user_timeout",
+        ),
+        (false, json!({"cmd": "user_ban", "user": "bob"}), "user_ban"),
+        (
+            false,
+            json!({"cmd": "user_unban", "user": "bob"}),
+            "user_unban",
+        ),
+        (
+            false,
+            json!({"cmd": "channel_create", "name": "news", "type": "text"}),
+            "channel_create",
+        ),
+        (
+            false,
+            json!({"cmd": "channel_move", "name": "news", "position": 0}),
+            "channel_move",
+        ),
+        (false, json!({"cmd": "roles_list"}), "roles_list"),
+    ];
+    for (by_bob, req, reply) in steps {
+        let who = if by_bob { &mut bob } else { &mut root };
+        who.send(req).await;
+        assert_eq!(until(who, reply).await["cmd"], reply);
+    }
+    let mut carol = Oc::register(&s, "carol").await;
+    carol.send(json!({"cmd": "user_leave"})).await;
+    until(&mut carol, "user_leave").await;
+
+    let expected = [
+        "server_start",
+        "role_create by root: vip",
+        "self_role_add by bob: vip",
+        "self_role_remove by bob: vip",
+        "role_update by root: vip",
+        "user_roles_set by root: bob",
+        "role_delete by root: vip",
+        "user_timeout by root: bob",
+        "user_ban by root: bob",
+        "user_unban by root: bob",
+        "channel_create: news",
+        "channel_move by root: news",
+        "user_leave by carol: carol",
+    ];
+    assert_eq!(reports(&mut root, expected.len()).await, expected);
+}
+
+/// The `originChats` posts of `general`, once there are `n` of them (the plugin posts as
+/// events arrive).
+async fn reports(c: &mut Oc, n: usize) -> Vec<String> {
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        c.send(json!({"cmd": "messages_get", "channel": "general", "limit": 50}))
+            .await;
+        let page = until(c, "messages_get").await;
+        seen = page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["user"] == "originChats")
+            .map(|m| m["content"].as_str().unwrap().to_owned())
+            .collect();
+        if seen.len() >= n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    seen
+}
+
+/// Plugins hear the core's actions whichever dialect took them: a Plexichat ban and unban.
+#[tokio::test]
+async fn plugins_hear_actions_taken_over_plexichat() {
+    use crate::plexichat_support::Api;
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start_with(
+        Options::default()
+            .env("CHORUS__ORIGINCHATS__AUTH_MODE", "cracked-only")
+            .env("CHORUS__PLEXICHAT__RATE_LIMITS", "false")
+            .env("CHORUS__ORIGINCHATS__PLUGINS", r#"["eventlog"]"#)
+            .env(
+                "CHORUS__ORIGINCHATS__PLUGINS_DIR",
+                dir.path().display().to_string(),
+            ),
+    );
+    let mut root = owner(&s).await;
+    let out = s.cli(&["token", "issue", "root"]);
+    assert!(out.status.success(), "{out:?}");
+    let root_api = Api::new(&s).with_token(String::from_utf8(out.stdout).unwrap().trim());
+    let bob = Api::new(&s).register("bob").await;
+    let bob_id = bob.get("/users/@me").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let space = u128::from_str_radix("00000000000070008000000000000001", 16).unwrap();
+    root_api
+        .call("PUT", &format!("/servers/{space}/bans/{bob_id}"), None)
+        .await
+        .assert_status(200);
+    root_api
+        .call("DELETE", &format!("/servers/{space}/bans/{bob_id}"), None)
+        .await
+        .assert_status(200);
+    assert_eq!(
+        reports(&mut root, 3).await,
+        [
+            "server_start",
+            "user_ban by root: bob",
+            "user_unban by root: bob"
+        ]
+    );
+}

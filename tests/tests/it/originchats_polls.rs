@@ -338,3 +338,109 @@ async fn poll_create_errors() {
     alice.expect_quiet().await;
     alice.close().await;
 }
+
+/// A poll in a staff-only forum thread: a message of the thread, heard by the forum's viewers
+/// only (bob cannot view the forum), with the thread's id on every poll packet.
+#[tokio::test]
+async fn polls_in_a_thread() {
+    let (_s, mut boss, mut moder, mut bob, id) =
+        crate::originchats_threads::forum_with_thread().await;
+    moder
+        .send(
+            json!({"cmd": "poll_create", "thread_id": id, "question": "Which bug first?",
+            "options": ["crash", "typo"]}),
+        )
+        .await;
+    let flat = moder.recv().await;
+    assert_eq!(flat["cmd"], "message_new", "{flat}");
+    assert_eq!(flat["channel"], "support");
+    assert_eq!(flat["thread_id"], id.as_str());
+    assert_eq!(flat["user"], "mod");
+    assert_eq!(flat["content"], "");
+    let reply = moder.recv().await;
+    assert_eq!(reply["cmd"], "poll_create");
+    assert_eq!(reply["channel"], "support");
+    assert_eq!(reply["thread_id"], id.as_str());
+    assert_eq!(reply["message_id"], flat["id"]);
+    assert_eq!(boss.recv().await, flat);
+    let poll_id = reply["poll_id"].as_str().unwrap().to_owned();
+
+    // The poll message is in the thread's history, not the forum's.
+    boss.send(json!({"cmd": "thread_messages", "thread_id": id}))
+        .await;
+    let history = boss.recv().await;
+    let messages = history["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1, "{history}");
+    assert_eq!(messages[0]["id"], flat["id"]);
+    assert_eq!(messages[0]["content"], "");
+    assert_eq!(messages[0]["embeds"], flat["embeds"]);
+
+    boss.send(json!({"cmd": "poll_vote", "poll_id": poll_id, "option_id": "1"}))
+        .await;
+    let upd = boss.recv().await;
+    assert_eq!(upd["cmd"], "poll_vote_update");
+    assert_eq!(upd["channel"], "support");
+    assert_eq!(upd["thread_id"], id.as_str());
+    assert_eq!(
+        tally(&upd["results"]),
+        [t("0", 0, &[]), t("1", 1, &["boss"])]
+    );
+    assert_eq!(boss.recv().await["cmd"], "poll_vote");
+    assert_eq!(moder.recv().await, upd);
+
+    boss.send(json!({"cmd": "poll_get", "message_id": flat["id"]}))
+        .await;
+    let got = boss.recv().await;
+    assert_eq!(got["poll"]["channel"], "support");
+    assert_eq!(got["poll"]["thread_id"], id.as_str());
+    assert_eq!(got["poll"]["user_votes"], json!(["1"]));
+
+    // bob cannot view the forum: no poll of its threads for him.
+    bob.expect_error(
+        json!({"cmd": "poll_vote", "poll_id": poll_id, "option_id": "0"}),
+        "You do not have permission to view this poll",
+    )
+    .await;
+    bob.expect_error(
+        json!({"cmd": "poll_results", "poll_id": poll_id}),
+        "You do not have permission to view this poll",
+    )
+    .await;
+    bob.expect_error(
+        json!({"cmd": "poll_create", "thread_id": id, "question": "Mine?",
+            "options": ["a", "b"]}),
+        "You do not have permission to send messages in this thread",
+    )
+    .await;
+    bob.expect_error(
+        json!({"cmd": "poll_create", "thread_id": "nope", "question": "Q?",
+            "options": ["a", "b"]}),
+        "Thread not found",
+    )
+    .await;
+
+    moder
+        .send(json!({"cmd": "poll_end", "poll_id": poll_id}))
+        .await;
+    let ended = moder.recv().await;
+    assert_eq!(ended["cmd"], "poll_end");
+    assert_eq!(ended["thread_id"], id.as_str());
+    assert_eq!(ended["channel"], "support");
+    assert_eq!(ended["results"]["ended"], true);
+    assert_eq!(moder.recv().await["cmd"], "poll_end"); // the reply
+    assert_eq!(boss.recv().await, ended);
+
+    // A locked thread takes no polls.
+    boss.send(json!({"cmd": "thread_update", "thread_id": id, "locked": true}))
+        .await;
+    assert_eq!(boss.recv().await["thread"]["locked"], true);
+    assert_eq!(moder.recv().await["thread"]["locked"], true);
+    moder
+        .expect_error(
+            json!({"cmd": "poll_create", "thread_id": id, "question": "Again?",
+                "options": ["a", "b"]}),
+            "This thread is locked",
+        )
+        .await;
+    bob.expect_quiet().await;
+}

@@ -532,3 +532,77 @@ async fn role_changes_from_another_dialect_push_roles_list() {
     assert!(list["roles"].get("artist").is_none(), "{list}");
     bob.expect_quiet().await;
 }
+
+/// `role_create` with `position` (a rank from the top) puts the role there; past the end it
+/// goes just above `user`, which stays last; an admin cannot place a role above their own.
+#[tokio::test]
+async fn role_create_honours_position() {
+    let (_s, mut boss, mut adm, mut bob) = trio().await;
+    async fn create(who: &mut Oc, others: &mut [&mut Oc], req: Value) -> Value {
+        who.send(req).await;
+        let list = who.recv().await;
+        assert_eq!(list["cmd"], "roles_list", "{list}");
+        assert_eq!(who.recv().await["cmd"], "role_create");
+        for c in others.iter_mut() {
+            assert_eq!(c.recv().await, list);
+        }
+        list
+    }
+    let list = create(
+        &mut boss,
+        &mut [&mut adm, &mut bob],
+        json!({"cmd": "role_create", "name": "vip", "position": 1}),
+    )
+    .await;
+    assert_eq!(names(&list), ["owner", "vip", "admin", "moderator", "user"]);
+    assert_eq!(list["roles"]["vip"]["position"], 1);
+
+    // Above the `owner` role only the space owner may go (the core's hierarchy).
+    boss.expect_error(
+        json!({"cmd": "role_create", "name": "chief", "position": 0}),
+        "Cannot manage roles at or above your position",
+    )
+    .await;
+
+    // Past the end (the reference's default, the number of roles): above `user`.
+    let list = create(
+        &mut boss,
+        &mut [&mut adm, &mut bob],
+        json!({"cmd": "role_create", "name": "guest", "position": 99}),
+    )
+    .await;
+    assert_eq!(
+        names(&list),
+        ["owner", "vip", "admin", "moderator", "guest", "user"]
+    );
+
+    // The admin may place a role just below their own, not above it.
+    adm.expect_error(
+        json!({"cmd": "role_create", "name": "boss2", "position": 1}),
+        "Cannot manage roles at or above your position",
+    )
+    .await;
+    let list = create(
+        &mut adm,
+        &mut [&mut boss, &mut bob],
+        json!({"cmd": "role_create", "name": "helper", "position": 3}),
+    )
+    .await;
+    assert_eq!(
+        names(&list),
+        [
+            "owner",
+            "vip",
+            "admin",
+            "helper",
+            "moderator",
+            "guest",
+            "user"
+        ]
+    );
+
+    // roles_list agrees, for anyone.
+    bob.send(json!({"cmd": "roles_list"})).await;
+    assert_eq!(bob.recv().await["roles"], list["roles"]);
+    bob.expect_quiet().await;
+}

@@ -24,7 +24,7 @@ pub struct OriginChatsConfig {
     pub messages_per_minute: usize,
     pub burst_limit: usize,
     pub cooldown_seconds: u64,
-    /// Built-in plugins to load (`welcome`, `automod`).
+    /// Built-in plugins to load (`welcome`, `automod`, `eventlog`).
     pub plugins: Vec<String>,
     /// Where `<plugin>_config.json` files live (empty: `<data_dir>/plugins`).
     pub plugins_dir: String,

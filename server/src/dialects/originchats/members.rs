@@ -175,6 +175,39 @@ impl OriginChats {
         }
     }
 
+    /// Feeds the reference's limiter with the core's running timeouts: it lives in memory, and
+    /// channels with permission lists consult only it, so a timeout set before a restart must
+    /// hold there too.
+    async fn seed_timeouts(&self) {
+        const PAGE: u32 = 500;
+        let now = now_ms();
+        let mut after = String::new();
+        loop {
+            let page = match self
+                .core
+                .store()
+                .space_members(self.space.clone(), after.clone(), PAGE)
+                .await
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(error = %e, "originchats: cannot read the members' timeouts");
+                    return;
+                }
+            };
+            for (m, _) in &page {
+                if let Some(until) = m.timeout_until.filter(|u| *u > now) {
+                    self.limiter
+                        .set_timeout_ms(&m.user_id, (until - now) as u64);
+                }
+            }
+            match page.last() {
+                Some((m, _)) if page.len() == PAGE as usize => after = m.user_id.0.clone(),
+                _ => break,
+            }
+        }
+    }
+
     /// Starts following the core (once): role, member, ban and server events of the space,
     /// from any dialect, refresh the roles cached on connections, room subscriptions and the
     /// server settings.
@@ -184,6 +217,7 @@ impl OriginChats {
         }
         self.load_settings().await;
         self.remember_roles().await;
+        self.seed_timeouts().await;
         let (tx, mut rx) = mpsc::channel::<Event>(1024);
         self.core
             .hub()

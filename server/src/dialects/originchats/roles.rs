@@ -235,7 +235,11 @@ impl OriginChats {
                 description: r.description,
                 category: r.category.flatten(),
             },
-            placement: Placement::AboveDefault,
+            // A `position` is a rank from the top; `user` stays last whatever it says.
+            placement: match r.position {
+                Some(p) => Placement::Rank(usize::try_from(p).unwrap_or(0)),
+                None => Placement::AboveDefault,
+            },
         };
         let mut pushed = self.roles_push_lock().await;
         match self.core.create_role(&me.user, &self.space, new).await {

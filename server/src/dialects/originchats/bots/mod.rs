@@ -187,6 +187,7 @@ impl OriginChats {
         tokio::spawn(async move {
             oc.bots.push.load_keys().await;
             oc.bots.plugins.load();
+            oc.bots.plugins.started(&oc).await;
             let mut sweep = tokio::time::interval(POLL_SWEEP);
             loop {
                 tokio::select! {

@@ -1,10 +1,13 @@
 //! In-process plugins (§4.4). A [`Plugin`] receives the reference's plugin events
 //! (`user_join`, `user_connect`, `new_message`, `message_edit`, `message_delete`,
-//! `message_pin`, `message_unpin`, `channel_create`, `channel_update`, `channel_delete`) and
-//! acts through the core. Two are built in, ported from the reference:
+//! `message_pin`, `message_unpin`, `channel_create`, `channel_update`, `channel_delete`,
+//! `server_start`, and the role and moderation events the core's audit log announces) and acts
+//! through the core. Built in, ported from the reference:
 //! - `welcome`: greets users in a channel, once per user by default;
 //! - `automod`: blocked words time the sender out, delete the message and post a notice;
-//!   `!automod …` commands of owners and admins manage it.
+//!   `!automod …` commands of owners and admins manage it;
+//!
+//! and Chorus's own `eventlog`, which reports server, role and moderation events in a channel.
 //!
 //! `originchats.plugins` lists the plugins to load; each reads `<name>_config.json` from
 //! `originchats.plugins_dir` (the reference's file format; defaults when missing), again on
@@ -16,6 +19,7 @@ use super::super::render::CACHE;
 use super::super::session::Cx;
 use super::super::{Account, OriginChats};
 use super::DialectEvent;
+use crate::core::audit::AuditEntry;
 use crate::core::events::Event;
 use crate::core::ids::{MessageId, now_ms};
 use crate::core::messages::{DeleteMode, Message, NewMessage, UserRef};
@@ -51,6 +55,35 @@ pub enum PluginEvent {
     ChannelCreate(String),
     ChannelUpdate(String),
     ChannelDelete(String),
+    /// Once, when the plugins are loaded at start.
+    ServerStart,
+    /// A management or moderation action of the space (`channel_move`, `role_*`,
+    /// `self_role_*`, `user_roles_set`, `user_ban`, `user_unban`, `user_timeout`,
+    /// `user_leave`): who did it to whom, as the audit log has it.
+    Action {
+        name: &'static str,
+        entry: Arc<AuditEntry>,
+    },
+}
+
+/// The plugin event of a core action, named as the reference names it (None: actions the
+/// reference fires no event for, or fires under another hook).
+fn action_event(action: &str) -> Option<&'static str> {
+    Some(match action {
+        "channel_move" => "channel_move",
+        "role_create" => "role_create",
+        "role_delete" => "role_delete",
+        "role_update" | "role_set" | "role_permissions_set" => "role_update",
+        "self_role_add" => "self_role_add",
+        "self_role_remove" => "self_role_remove",
+        // Plexichat gives or takes one role at a time; OriginChats sets them all.
+        "user_roles_set" | "member_role_add" | "member_role_remove" => "user_roles_set",
+        "user_ban" => "user_ban",
+        "user_unban" => "user_unban",
+        "user_timeout" => "user_timeout",
+        "user_leave" => "user_leave",
+        _ => return None,
+    })
 }
 
 impl PluginEvent {
@@ -66,6 +99,8 @@ impl PluginEvent {
             PluginEvent::ChannelCreate(_) => "channel_create",
             PluginEvent::ChannelUpdate(_) => "channel_update",
             PluginEvent::ChannelDelete(_) => "channel_delete",
+            PluginEvent::ServerStart => "server_start",
+            PluginEvent::Action { name, .. } => name,
         }
     }
 }
@@ -96,6 +131,7 @@ impl Plugins {
         for name in &cfg.plugins {
             match name.as_str() {
                 "welcome" => loaded.push(Box::new(Welcome::default())),
+                "eventlog" => loaded.push(Box::new(EventLog::default())),
                 "automod" => loaded.push(Box::new(Automod::default())),
                 other => tracing::warn!(plugin = other, "originchats: unknown plugin, not loaded"),
             }
@@ -117,6 +153,11 @@ impl Plugins {
                 tracing::warn!(plugin = p.module(), error = %e, "originchats: plugin configuration");
             }
         }
+    }
+
+    /// `server_start`, once the configurations are read.
+    pub async fn started(&self, oc: &Arc<OriginChats>) {
+        self.dispatch(oc, PluginEvent::ServerStart).await;
     }
 
     async fn dispatch(&self, oc: &Arc<OriginChats>, ev: PluginEvent) {
@@ -183,6 +224,15 @@ impl OriginChats {
             Event::RoomDeleted { room } if room.space_id.is_some() && !room.kind.is_private() => {
                 PluginEvent::ChannelDelete(room.name.clone())
             }
+            Event::ActionTaken { entry } if entry.space_id == self.space => {
+                match action_event(&entry.action) {
+                    Some(name) => PluginEvent::Action {
+                        name,
+                        entry: entry.clone(),
+                    },
+                    None => return,
+                }
+            }
             _ => return,
         };
         self.bots.plugins.dispatch(self, ev).await;
@@ -231,6 +281,21 @@ impl OriginChats {
         )
     }
 
+    /// The modlog's `server_management.plugins_reload`; `plugin` is null for all of them.
+    async fn audit_plugins_reload(&self, account: &Account, plugin: Value) {
+        use crate::core::audit::{AuditTarget, categories};
+        self.core
+            .audit(
+                &self.space,
+                Some(&account.user),
+                "plugins_reload",
+                categories::SERVER,
+                AuditTarget::None,
+                json!({"plugin": plugin}),
+            )
+            .await;
+    }
+
     pub async fn plugins_reload(&self, cx: &mut Cx, r: proto::PluginsReload) -> Reply {
         const SRC: &str = "plugins_reload";
         let l = r.listener.as_deref();
@@ -250,13 +315,16 @@ impl OriginChats {
                     );
                 };
                 match p.reload(&plugins.dir) {
-                    Ok(()) => send(
-                        cx,
-                        with_listener(
-                            json!({"cmd": SRC, "val": format!("Plugin '{name}' reloaded successfully")}),
-                            l,
-                        ),
-                    ),
+                    Ok(()) => {
+                        self.audit_plugins_reload(&account, json!(name)).await;
+                        send(
+                            cx,
+                            with_listener(
+                                json!({"cmd": SRC, "val": format!("Plugin '{name}' reloaded successfully")}),
+                                l,
+                            ),
+                        )
+                    }
                     Err(e) => {
                         tracing::warn!(plugin = name, error = %e, "originchats: plugin reload failed");
                         send(
@@ -272,6 +340,7 @@ impl OriginChats {
                         tracing::warn!(plugin = p.module(), error = %e, "originchats: plugin reload failed");
                     }
                 }
+                self.audit_plugins_reload(&account, Value::Null).await;
                 send(
                     cx,
                     with_listener(
@@ -328,6 +397,109 @@ fn write_config<T: Serialize>(dir: &std::path::Path, file: &str, v: &T) {
 
 fn locked<T: Clone>(l: &RwLock<T>) -> T {
     l.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+// ---------------------------------------------------------------- eventlog
+
+/// Every event `eventlog` reports.
+const EVENTLOG_EVENTS: [&str; 14] = [
+    "server_start",
+    "channel_move",
+    "role_create",
+    "role_update",
+    "role_delete",
+    "self_role_add",
+    "self_role_remove",
+    "user_roles_set",
+    "user_ban",
+    "user_unban",
+    "user_timeout",
+    "user_leave",
+    "channel_create",
+    "channel_delete",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EventLogConfig {
+    pub enabled: bool,
+    /// Where the reports are posted.
+    pub channel: String,
+    /// The events reported (empty: all of them).
+    pub events: Vec<String>,
+}
+
+impl Default for EventLogConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            channel: "general".into(),
+            events: Vec::new(),
+        }
+    }
+}
+
+/// Posts a line as `originChats` for each server, role and moderation event, so moderators see
+/// them in a channel (a Chorus plugin; the reference's plugins are Python files).
+#[derive(Default)]
+struct EventLog {
+    cfg: RwLock<EventLogConfig>,
+}
+
+/// The report of one event: `<event>`, then `by <actor>` and `: <target>` when known.
+fn event_report(ev: &PluginEvent) -> Option<String> {
+    match ev {
+        PluginEvent::ServerStart => Some("server_start".into()),
+        PluginEvent::ChannelCreate(c) | PluginEvent::ChannelDelete(c) => {
+            Some(format!("{}: {c}", ev.name()))
+        }
+        PluginEvent::Action { name, entry } => {
+            let mut line = (*name).to_owned();
+            if let Some(actor) = &entry.actor_name {
+                line.push_str(&format!(" by {actor}"));
+            }
+            if let Some(target) = &entry.target_name {
+                line.push_str(&format!(": {target}"));
+            }
+            Some(line)
+        }
+        _ => None,
+    }
+}
+
+impl Plugin for EventLog {
+    fn module(&self) -> &'static str {
+        "eventlog"
+    }
+
+    fn info(&self) -> Value {
+        json!({"name": "Event Log Plugin",
+            "description": "Reports server, role and moderation events in a channel.",
+            "handles": EVENTLOG_EVENTS})
+    }
+
+    fn reload(&self, dir: &std::path::Path) -> Result<(), String> {
+        let cfg = read_config::<EventLogConfig>(dir, "eventlog_config.json")?;
+        *self.cfg.write().unwrap_or_else(|e| e.into_inner()) = cfg;
+        Ok(())
+    }
+
+    fn handle<'a>(
+        &'a self,
+        oc: &'a Arc<OriginChats>,
+        ev: &'a PluginEvent,
+    ) -> futures_util::future::BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let cfg = locked(&self.cfg);
+            if !cfg.enabled || !(cfg.events.is_empty() || cfg.events.iter().any(|e| e == ev.name()))
+            {
+                return;
+            }
+            let Some(text) = event_report(ev) else { return };
+            oc.plugin_post(oc.system_user().await, &cfg.channel, text)
+                .await;
+        })
+    }
 }
 
 // ---------------------------------------------------------------- welcome

@@ -1,5 +1,5 @@
-//! Polls (§2.13) over the core's polls: `poll_create` (the flat `message_new` side packet to
-//! the channel's viewers, then the reply), `poll_vote`, `poll_end`, `poll_results`,
+//! Polls (§2.13) over the core's polls: `poll_create` in a channel or a thread (the flat
+//! `message_new` side packet to the channel's viewers, then the reply), `poll_vote`, `poll_end`, `poll_results`,
 //! `poll_get`. Voters are always usernames (the reference sends raw user ids in votes).
 
 use super::super::channels::Channel;
@@ -86,21 +86,27 @@ pub fn results(state: &PollState, viewer: Option<&UserId>) -> Value {
     })
 }
 
-/// The channel name of a poll's room (None when it is not a known channel).
-pub fn channel_of(room: &RoomId) -> Value {
-    CACHE
-        .place(room)
-        .map_or(Value::Null, |p| Value::String(p.channel))
+/// The channel name and thread id of a poll's room (a thread shows its parent's name); nulls
+/// when the room is not a known channel.
+pub fn place_of(room: &RoomId) -> (Value, Value) {
+    match CACHE.place(room) {
+        Some(p) => (
+            Value::String(p.channel),
+            p.thread_id.map_or(Value::Null, Value::String),
+        ),
+        None => (Value::Null, Value::Null),
+    }
 }
 
 /// `poll_vote_update` for the channel's viewers.
 pub fn vote_update(state: &PollState, voter: &UserRef, option_ids: &[String]) -> Value {
+    let (channel, thread_id) = place_of(&state.poll.room_id);
     json!({
         "cmd": "poll_vote_update",
         "poll_id": state.poll.id,
         "message_id": state.poll.message_id.0,
-        "channel": channel_of(&state.poll.room_id),
-        "thread_id": null,
+        "channel": channel,
+        "thread_id": thread_id,
         "user": voter.username,
         "option_ids": option_ids,
         "results": results(state, None),
@@ -109,12 +115,13 @@ pub fn vote_update(state: &PollState, voter: &UserRef, option_ids: &[String]) ->
 
 /// `poll_end` for the channel's viewers.
 pub fn end_update(state: &PollState) -> Value {
+    let (channel, thread_id) = place_of(&state.poll.room_id);
     json!({
         "cmd": "poll_end",
         "poll_id": state.poll.id,
         "message_id": state.poll.message_id.0,
-        "channel": channel_of(&state.poll.room_id),
-        "thread_id": null,
+        "channel": channel,
+        "thread_id": thread_id,
         "results": results(state, None),
     })
 }
@@ -163,7 +170,14 @@ impl OriginChats {
             .map_err(|e| send(cx, poll_fail(src, e, l)))?;
         let viewable = match self.channel_of_room(account, &state.poll.room_id).await {
             Some(c) => c.allows(account, "view"),
-            None => true,
+            // A thread's poll is viewable where its forum is.
+            None => match self
+                .thread_context(account, state.poll.room_id.as_str())
+                .await
+            {
+                Ok(c) => c.allows(account, "view"),
+                Err(_) => true,
+            },
         };
         if !viewable {
             return Err(send(
@@ -235,25 +249,47 @@ impl OriginChats {
                 .map(|h| now_ms() + (h * 3_600_000.0).round() as i64),
             _ => None,
         };
-        let Some(name) = r.channel.as_deref() else {
-            // Threads are served by the thread commands; a thread id names no channel here.
-            return send(cx, fail(SRC, "Thread not found", l));
+        // A thread id wins over a channel, as for message_new; the thread's parent decides.
+        let channel = if let Some(tid) = r.thread_id.as_deref() {
+            let c = match self.thread_or_reply(cx, &account, tid, SRC, l).await {
+                Ok(c) => c,
+                Err(reply) => return reply,
+            };
+            if c.room.locked {
+                return send(cx, fail(SRC, super::super::threads::LOCKED, l));
+            }
+            if !c.allows(&account, "send") {
+                return send(
+                    cx,
+                    fail(
+                        SRC,
+                        "You do not have permission to send messages in this thread",
+                        l,
+                    ),
+                );
+            }
+            c
+        } else {
+            let Some(name) = r.channel.as_deref() else {
+                return send(cx, fail(SRC, "Channel or thread_id is required", l));
+            };
+            let channel = match self.find_channel(cx, name).await {
+                Ok(Some(c)) => c,
+                Ok(None) => return send(cx, fail(SRC, "Channel not found", l)),
+                Err(e) => return send(cx, internal(SRC, e, l)),
+            };
+            if !channel.allows(&account, "send") {
+                return send(
+                    cx,
+                    fail(
+                        SRC,
+                        "You do not have permission to send messages in this channel",
+                        l,
+                    ),
+                );
+            }
+            channel
         };
-        let channel = match self.find_channel(cx, name).await {
-            Ok(Some(c)) => c,
-            Ok(None) => return send(cx, fail(SRC, "Channel not found", l)),
-            Err(e) => return send(cx, internal(SRC, e, l)),
-        };
-        if !channel.allows(&account, "send") {
-            return send(
-                cx,
-                fail(
-                    SRC,
-                    "You do not have permission to send messages in this channel",
-                    l,
-                ),
-            );
-        }
         let embed = poll_embed(&question, &options, multi, expires_at);
         let new = NewPoll {
             room_id: channel.room.id.clone(),
@@ -277,8 +313,8 @@ impl OriginChats {
                         "cmd": SRC,
                         "poll_id": poll.id,
                         "message_id": message.id.0,
-                        "channel": channel.room.name,
-                        "thread_id": null,
+                        "channel": channel.channel_name(),
+                        "thread_id": channel.thread_id(),
                         "question": poll.question,
                         "options": options_json(&poll.options),
                         "allow_multiselect": poll.allow_multiselect,
@@ -427,14 +463,15 @@ impl OriginChats {
             Err(reply) => return reply,
         };
         let p = &state.poll;
+        let (channel, thread_id) = place_of(&p.room_id);
         send(
             cx,
             with_listener(
                 json!({"cmd": SRC, "poll": {
                     "id": p.id,
                     "message_id": p.message_id.0,
-                    "channel": channel_of(&p.room_id),
-                    "thread_id": null,
+                    "channel": channel,
+                    "thread_id": thread_id,
                     "question": p.question,
                     "options": options_json(&p.options),
                     "allow_multiselect": p.allow_multiselect,
