@@ -124,8 +124,12 @@ fn the_route_table_covers_the_served_core() {
             "POST /api/v1/auth/login login LoginRequest -> 200 LoginResponse",
             "POST /api/v1/auth/logout logout - -> 200 Success",
             "POST /api/v1/auth/refresh refresh - -> 200 LoginResponse",
+            "GET /api/v1/auth/sessions listSessions - -> 200 SessionList",
+            "DELETE /api/v1/auth/sessions/{session_id} revokeSession - -> 200 Success",
+            "POST /api/v1/auth/sessions/revoke-all revokeAllSessions RevokeAllSessionsRequest -> 200 RevokeAllSessionsResponse",
             "GET /api/v1/users/@me getCurrentUser - -> 200 User",
             "PATCH /api/v1/users/@me updateCurrentUser UpdateUserRequest -> 200 User",
+            "DELETE /api/v1/users/@me deleteCurrentUser DeleteAccountRequest -> 200 Success",
             "GET /api/v1/channels/{channel_id}/messages listMessages - -> 200 MessageList",
             "POST /api/v1/channels/{channel_id}/messages createMessage CreateMessageRequest -> 200 Message",
             "GET /api/v1/channels/{channel_id}/messages/{message_id} getMessage - -> 200 Message",
@@ -166,6 +170,14 @@ fn the_route_table_covers_the_served_core() {
             "GET /api/v1/servers/{server_id}/webhooks listServerWebhooks - -> 200 WebhookList",
             "POST /api/v1/channels/{channel_id}/attachments uploadAttachment - -> 200 AttachmentUpload",
             "GET /api/v1/media/attachments/{filename} getMediaAttachment - -> 200 -",
+            "POST /api/v1/users/@me/avatar uploadAvatar - -> 200 User",
+            "POST /api/v1/servers/{server_id}/icon uploadServerIcon - -> 200 Server",
+            "GET /api/v1/avatars/users/{user_id} getUserAvatar - -> 200 -",
+            "GET /api/v1/avatars/servers/{server_id} getServerIcon - -> 200 -",
+            "GET /api/v1/voice/ice-servers listIceServers - -> 200 IceServerList",
+            "GET /api/v1/voice/channels/{channel_id}/info getVoiceChannelInfo - -> 200 VoiceChannelInfo",
+            "POST /api/v1/reports/messages reportMessage ReportMessageRequest -> 200 ReportSubmitted",
+            "POST /api/v1/reports/users reportUser ReportUserRequest -> 200 ReportSubmitted",
             "POST /api/v1/webhooks/{webhook_id}/{token} executeWebhook ExecuteWebhookRequest -> 200 WebhookResult",
             "POST /api/v1/applications createApplication CreateApplicationRequest -> 201 Application",
             "POST /api/v1/applications/{application_id}/bot createBot - -> 201 BotToken",
@@ -225,6 +237,14 @@ fn the_route_table_covers_the_served_core() {
             "PATCH /api/v1/threads/{thread_id} updateThread UpdateThreadRequest -> 200 Thread",
             "DELETE /api/v1/threads/{thread_id} deleteThread - -> 200 Success",
             "GET /api/v1/search/messages searchMessages - -> 200 MessageSearchResults",
+            "GET /api/v1/search/users searchUserDirectory - -> 200 UserSearchResults",
+            "GET /api/v1/search/servers searchServers - -> 200 ServerSearchResults",
+            "GET /api/v1/channels/{channel_id}/messages/export exportTranscript - -> 200 Transcript",
+            "GET /api/v1/channels/{channel_id}/messages/search searchChannelMessages - -> 200 MessageList",
+            "GET /api/v1/servers/{server_id}/audit-logs listAuditLogs - -> 200 AuditLogList",
+            "GET /api/v1/auth/password-requirements getPasswordRequirements - -> 200 PasswordRequirements",
+            "POST /api/v1/polls/{poll_id}/vote votePoll VotePollRequest -> 200 PollVoteResponse",
+            "GET /api/v1/users/@me/notes getNotesChannel - -> 200 NotesChannel",
         ]
     );
     let public: Vec<&str> = ROUTES
@@ -242,10 +262,13 @@ fn the_route_table_covers_the_served_core() {
             "register",
             "login",
             "getMediaAttachment",
+            "getUserAvatar",
+            "getServerIcon",
             "executeWebhook",
             "completeTwoFactor",
             "getStatus",
-            "getReady"
+            "getReady",
+            "getPasswordRequirements"
         ]
     );
     assert_eq!(
