@@ -108,10 +108,21 @@ pub fn hash_password(password: &str) -> Result<String, CoreError> {
         .map_err(|e| CoreError::Internal(format!("password hashing failed: {e}")))
 }
 
+/// Hashes at a time: one per core. argon2id is CPU-bound, so more at once only adds memory
+/// (19 MiB each) and latency; a burst of logins queues here instead of growing the blocking pool.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
 /// `hash_password` on the blocking pool: argon2id takes tens of milliseconds of CPU and
 /// 19 MiB, which must not stall the connections sharing an async worker.
 pub async fn hash_password_blocking(password: &str) -> Result<String, CoreError> {
     let password = password.to_owned();
+    let _permit = hashing_permits().acquire().await;
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| CoreError::Internal(format!("password hashing failed: {e}")))?
@@ -120,6 +131,7 @@ pub async fn hash_password_blocking(password: &str) -> Result<String, CoreError>
 /// `verify_password` on the blocking pool (see `hash_password_blocking`).
 pub async fn verify_password_blocking(password: &str, phc: &str) -> bool {
     let (password, phc) = (password.to_owned(), phc.to_owned());
+    let _permit = hashing_permits().acquire().await;
     tokio::task::spawn_blocking(move || verify_password(&password, &phc))
         .await
         .unwrap_or(false)
