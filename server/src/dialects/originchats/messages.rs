@@ -87,24 +87,10 @@ impl OriginChats {
         let channel = if let Some(tid) = r.thread_id.as_deref() {
             // The thread path (§2.1 step 8): an archived thread reopens when posted to (the
             // core does it), a locked one refuses.
-            let c = match self.thread_or_reply(cx, &account, tid, SRC, l).await {
+            match self.postable_thread(cx, &account, tid, SRC, l).await {
                 Ok(c) => c,
                 Err(reply) => return reply,
-            };
-            if c.room.locked {
-                return send(cx, fail(SRC, super::threads::LOCKED, l));
             }
-            if !c.allows(&account, "send") {
-                return send(
-                    cx,
-                    fail(
-                        SRC,
-                        "You do not have permission to send messages in this thread",
-                        l,
-                    ),
-                );
-            }
-            c
         } else {
             let Some(channel_name) = r.channel.as_deref() else {
                 return send(cx, fail(SRC, super::threads::NOT_FOUND, l));

@@ -97,6 +97,34 @@ impl OriginChats {
         }
     }
 
+    /// A thread `account` may post to (message_new, poll_create), or the error reply: not
+    /// found, locked, or no `send` on the parent. An archived thread is fine (posting reopens
+    /// it in the core).
+    pub async fn postable_thread(
+        &self,
+        cx: &Cx,
+        account: &Account,
+        id: &str,
+        src: &str,
+        l: Option<&str>,
+    ) -> Result<Channel, Reply> {
+        let c = self.thread_or_reply(cx, account, id, src, l).await?;
+        if c.room.locked {
+            return Err(send(cx, fail(src, LOCKED, l)));
+        }
+        if !c.allows(account, "send") {
+            return Err(send(
+                cx,
+                fail(
+                    src,
+                    "You do not have permission to send messages in this thread",
+                    l,
+                ),
+            ));
+        }
+        Ok(c)
+    }
+
     /// Remembers where the threads of `channels` show up, for rendering their events.
     pub async fn remember_threads(&self, channels: &[Channel]) {
         for c in channels {

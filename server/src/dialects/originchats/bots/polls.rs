@@ -251,24 +251,10 @@ impl OriginChats {
         };
         // A thread id wins over a channel, as for message_new; the thread's parent decides.
         let channel = if let Some(tid) = r.thread_id.as_deref() {
-            let c = match self.thread_or_reply(cx, &account, tid, SRC, l).await {
+            match self.postable_thread(cx, &account, tid, SRC, l).await {
                 Ok(c) => c,
                 Err(reply) => return reply,
-            };
-            if c.room.locked {
-                return send(cx, fail(SRC, super::super::threads::LOCKED, l));
             }
-            if !c.allows(&account, "send") {
-                return send(
-                    cx,
-                    fail(
-                        SRC,
-                        "You do not have permission to send messages in this thread",
-                        l,
-                    ),
-                );
-            }
-            c
         } else {
             let Some(name) = r.channel.as_deref() else {
                 return send(cx, fail(SRC, "Channel or thread_id is required", l));

@@ -17,8 +17,6 @@ use crate::net::files::serve_file;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use bytes::Bytes;
-use futures_util::StreamExt;
 use serde_json::json;
 
 /// The image types `/capabilities` lists under `avatars.allowed_types`.
@@ -40,24 +38,14 @@ async fn store_image(
             Err(e) => return Err(ApiError::bad_request(format!("Invalid file: {e}"))),
         }
     };
-    let declared = field
-        .content_type()
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_else(|| "application/octet-stream".into());
-    let mut stream = field.map(|c| c.map_err(|e| e.to_string())).boxed();
-    let mut head = Vec::new();
-    while head.len() < 64 {
-        match stream.next().await {
-            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
-            Some(Err(e)) => return Err(ApiError::bad_request(format!("Invalid file: {e}"))),
-            None => break,
-        }
-    }
+    let part = super::media::file_part(field).await?;
+    let declared = part.declared.to_ascii_lowercase();
+    let head = &part.head;
     // The bytes decide: a declared type must match them, a generic one is replaced by them.
     let ct = if IMAGE_TYPES.contains(&declared.as_str()) {
         declared
     } else {
-        super::media::detect(&head, &declared)
+        super::media::detect(head, &declared)
     };
     if !IMAGE_TYPES.contains(&ct.as_str()) {
         return Err(ApiError::bad_request(format!(
@@ -65,7 +53,7 @@ async fn store_image(
             IMAGE_TYPES.join(", ")
         )));
     }
-    if !super::media::magic_ok(&ct, &head) {
+    if !super::media::magic_ok(&ct, head) {
         return Err(ApiError::bad_request(format!(
             "File content does not match declared type: {ct}"
         )));
@@ -80,9 +68,7 @@ async fn store_image(
         check_allowed_types: false,
         recode_images: false,
     };
-    let body = futures_util::stream::once(async move { Ok::<_, String>(Bytes::from(head)) })
-        .chain(stream.map(|r| r));
-    match px.core.upload_attachment(up, body).await {
+    match px.core.upload_attachment(up, part.into_body()).await {
         Ok(a) => Ok(a.id),
         Err(UploadError::TooLarge { max }) => Err(ApiError::bad_request(format!(
             "File size exceeds limit {max}"

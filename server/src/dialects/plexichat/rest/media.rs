@@ -15,6 +15,7 @@ use crate::core::users::User;
 use crate::dialects::plexichat::ids::{self, wire};
 use crate::net::AppState;
 use crate::net::files::serve_file;
+use axum::extract::multipart::Field;
 use axum::extract::{Multipart, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -255,6 +256,49 @@ fn upload_json(a: &Attachment) -> Value {
 }
 
 /// `POST /channels/{id}/attachments`.
+/// The multipart `file` field: its file name, its declared type (`application/octet-stream`
+/// when none), its first bytes (enough to tell the real type) and then the whole body.
+pub struct FilePart<'a> {
+    pub file_name: Option<String>,
+    pub declared: String,
+    pub head: Vec<u8>,
+    rest: futures_util::stream::BoxStream<'a, Result<Bytes, String>>,
+}
+
+impl<'a> FilePart<'a> {
+    /// Every byte of the file, the first ones included, as an upload body.
+    pub fn into_body(self) -> impl futures_util::Stream<Item = Result<Bytes, String>> + Send + 'a {
+        let head = Bytes::from(self.head);
+        futures_util::stream::once(async move { Ok(head) }).chain(self.rest)
+    }
+}
+
+/// Reads the first 64 bytes of a multipart `file` field (400 "Invalid file: ..." when it is
+/// unreadable). Finding the field stays with the caller: a borrow of the form returned from the
+/// search loop is more than the borrow checker accepts.
+pub async fn file_part(field: Field<'_>) -> Result<FilePart<'_>, ApiError> {
+    let file_name = field.file_name().map(str::to_owned);
+    let declared = field
+        .content_type()
+        .map(str::to_owned)
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let mut stream = field.map(|c| c.map_err(|e| e.to_string())).boxed();
+    let mut head = Vec::new();
+    while head.len() < 64 {
+        match stream.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+            Some(Err(e)) => return Err(ApiError::bad_request(format!("Invalid file: {e}"))),
+            None => break,
+        }
+    }
+    Ok(FilePart {
+        file_name,
+        declared,
+        head,
+        rest: stream,
+    })
+}
+
 pub async fn upload(
     State(st): State<AppState>,
     auth: Authed,
@@ -279,30 +323,20 @@ pub async fn upload(
             Err(e) => return Err(ApiError::bad_request(format!("Invalid file: {e}"))),
         }
     };
-    let filename = sanitize(field.file_name().unwrap_or("attachment"));
-    let declared = field
-        .content_type()
-        .map(str::to_owned)
-        .unwrap_or_else(|| "application/octet-stream".into());
+    let part = file_part(field).await?;
+    let filename = sanitize(part.file_name.as_deref().unwrap_or("attachment"));
+    let declared = part.declared.as_str();
     // The first bytes decide the real type of a generic declaration and must match a
     // specific one.
-    let mut stream = field.map(|c| c.map_err(|e| e.to_string())).boxed();
-    let mut head = Vec::new();
-    while head.len() < 64 {
-        match stream.next().await {
-            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
-            Some(Err(e)) => return Err(ApiError::bad_request(format!("Invalid file: {e}"))),
-            None => break,
-        }
-    }
+    let head = &part.head;
     let generic = matches!(
         declared.to_ascii_lowercase().as_str(),
         "application/octet-stream" | "text/plain" | "application/binary"
     );
     let ct = if generic {
-        detect(&head, &declared)
+        detect(head, declared)
     } else {
-        declared.clone()
+        declared.to_owned()
     };
     let kind = media_kind(&ct);
     let ct_lower = ct.to_ascii_lowercase();
@@ -326,7 +360,7 @@ pub async fn upload(
             )));
         }
     }
-    if !magic_ok(&ct_lower, &head) {
+    if !magic_ok(&ct_lower, head) {
         return Err(ApiError::bad_request(format!(
             "File content does not match declared type: {ct}"
         )));
@@ -342,9 +376,7 @@ pub async fn upload(
         check_allowed_types: false,
         recode_images: false,
     };
-    let body = futures_util::stream::once(async move { Ok::<_, String>(Bytes::from(head)) })
-        .chain(stream.map(|r| r));
-    match px.core.upload_attachment(up, body).await {
+    match px.core.upload_attachment(up, part.into_body()).await {
         Ok(a) => Ok(ok(&upload_json(&a))),
         Err(UploadError::TooLarge { max }) => Err(ApiError::bad_request(format!(
             "File size exceeds limit {max}"
