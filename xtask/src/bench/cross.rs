@@ -6,7 +6,7 @@
 //! CPU and peak RSS.
 
 use super::common::{self, LatencySummary, ServerProc, Table, Ws};
-use super::fanout::{ReceiverResult, Shared, receiver};
+use super::fanout::{ReceiverResult, Shared, receiver, send_all};
 use anyhow::Context;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -383,30 +383,8 @@ async fn load(
     let period = Duration::from_secs_f64(sinks.len() as f64 / rate);
     let cpu0 = server.cpu();
     let first_send = common::now_nanos();
-    let start = tokio::time::Instant::now();
     let n_senders = sinks.len();
-    let mut tasks = Vec::new();
-    for (k, (client, mut sink)) in sinks.into_iter().enumerate() {
-        let sent = sent_total.clone();
-        let offset = period.mul_f64(k as f64 / n_senders as f64);
-        tasks.push(tokio::spawn(async move {
-            let mut ticker = tokio::time::interval_at(start + offset, period);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            for seq in 0..per_sender {
-                ticker.tick().await;
-                let frame = common::send_message_frame(&common::bench_text(client, seq));
-                if sink.send(Message::Text(frame.into())).await.is_err() {
-                    break;
-                }
-                sent.sent.fetch_add(1, Ordering::Relaxed);
-            }
-            sink
-        }));
-    }
-    let mut kept = Vec::new();
-    for t in tasks {
-        kept.push(t.await?);
-    }
+    let kept = send_all(sinks, period, per_sender, &sent_total).await?;
     let sent = sent_total.sent.load(Ordering::Relaxed);
     let expected_all: u64 = groups.iter().map(|g| sent * g.3.len() as u64).sum();
     let delivered_all = |groups: &[(Dialect, usize, Arc<Shared>, Vec<_>)]| -> u64 {

@@ -291,6 +291,46 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+pub(super) type Sink = futures_util::stream::SplitSink<Ws, Message>;
+
+/// Sends `per_sender` reaction chat messages from each sink, spread evenly over each `period`
+/// (one sender after another), counting them in `shared`; gives the sinks back when done.
+pub(super) async fn send_all(
+    sinks: Vec<(usize, Sink)>,
+    period: Duration,
+    per_sender: u64,
+    shared: &Arc<Shared>,
+) -> anyhow::Result<Vec<Sink>> {
+    let senders = sinks.len();
+    let start = tokio::time::Instant::now();
+    let mut tasks = Vec::new();
+    for (k, (client, mut sink)) in sinks.into_iter().enumerate() {
+        let shared = shared.clone();
+        let offset = period.mul_f64(k as f64 / senders as f64);
+        tasks.push(tokio::spawn(async move {
+            let mut ticker = tokio::time::interval_at(start + offset, period);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            for seq in 0..per_sender {
+                ticker.tick().await;
+                let frame = common::send_message_frame(&common::bench_text(client, seq));
+                if sink.send(Message::Text(frame.into())).await.is_err() {
+                    break;
+                }
+                shared.sent.fetch_add(1, Ordering::Relaxed);
+                shared
+                    .last_send
+                    .fetch_max(common::now_nanos(), Ordering::Relaxed);
+            }
+            sink
+        }));
+    }
+    let mut kept = Vec::new();
+    for t in tasks {
+        kept.push(t.await?);
+    }
+    Ok(kept)
+}
+
 /// Counters every client task of a run updates.
 #[derive(Default)]
 pub(super) struct Shared {
@@ -415,32 +455,7 @@ async fn load(
     let cpu0 = server.cpu();
     let self0 = common::cpu_seconds(std::process::id()).unwrap_or_default();
     let first_send = common::now_nanos();
-    let start = tokio::time::Instant::now();
-    let mut sender_tasks = Vec::new();
-    for (k, (client, mut sink)) in sinks.into_iter().enumerate() {
-        let shared = shared.clone();
-        let offset = period.mul_f64(k as f64 / senders as f64);
-        sender_tasks.push(tokio::spawn(async move {
-            let mut ticker = tokio::time::interval_at(start + offset, period);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            for seq in 0..per_sender {
-                ticker.tick().await;
-                let frame = common::send_message_frame(&common::bench_text(client, seq));
-                if sink.send(Message::Text(frame.into())).await.is_err() {
-                    break;
-                }
-                shared.sent.fetch_add(1, Ordering::Relaxed);
-                shared
-                    .last_send
-                    .fetch_max(common::now_nanos(), Ordering::Relaxed);
-            }
-            sink
-        }));
-    }
-    let mut kept_sinks = Vec::new();
-    for t in sender_tasks {
-        kept_sinks.push(t.await?);
-    }
+    let kept_sinks = send_all(sinks, period, per_sender, &shared).await?;
     let sent = shared.sent.load(Ordering::Relaxed);
     let expected = sent * connected as u64;
     let drain_until = Instant::now() + Duration::from_secs_f64(args.drain);
