@@ -132,7 +132,13 @@ impl OriginChats {
                 .last()
                 .map(|m| m.id.as_str().to_owned()),
         };
-        if let (Some(id), Some(s)) = (last.clone(), store()) {
+        // Re-reading a channel already read to its end (every messages_get does) stores
+        // nothing: a durable write per history page would cost an fsync each.
+        let unchanged = match &last {
+            Some(id) => self.last_read(account, &channel.room.id).await?.as_ref() == Some(id),
+            None => true,
+        };
+        if let (false, Some(id), Some(s)) = (unchanged, last.clone(), store()) {
             let user = account.user.id.as_str().to_owned();
             let room = channel.room.id.as_str().to_owned();
             let now = chrono_now();
